@@ -1,0 +1,124 @@
+//! Making one container match its spec: create it when missing, start it when stopped, and
+//! replace it when its spec hash differs (RKE's rolling update: the old container is stopped
+//! and renamed, the new one started, and the old one removed only once the new one runs).
+use crate::plan::container::{ContainerSpec, HASH_LABEL};
+use crate::transport::docker::{is_not_found, tail_logs};
+use anyhow::{anyhow, Result};
+use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
+use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions, RenameContainerOptions, StopContainerOptions};
+use bollard::Docker;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    Unchanged,
+    Started,
+    Created,
+    Recreated,
+}
+
+/// What the host has for `spec.name`, compared with the spec.
+pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
+    match docker.inspect_container(&spec.name, None).await {
+        Err(e) if is_not_found(&e) => Ok(Action::Created),
+        Err(e) => Err(anyhow!("inspecting container {}: {e}", spec.name)),
+        Ok(c) => {
+            let hash = c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(HASH_LABEL)).cloned();
+            let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+            Ok(match hash {
+                Some(h) if h == spec.hash() && running => Action::Unchanged,
+                Some(h) if h == spec.hash() => Action::Started,
+                _ => Action::Recreated,
+            })
+        }
+    }
+}
+
+pub async fn ensure(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
+    let action = diff(docker, spec).await?;
+    match action {
+        Action::Unchanged => {}
+        Action::Started => start(docker, &spec.name).await?,
+        Action::Created => {
+            create(docker, spec).await?;
+            start(docker, &spec.name).await?;
+        }
+        Action::Recreated => replace(docker, spec).await?,
+    }
+    Ok(action)
+}
+
+async fn replace(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
+    let old = format!("old-{}", spec.name);
+    // a leftover from an interrupted replace: the current container is the one to keep
+    let _ = docker.remove_container(&old, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
+    let _ = docker.stop_container(&spec.name, Some(StopContainerOptions { t: Some(10), ..Default::default() })).await;
+    docker.rename_container(&spec.name, RenameContainerOptions { name: old.clone() }).await?;
+    let fresh = async {
+        create(docker, spec).await?;
+        start(docker, &spec.name).await
+    };
+    if let Err(e) = fresh.await {
+        // put the previous container back so the host keeps running what it ran
+        let _ = docker.remove_container(&spec.name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
+        let _ = docker.rename_container(&old, RenameContainerOptions { name: spec.name.clone() }).await;
+        let _ = docker.start_container(&spec.name, None).await;
+        return Err(e);
+    }
+    docker.remove_container(&old, Some(RemoveContainerOptions { force: true, ..Default::default() })).await?;
+    Ok(())
+}
+
+async fn create(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
+    let body = ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        entrypoint: spec.entrypoint.clone(),
+        cmd: Some(spec.cmd.clone()),
+        env: Some(spec.env.clone()),
+        user: spec.user.clone(),
+        labels: Some(spec.labels_with_hash().into_iter().collect()),
+        host_config: Some(HostConfig {
+            binds: Some(spec.binds.clone()),
+            network_mode: Some(spec.network_mode.clone()),
+            pid_mode: spec.pid_mode.clone(),
+            privileged: Some(spec.privileged),
+            restart_policy: Some(RestartPolicy { name: Some(restart_policy(&spec.restart)), maximum_retry_count: None }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    docker
+        .create_container(Some(CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() }), body)
+        .await
+        .map_err(|e| anyhow!("creating container {}: {e}", spec.name))?;
+    Ok(())
+}
+
+async fn start(docker: &Docker, name: &str) -> Result<()> {
+    if let Err(e) = docker.start_container(name, None).await {
+        let logs = tail_logs(docker, name, 20).await;
+        return Err(anyhow!("starting container {name}: {e}{}", indent_logs(&logs)));
+    }
+    Ok(())
+}
+
+fn restart_policy(s: &str) -> RestartPolicyNameEnum {
+    match s {
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::NO,
+    }
+}
+
+/// Formats a container's last log lines under an error message.
+pub fn indent_logs(logs: &str) -> String {
+    if logs.trim().is_empty() {
+        return "\n      (the container wrote no log lines)".into();
+    }
+    let mut s = String::from("\n      last log lines:");
+    for l in logs.lines() {
+        s.push_str("\n      | ");
+        s.push_str(l);
+    }
+    s
+}

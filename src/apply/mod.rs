@@ -1,0 +1,96 @@
+//! Applying a plan: a pipeline of phases (each with a title and a run), k0sctl-style. Every
+//! phase compares the plan with what the hosts report and changes only what differs, and
+//! records each change so `up` can say exactly what it did, or that nothing changed.
+pub mod containers;
+pub mod etcd_plane;
+pub mod files;
+pub mod images;
+pub mod remove;
+
+use crate::config::ClusterConfig;
+use crate::pki::Bundle;
+use crate::plan::Plan;
+use crate::transport::Hosts;
+use crate::ui::Ui;
+use anyhow::Result;
+use futures_util::future::BoxFuture;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use images::ImageArchive;
+
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// how long etcd members get to report healthy
+    pub etcd_health: Duration,
+    /// how long a helper container may run
+    pub helper: Duration,
+}
+
+pub struct Ctx<'a> {
+    pub ui: &'a Ui,
+    pub hosts: &'a Hosts,
+    pub plan: &'a Plan,
+    pub config: &'a ClusterConfig,
+    pub bundle: &'a Bundle,
+    pub archive: Option<&'a ImageArchive>,
+    pub timeouts: Timeouts,
+    changes: Mutex<Vec<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        ui: &'a Ui,
+        hosts: &'a Hosts,
+        plan: &'a Plan,
+        config: &'a ClusterConfig,
+        bundle: &'a Bundle,
+        archive: Option<&'a ImageArchive>,
+        timeouts: Timeouts,
+    ) -> Self {
+        Ctx { ui, hosts, plan, config, bundle, archive, timeouts, changes: Mutex::new(Vec::new()) }
+    }
+
+    /// Records (and shows) one change made on a host.
+    pub fn changed(&self, host: &str, what: impl Into<String>) {
+        let what = what.into();
+        self.ui.step(host, &what);
+        self.changes.lock().unwrap().push(format!("{host}: {what}"));
+    }
+
+    pub fn changes(&self) -> Vec<String> {
+        self.changes.lock().unwrap().clone()
+    }
+
+    pub fn host_plan(&self, address: &str) -> Option<&'a crate::plan::HostPlan> {
+        self.plan.hosts.iter().find(|h| h.address == address)
+    }
+}
+
+pub trait Phase: Send + Sync {
+    fn title(&self) -> &'static str;
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>>;
+}
+
+pub async fn run_phases(ctx: &Ctx<'_>, phases: &[&dyn Phase]) -> Result<()> {
+    for p in phases {
+        ctx.ui.phase(p.title());
+        let r = p.run(ctx).await;
+        ctx.ui.finish_bar();
+        r?;
+    }
+    Ok(())
+}
+
+/// Collects per-host results; fails with every host's error, one per line.
+pub fn all_ok<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if errors.is_empty() { Ok(ok) } else { Err(anyhow::anyhow!("{}", errors.join("\n"))) }
+}

@@ -1,0 +1,117 @@
+//! Taking stockade (and RKE) off a host: every container either tool created is removed,
+//! then the host directories RKE cleans are emptied and removed (etcd snapshots under
+//! /opt/rke are kept: they may be the only backup).
+use super::{all_ok, Ctx, Phase};
+use crate::plan::container::{MANAGED_LABEL, RKE_NAME_LABEL};
+use crate::plan::{prefixed, CLEANED_DIRS};
+use crate::transport::docker::Helper;
+use crate::transport::hosts::bounded;
+use crate::transport::Host;
+use anyhow::{anyhow, Result};
+use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+
+pub struct RemoveContainers;
+pub struct CleanDirectories;
+
+impl Phase for RemoveContainers {
+    fn title(&self) -> &'static str {
+        "Remove containers"
+    }
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let futs = ctx.hosts.hosts.iter().map(|h| remove_containers(ctx, h)).collect();
+            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
+            Ok(())
+        })
+    }
+}
+
+impl Phase for CleanDirectories {
+    fn title(&self) -> &'static str {
+        "Clean host directories"
+    }
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let futs = ctx.hosts.hosts.iter().map(|h| clean(ctx, h)).collect();
+            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
+            Ok(())
+        })
+    }
+}
+
+/// Containers carrying stockade's or RKE's label.
+pub async fn managed_containers(h: &Host) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for label in [MANAGED_LABEL, RKE_NAME_LABEL] {
+        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+        let list = h
+            .docker
+            .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
+            .await
+            .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
+        for c in list {
+            let name = c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string());
+            if let Some(n) = name.or(c.id)
+                && !names.contains(&n)
+            {
+                names.push(n);
+            }
+        }
+    }
+    Ok(names)
+}
+
+async fn remove_containers(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    for name in managed_containers(h).await? {
+        h.docker
+            .remove_container(&name, Some(RemoveContainerOptions { force: true, v: true, ..Default::default() }))
+            .await
+            .map_err(|e| anyhow!("host {}: removing container {name}: {e}", h.name()))?;
+        ctx.changed(h.name(), format!("removed container {name}"));
+    }
+    Ok(())
+}
+
+/// The directories to clean on one host, with `prefix_path` applied where RKE applies it.
+pub fn cleaned_dirs(ctx: &Ctx<'_>) -> Vec<String> {
+    CLEANED_DIRS
+        .iter()
+        .map(|d| match *d {
+            "/etc/kubernetes" | "/var/lib/etcd" | "/var/lib/kubelet" => prefixed(ctx.config, d),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+async fn clean(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    super::images::ensure_host(ctx, h, std::slice::from_ref(&ctx.plan.helper_image))
+        .await
+        .map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
+    let dirs = cleaned_dirs(ctx);
+    // A directory that is a mount point cannot be removed; it is emptied instead.
+    let script = r#"rc=0
+for d in "$@"; do
+  p="/host$d"
+  [ -e "$p" ] || continue
+  rm -rf "$p" 2>/dev/null
+  if [ -e "$p" ]; then rm -rf "$p"/* "$p"/.[!.]* "$p"/..?* 2>/dev/null; fi
+  if [ -e "$p" ] && [ -n "$(ls -A "$p" 2>/dev/null)" ]; then echo "could not clean $d"; rc=1; else echo "cleaned $d"; fi
+done
+exit $rc"#;
+    let mut cmd = vec!["sh".to_string(), "-c".to_string(), script.to_string(), "clean".to_string()];
+    cmd.extend(dirs.iter().cloned());
+    let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec!["/:/host".into()], cmd).await?;
+    let run = helper.run(ctx.timeouts.helper).await;
+    helper.remove().await;
+    let (code, out) = run.map_err(|e| anyhow!("host {}: cleaning directories: {e:#}", h.name()))?;
+    if code != 0 {
+        return Err(anyhow!("host {}: cleaning directories failed (exit {code}): {}", h.name(), out.replace('\n', "; ")));
+    }
+    let cleaned: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("cleaned ")).collect();
+    if !cleaned.is_empty() {
+        ctx.changed(h.name(), format!("cleaned {}", cleaned.join(" ")));
+    }
+    Ok(())
+}

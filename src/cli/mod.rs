@@ -1,0 +1,58 @@
+//! Command-line interface: global flags here, one file per subcommand.
+mod completions;
+mod connect;
+mod remove;
+mod up;
+mod version;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "stockade", version, about = "Build and run Kubernetes clusters the way RKE1 did: cluster.yml, SSH, Docker", long_about = None)]
+pub struct Cli {
+    /// Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Debug logging (secrets are never logged)
+    #[arg(long, short = 'd', global = true)]
+    pub debug: bool,
+    /// Only warnings and errors
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Bring the cluster to what cluster.yml describes
+    Up(up::Args),
+    /// Remove the cluster's containers and data from every host
+    Remove(remove::Args),
+    /// Print stockade's version and the default Kubernetes version
+    Version,
+    /// Print a shell completion script
+    Completions(completions::Args),
+}
+
+impl Cli {
+    /// `--config`, else $STOCKADE_CONFIG, else $RKE_CONFIG (RKE's variable), else cluster.yml.
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .or_else(|| std::env::var_os("STOCKADE_CONFIG").map(PathBuf::from))
+            .or_else(|| std::env::var_os("RKE_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("cluster.yml"))
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ui = crate::ui::Ui::new(cli.quiet);
+    match &cli.command {
+        Command::Up(a) => up::run(&cli, a, &ui).await,
+        Command::Remove(a) => remove::run(&cli, a, &ui).await,
+        Command::Version => version::run(),
+        Command::Completions(a) => completions::run(a),
+    }
+}

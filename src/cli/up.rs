@@ -1,0 +1,83 @@
+//! `stockade up`: bring the hosts to what cluster.yml describes.
+//!
+//! Order matters for safety: the file is validated and the certificates are prepared before
+//! any host is contacted; every host is connected (SSH, host key, Docker) before anything is
+//! changed on any of them; the desired state (with the certificates) is saved before the
+//! first host change, so a crash never loses them; the current state is saved only after the
+//! plan was applied and etcd reported healthy.
+use super::connect::ConnectArgs;
+use crate::apply::{self, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
+use crate::transport::Hosts;
+use crate::ui::Ui;
+use crate::{config, kubeconfig, pki, plan, state};
+use anyhow::Result;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Seconds etcd members get to report healthy
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub etcd_health_timeout: u64,
+}
+
+pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
+    let loaded = config::load(&cli.config_path())?;
+    let cfg = &loaded.config;
+    if !loaded.not_applied.is_empty() {
+        ui.warn(&format!(
+            "{}: parsed and kept but not applied yet by this stockade version: {}",
+            loaded.path.display(),
+            loaded.not_applied.join(", ")
+        ));
+    }
+    let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
+    let state_path = loaded.state_path();
+    let mut full = state::load(&state_path)?.unwrap_or_default();
+    let mut bundle = full.certificates();
+    let reused_ca = bundle.contains_key(pki::names::CA);
+    let pki_changes = pki::reconcile(&mut bundle, cfg)?;
+    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
+
+    ui.phase("Connect");
+    let opts = args.connect.options(cfg);
+    let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
+    for h in &hosts.hosts {
+        ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
+    }
+    ui.finish_bar();
+
+    full.desired.rke_config = Some(state::rke_config_json(cfg));
+    full.desired.certificates = bundle.clone();
+    state::save(&state_path, &full)?;
+    if reused_ca && !pki_changes.issued.is_empty() {
+        ui.info(&format!("certificates issued with the existing CA: {}", pki_changes.issued.join(", ")));
+    } else if !pki_changes.issued.is_empty() {
+        ui.info("created a new cluster CA and certificates");
+    }
+
+    let the_plan = plan::build(cfg, &bundle);
+    let timeouts = Timeouts { etcd_health: Duration::from_secs(args.etcd_health_timeout), helper: Duration::from_secs(args.connect.command_timeout) };
+    let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
+    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane]).await;
+    hosts.close().await;
+    result?;
+
+    full.current = full.desired.clone();
+    state::save(&state_path, &full)?;
+    state::write_atomic(&loaded.kubeconfig_path(), kubeconfig::render(cfg, &bundle)?.as_bytes())?;
+
+    let changes = ctx.changes();
+    if changes.is_empty() {
+        ui.info(&format!("Nothing changed: all {} hosts already match cluster.yml.", hosts.hosts.len()));
+    } else {
+        ui.info(&format!("Applied {} change(s) in {:.1}s.", changes.len(), ui.elapsed().as_secs_f64()));
+    }
+    ui.info(&format!(
+        "Only the etcd plane is deployed by this version (certificates and state for every role are in place). State: {}, kubeconfig: {}",
+        state_path.display(),
+        loaded.kubeconfig_path().display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! cluster.yml: schema (`schema`), reading with located errors (`load`), RKE's defaults
+//! (`defaults`) and whole-file checks (`validate`).
+pub mod defaults;
+pub mod load;
+pub mod schema;
+pub mod secret;
+pub mod validate;
+
+pub use load::InputError;
+pub use schema::{ClusterConfig, Node};
+pub use secret::Secret;
+
+use std::path::{Path, PathBuf};
+
+/// A cluster.yml that parsed, got its defaults and passed validation.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: ClusterConfig,
+    /// The keys the user set that stockade parses and keeps but does not act on yet.
+    pub not_applied: Vec<String>,
+}
+
+impl Loaded {
+    /// `<dir>/<name>.rkestate` for `<dir>/<name>.yml`, as RKE names it.
+    pub fn state_path(&self) -> PathBuf {
+        sibling(&self.path, "", ".rkestate")
+    }
+    /// `<dir>/kube_config_<name>.yml`, as RKE names it.
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        sibling(&self.path, "kube_config_", ".yml")
+    }
+}
+
+fn sibling(config: &Path, prefix: &str, ext: &str) -> PathBuf {
+    let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "cluster".into());
+    config.with_file_name(format!("{prefix}{stem}{ext}"))
+}
+
+pub fn load(path: &Path) -> Result<Loaded, InputError> {
+    let (mut config, text) = load::read(path)?;
+    let not_applied = not_applied_keys(&config);
+    defaults::apply(&mut config);
+    validate::validate(&config, path, &text)?;
+    Ok(Loaded { path: path.to_path_buf(), config, not_applied })
+}
+
+/// Keys stockade accepts for compatibility but does not act on yet; `up` names them once.
+fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut note = |set: bool, k: &str| {
+        if set {
+            keys.push(k.to_string());
+        }
+    };
+    note(c.network.is_some(), "network");
+    note(c.authorization.is_some(), "authorization");
+    note(c.addons.is_some(), "addons");
+    note(!c.addons_include.is_empty(), "addons_include");
+    note(c.ingress.is_some(), "ingress");
+    note(c.cloud_provider.is_some(), "cloud_provider");
+    note(c.monitoring.is_some(), "monitoring");
+    note(c.dns.is_some(), "dns");
+    note(c.restore.is_some(), "restore");
+    note(c.rotate_certificates.is_some(), "rotate_certificates");
+    note(c.rotate_encryption_key.is_some(), "rotate_encryption_key");
+    note(c.upgrade_strategy.is_some(), "upgrade_strategy");
+    note(c.win_prefix_path.is_some(), "win_prefix_path");
+    note(c.services.etcd.backup_config.is_some(), "services.etcd.backup_config");
+    note(c.services.etcd.external_urls.is_some(), "services.etcd.external_urls");
+    note(c.nodes.iter().any(|n| !n.labels.is_empty() || !n.taints.is_empty()), "nodes[].labels/taints");
+    keys
+}

@@ -1,0 +1,175 @@
+//! Checks that need the whole file, run before any host is contacted. Each failure is one
+//! line with the position of the offending value where it can be found.
+use super::load::{locate, InputError};
+use super::schema::ClusterConfig;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+pub const ROLES: [&str; 3] = ["etcd", "controlplane", "worker"];
+
+pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), InputError> {
+    let err = |loc, msg: String| Err(InputError::at(path, loc, msg));
+    if cfg.nodes.is_empty() {
+        return err(locate(text, "nodes", "", 0), "no nodes: list at least one host under `nodes:`".into());
+    }
+    let mut addresses: HashMap<&str, usize> = HashMap::new();
+    let mut hostnames: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in cfg.nodes.iter().enumerate() {
+        if n.address.trim().is_empty() {
+            return err(locate(text, "nodes", "", 0), format!("node {} has no `address`", i + 1));
+        }
+        let nth = usize::from(addresses.contains_key(n.address.as_str()));
+        let here = || locate(text, "address", &n.address, nth);
+        if n.user.trim().is_empty() {
+            return err(here(), format!("node {} has no `user` (the SSH user, e.g. `user: ubuntu`)", n.address));
+        }
+        if n.role.is_empty() {
+            return err(here(), format!("node {} has no `role` (any of etcd, controlplane, worker)", n.address));
+        }
+        for r in &n.role {
+            if !ROLES.contains(&r.as_str()) {
+                let hint = super::load::closest(r, &ROLES).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+                return err(here(), format!("node {}: unknown role `{r}`{hint}; roles are etcd, controlplane, worker", n.address));
+            }
+        }
+        if let Some(first) = addresses.insert(&n.address, i) {
+            return err(
+                locate(text, "address", &n.address, 1),
+                format!("duplicate address {} (nodes {} and {}): each host may appear once", n.address, first + 1, i + 1),
+            );
+        }
+        let h = n.hostname_override.as_deref().unwrap_or(&n.address);
+        if !is_dns1123_subdomain(h) {
+            return err(
+                locate(text, "hostname_override", h, 0).or_else(here),
+                format!("node {}: hostname_override `{h}` is not a valid DNS-1123 name (lowercase letters, digits, '-' and '.')", n.address),
+            );
+        }
+        if let Some(first) = hostnames.insert(h, i) {
+            return err(
+                locate(text, "hostname_override", h, 1).or_else(here),
+                format!("duplicate hostname_override {h} (nodes {} and {})", first + 1, i + 1),
+            );
+        }
+        if let Some(p) = &n.port
+            && p.parse::<u16>().map_or(true, |p| p == 0)
+        {
+            return err(locate(text, "port", p, 0), format!("node {}: port `{p}` is not a TCP port", n.address));
+        }
+    }
+    for role in ROLES {
+        if !cfg.nodes.iter().any(|n| n.role.iter().any(|r| r == role)) {
+            return err(
+                locate(text, "nodes", "", 0),
+                format!("no host has the `{role}` role: a cluster needs at least one etcd, one controlplane and one worker host"),
+            );
+        }
+    }
+    let s = &cfg.services;
+    for (key, v) in [
+        ("service_cluster_ip_range", &s.kube_api.service_cluster_ip_range),
+        ("service_cluster_ip_range", &s.kube_controller.service_cluster_ip_range),
+        ("cluster_cidr", &s.kube_controller.cluster_cidr),
+    ] {
+        if let Some(v) = v
+            && parse_cidr(v).is_none()
+        {
+            return err(locate(text, key, v, 0), format!("{key} `{v}` is not a CIDR (like 10.43.0.0/16)"));
+        }
+    }
+    if let Some(v) = &s.kubelet.cluster_dns_server
+        && v.parse::<IpAddr>().is_err()
+    {
+        return err(locate(text, "cluster_dns_server", v, 0), format!("cluster_dns_server `{v}` is not an IP address"));
+    }
+    if let Some(r) = &s.kube_api.service_node_port_range {
+        let ok = r.split_once('-').is_some_and(|(a, b)| matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if a < b));
+        if !ok {
+            return err(locate(text, "service_node_port_range", r, 0), format!("service_node_port_range `{r}` must look like 30000-32767"));
+        }
+    }
+    if let Some(b) = &cfg.bastion_host
+        && b.address.trim().is_empty()
+    {
+        return err(locate(text, "bastion_host", "", 0), "bastion_host has no `address`".into());
+    }
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    if !crate::versions::is_known(version) && (cfg.system_images.etcd.is_none() || cfg.system_images.alpine.is_none()) {
+        return err(
+            locate(text, "kubernetes_version", version, 0),
+            format!(
+                "kubernetes_version {version} is not in stockade's image table (known: {}); pick one of those or set every image under system_images",
+                crate::versions::known_versions().join(", ")
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Parses `a.b.c.d/n` or an IPv6 CIDR.
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let ip: IpAddr = ip.parse().ok()?;
+    let len: u8 = len.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((ip, len))
+}
+
+fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    fn check(text: &str) -> Result<(), String> {
+        let p = Path::new("cluster.yml");
+        let mut c = config::load::parse(p, text).map_err(|e| e.to_string())?;
+        config::defaults::apply(&mut c);
+        validate(&c, p, text).map_err(|e| e.to_string())
+    }
+    const OK: &str = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n";
+
+    #[test]
+    fn minimal_file_is_valid() {
+        check(OK).unwrap();
+    }
+    #[test]
+    fn missing_role_is_refused() {
+        let e = check("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, worker]\n").unwrap_err();
+        assert!(e.contains("no host has the `controlplane` role"), "{e}");
+    }
+    #[test]
+    fn duplicate_address_points_at_second() {
+        let t = format!("{OK}  - address: 10.0.0.1\n    user: root\n    role: [worker]\n");
+        let e = check(&t).unwrap_err();
+        assert!(e.starts_with("cluster.yml:5:5: duplicate address 10.0.0.1"), "{e}");
+    }
+    #[test]
+    fn bad_hostname_and_cidr() {
+        let e = check(&format!("{OK}    hostname_override: Bad_Name\n")).unwrap_err();
+        assert!(e.contains("DNS-1123"), "{e}");
+        let e = check(&format!("{OK}services:\n  kube-controller:\n    cluster_cidr: 10.42.0.0/99\n")).unwrap_err();
+        assert!(e.starts_with("cluster.yml:7:5: cluster_cidr"), "{e}");
+    }
+    #[test]
+    fn unknown_role_gets_hint() {
+        let e = check("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, wroker]\n").unwrap_err();
+        assert!(e.contains("did you mean `worker`"), "{e}");
+    }
+    #[test]
+    fn uppercase_hostname_is_lowercased_like_rke() {
+        check(&format!("{OK}    hostname_override: Node-1\n")).unwrap();
+    }
+}

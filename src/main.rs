@@ -1,0 +1,37 @@
+//! stockade: RKE1-compatible Kubernetes cluster lifecycle over SSH and Docker.
+mod apply;
+mod cli;
+mod config;
+mod etcd;
+mod kubeconfig;
+mod pki;
+mod plan;
+mod state;
+mod transport;
+mod ui;
+mod versions;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.debug);
+    // one rustls crypto backend in the whole tree (aws-lc-rs); make it the process default
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    if let Err(e) = rt.block_on(cli::run(cli)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// `--debug` shows stockade's own debug events only: dependency internals (SSH packets, TLS)
+/// stay at warn so no key material or credential can reach the log.
+fn init_tracing(debug: bool) {
+    let filter = if debug { "warn,stockade=debug" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,118 @@
+//! The `etcd` container of an etcd host (rke.md §3: args, mounts, env, TLS).
+use super::container::{base_labels, ContainerSpec};
+use super::prefixed;
+use crate::config::{ClusterConfig, Node};
+use crate::pki::names;
+use std::collections::BTreeMap;
+
+pub const CONTAINER: &str = "etcd";
+pub const CLIENT_PORT: u16 = 2379;
+const SSL: &str = "/etc/kubernetes/ssl";
+
+pub fn member_name(n: &Node) -> String {
+    format!("etcd-{}", n.hostname_override.as_deref().unwrap_or(&n.address))
+}
+
+pub fn internal(n: &Node) -> &str {
+    n.internal_address.as_deref().filter(|a| !a.is_empty()).unwrap_or(&n.address)
+}
+
+pub fn peer_url(n: &Node) -> String {
+    format!("https://{}:2380", internal(n))
+}
+
+/// RKE binds to 0.0.0.0 when address == internal_address (a DNATed public address cannot be
+/// bound), else to the internal address.
+fn listen_address(n: &Node) -> &str {
+    if n.address == internal(n) { "0.0.0.0" } else { internal(n) }
+}
+
+pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node]) -> ContainerSpec {
+    let svc = &cfg.services.etcd;
+    let cert = names::etcd_cert(node);
+    let listen = listen_address(node);
+    let initial_cluster = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
+    let mut args: BTreeMap<String, String> = BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        args.insert(k.to_string(), v);
+    };
+    set("name", member_name(node));
+    set("data-dir", "/var/lib/rancher/etcd/".into());
+    set("listen-client-urls", format!("https://{listen}:{CLIENT_PORT}"));
+    set("advertise-client-urls", format!("https://{}:{CLIENT_PORT}", internal(node)));
+    set("listen-peer-urls", format!("https://{listen}:2380"));
+    set("initial-advertise-peer-urls", peer_url(node));
+    set("initial-cluster", initial_cluster);
+    set("initial-cluster-token", "etcd-cluster-1".into());
+    set("initial-cluster-state", "new".into());
+    set("trusted-ca-file", format!("{SSL}/{}.pem", names::CA));
+    set("peer-trusted-ca-file", format!("{SSL}/{}.pem", names::CA));
+    set("cert-file", format!("{SSL}/{cert}.pem"));
+    set("key-file", format!("{SSL}/{cert}-key.pem"));
+    set("peer-cert-file", format!("{SSL}/{cert}.pem"));
+    set("peer-key-file", format!("{SSL}/{cert}-key.pem"));
+    // KDM's service options for etcd (1.28 to 1.31)
+    set("client-cert-auth", "true".into());
+    set("peer-client-cert-auth", "true".into());
+    let image = cfg.system_images.etcd.clone().unwrap_or_default();
+    if supports_cipher_suites(&image) {
+        set("cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into());
+    }
+    // extra_args override; an empty value removes the flag, as in RKE
+    for (k, v) in &svc.extra_args {
+        if v.is_empty() {
+            args.remove(k);
+        } else {
+            args.insert(k.clone(), v.clone());
+        }
+    }
+    let mut cmd = vec!["/usr/local/bin/etcd".to_string()];
+    cmd.extend(args.iter().map(|(k, v)| format!("--{k}={v}")));
+    for (k, values) in &svc.extra_args_array {
+        cmd.extend(values.iter().map(|v| format!("--{k}={v}")));
+    }
+    let endpoint_host = if listen == "0.0.0.0" { "127.0.0.1" } else { listen };
+    let mut env = vec![
+        "ETCDCTL_API=3".to_string(),
+        format!("ETCDCTL_CACERT={SSL}/{}.pem", names::CA),
+        format!("ETCDCTL_CERT={SSL}/{cert}.pem"),
+        format!("ETCDCTL_KEY={SSL}/{cert}-key.pem"),
+        format!("ETCDCTL_ENDPOINTS=https://{endpoint_host}:{CLIENT_PORT}"),
+    ];
+    env.extend(svc.extra_env.iter().cloned());
+    let mut binds = vec![
+        format!("{}:/var/lib/rancher/etcd/", prefixed(cfg, "/var/lib/etcd")),
+        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
+    ];
+    binds.extend(svc.extra_binds.iter().cloned());
+    let user = match (svc.uid, svc.gid) {
+        (Some(u), Some(g)) if u != 0 || g != 0 => Some(format!("{u}:{g}")),
+        (Some(u), None) if u != 0 => Some(u.to_string()),
+        _ => None,
+    };
+    ContainerSpec {
+        name: CONTAINER.into(),
+        image,
+        entrypoint: None,
+        cmd,
+        env,
+        binds,
+        network_mode: "host".into(),
+        pid_mode: None,
+        privileged: false,
+        restart: "always".into(),
+        user,
+        labels: base_labels(CONTAINER),
+    }
+}
+
+/// etcd accepts `--cipher-suites` from 3.4.15 on; judged from the image tag (`v3.5.15`).
+fn supports_cipher_suites(image: &str) -> bool {
+    let tag = image.rsplit(':').next().unwrap_or_default().trim_start_matches('v');
+    let parts: Vec<u64> = tag.split(['.', '-']).take(3).map_while(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [3, minor, patch] => (*minor, *patch) >= (4, 15),
+        [major, ..] => *major > 3,
+        _ => false,
+    }
+}

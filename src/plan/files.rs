@@ -1,0 +1,75 @@
+//! The files each host gets under `<prefix>/etc/kubernetes/ssl` (rke.md §4): the CA
+//! certificate everywhere, the CA key only on controlplane hosts, every etcd certificate on
+//! every etcd host, and the component certificates and kubeconfigs of the host's roles.
+use crate::config::{ClusterConfig, Node};
+use crate::pki::{names, Bundle};
+
+pub struct FileSpec {
+    /// host directory the file lives under (bind-mounted into the helper container)
+    pub dir: String,
+    /// path relative to `dir`
+    pub name: String,
+    pub content: Vec<u8>,
+    pub mode: u32,
+}
+
+impl std::fmt::Debug for FileSpec {
+    // contents include private keys: show only a digest
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileSpec({} {:o} sha256:{})", self.path(), self.mode, self.digest())
+    }
+}
+
+impl FileSpec {
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.dir.trim_end_matches('/'), self.name)
+    }
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.content).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+pub const FILE_MODE: u32 = 0o600;
+
+pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSpec> {
+    let has = |r: &str| node.role.iter().any(|x| x == r);
+    let dir = super::prefixed(cfg, "/etc/kubernetes");
+    let mut files = Vec::new();
+    let mut add = |name: &str, cert: bool, key: bool, config: bool| {
+        let Some(c) = bundle.get(name) else { return };
+        let mut push = |file: String, content: &str| {
+            if !content.is_empty() {
+                files.push(FileSpec { dir: dir.clone(), name: format!("ssl/{file}"), content: content.as_bytes().to_vec(), mode: FILE_MODE });
+            }
+        };
+        if cert {
+            push(format!("{name}.pem"), &c.certificate_pem);
+        }
+        if key {
+            push(format!("{name}-key.pem"), &c.key_pem);
+        }
+        if config {
+            push(format!("kubecfg-{name}.yaml"), &c.config);
+        }
+    };
+    let cp = has("controlplane");
+    add(names::CA, true, cp, false);
+    add(names::NODE, true, true, true);
+    add(names::PROXY, true, true, true);
+    if cp {
+        add(names::REQUESTHEADER_CA, true, true, false);
+        add(names::APISERVER, true, true, false);
+        add(names::SERVICE_ACCOUNT, true, true, false);
+        add(names::CONTROLLER, true, true, true);
+        add(names::SCHEDULER, true, true, true);
+        add(names::PROXY_CLIENT, true, true, false);
+    }
+    if has("etcd") {
+        for name in bundle.keys().filter(|k| k.starts_with(names::ETCD_PREFIX)) {
+            add(name, true, true, false);
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}

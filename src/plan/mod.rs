@@ -1,0 +1,63 @@
+//! The plan: pure functions from the configuration and the certificate bundle to what every
+//! host should run and hold. No I/O here; `apply` compares this with what hosts report.
+pub mod container;
+pub mod etcd;
+pub mod files;
+
+pub use container::ContainerSpec;
+pub use files::FileSpec;
+
+use crate::config::{ClusterConfig, Node};
+use crate::pki::Bundle;
+
+#[derive(Debug)]
+pub struct HostPlan {
+    pub address: String,
+    pub containers: Vec<ContainerSpec>,
+    pub files: Vec<FileSpec>,
+    /// every image this host needs, the helper image included
+    pub images: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub hosts: Vec<HostPlan>,
+    /// image of the short-lived helper containers that write and clean host directories
+    /// (RKE's `alpine` slot, rancher/rke-tools)
+    pub helper_image: String,
+}
+
+/// Host directories `remove` cleans (RKE's `CleanUpAll`); etcd snapshots under /opt/rke are
+/// deliberately kept.
+pub const CLEANED_DIRS: [&str; 7] =
+    ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd", "/var/lib/kubelet"];
+
+/// `host_path` joined under `prefix_path`, as RKE does for its host directories.
+pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
+    let prefix = cfg.prefix_path.as_deref().unwrap_or("/").trim_end_matches('/');
+    format!("{prefix}{host_path}")
+}
+
+pub fn build(cfg: &ClusterConfig, bundle: &Bundle) -> Plan {
+    let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
+    let helper_image = cfg.system_images.alpine.clone().unwrap_or_default();
+    let hosts = cfg
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut containers = Vec::new();
+            if n.role.iter().any(|r| r == "etcd") {
+                containers.push(etcd::container(cfg, n, &etcd_members));
+            }
+            let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
+            images.push(helper_image.clone());
+            images.sort();
+            images.dedup();
+            HostPlan { address: n.address.clone(), containers, files: files::for_host(cfg, n, bundle), images }
+        })
+        .collect();
+    Plan { hosts, helper_image }
+}
+
+#[cfg(test)]
+mod tests;

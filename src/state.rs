@@ -1,0 +1,231 @@
+//! `cluster.rkestate`: RKE1's JSON shape (`desiredState` / `currentState`, each with
+//! `rkeConfig`, `certificatesBundle`, `encryptionConfig`), so a file written by RKE1 is read
+//! and its CA and keys reused, and a file written by stockade is still readable by RKE1.
+//! Unknown fields are kept as they were. Writes are atomic (temp file, fsync, rename), mode
+//! 0600, and the previous version is kept as `<name>.rkestate.bak`.
+use crate::config::ClusterConfig;
+use crate::pki::Bundle;
+use anyhow::{anyhow, Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FullState {
+    #[serde(rename = "desiredState", default)]
+    pub desired: ClusterState,
+    #[serde(rename = "currentState", default)]
+    pub current: ClusterState,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClusterState {
+    #[serde(rename = "rkeConfig", default, skip_serializing_if = "Option::is_none")]
+    pub rke_config: Option<Value>,
+    #[serde(rename = "certificatesBundle", default, skip_serializing_if = "Bundle::is_empty")]
+    pub certificates: Bundle,
+    #[serde(rename = "encryptionConfig", default, skip_serializing_if = "String::is_empty")]
+    pub encryption_config: String,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// A host as recorded in a state's `rkeConfig.nodes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedNode {
+    pub address: String,
+    pub internal_address: String,
+    pub hostname_override: String,
+    pub roles: Vec<String>,
+}
+
+impl ClusterState {
+    pub fn nodes(&self) -> Vec<RecordedNode> {
+        let Some(nodes) = self.rke_config.as_ref().and_then(|c| c.get("nodes")).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        let s = |n: &Value, k: &str| n.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        nodes
+            .iter()
+            .map(|n| {
+                let address = s(n, "address");
+                let internal = s(n, "internalAddress");
+                RecordedNode {
+                    internal_address: if internal.is_empty() { address.clone() } else { internal },
+                    hostname_override: s(n, "hostnameOverride"),
+                    roles: n
+                        .get("role")
+                        .and_then(Value::as_array)
+                        .map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                        .unwrap_or_default(),
+                    address,
+                }
+            })
+            .collect()
+    }
+}
+
+impl FullState {
+    /// The certificates to build on: the desired set (the newest, possibly partly deployed
+    /// by an interrupted run), else the current one.
+    pub fn certificates(&self) -> Bundle {
+        if !self.desired.certificates.is_empty() {
+            self.desired.certificates.clone()
+        } else {
+            self.current.certificates.clone()
+        }
+    }
+}
+
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".bak");
+    PathBuf::from(s)
+}
+
+/// Reads the state file; `None` when there is none yet.
+pub fn load(path: &Path) -> Result<Option<FullState>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow!("cannot read state file {}: {e}", path.display())),
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: the state file is not valid JSON ({e}); the previous version is {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            backup_path(path).display()
+        )
+    })
+}
+
+/// Writes `state` atomically with mode 0600, keeping the previous file as `.bak`.
+pub fn save(path: &Path, state: &FullState) -> Result<()> {
+    let mut json = serde_json::to_vec_pretty(state)?;
+    json.push(b'\n');
+    if path.exists() {
+        let old = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        if old == json {
+            return Ok(());
+        }
+        write_atomic(&backup_path(path), &old)?;
+    }
+    write_atomic(path, &json)
+}
+
+/// temp file in the same directory (so rename is atomic), fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".stockade-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| anyhow!("writing {}: {}", path.display(), e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The configuration as RKE stores it in `rkeConfig`: the same keys in camelCase (RKE's JSON
+/// tags), except inside maps whose keys are user data (extra_args, labels, ...).
+pub fn rke_config_json(cfg: &ClusterConfig) -> Value {
+    let v = serde_json::to_value(cfg).unwrap_or(Value::Null);
+    camel(v, false)
+}
+
+/// Fields whose values are maps keyed by user data, or free-form Kubernetes objects.
+const VERBATIM: [&str; 14] = [
+    "extra_args", "extra_args_array", "win_extra_args", "win_extra_args_array", "labels", "options", "node_selector",
+    "cloud_provider", "secrets_encryption_config", "audit_log", "admission_configuration", "event_rate_limit", "tolerations",
+    "update_strategy",
+];
+
+fn camel(v: Value, verbatim: bool) -> Value {
+    match v {
+        Value::Object(m) if !verbatim => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let keep = VERBATIM.contains(&k.as_str());
+                    (camel_key(&k), camel(v, keep))
+                })
+                .collect(),
+        ),
+        Value::Array(a) if !verbatim => Value::Array(a.into_iter().map(|v| camel(v, false)).collect()),
+        other => other,
+    }
+}
+
+fn camel_key(k: &str) -> String {
+    match k {
+        "s3backupconfig" => return "s3BackupConfig".into(),
+        "nodeName" | "timeAdded" => return k.into(),
+        _ => {}
+    }
+    let mut out = String::new();
+    let mut upper = false;
+    for c in k.chars() {
+        if c == '_' || c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_keeps_user_keys() {
+        let mut c = ClusterConfig::default();
+        c.ssh_key_path = Some("~/.ssh/id".into());
+        c.services.kube_api.extra_args.insert("audit_log_path".into(), "x".into());
+        let v = rke_config_json(&c);
+        assert_eq!(v["sshKeyPath"], "~/.ssh/id");
+        assert_eq!(v["services"]["kubeApi"]["extraArgs"]["audit_log_path"], "x");
+    }
+
+    #[test]
+    fn save_is_atomic_0600_with_backup() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cluster.rkestate");
+        let mut s = FullState::default();
+        save(&p, &s).unwrap();
+        s.other.insert("x".into(), Value::from(1));
+        save(&p, &s).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(backup_path(&p)).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(load(&p).unwrap().unwrap().other["x"], 1);
+        assert!(load(&backup_path(&p)).unwrap().unwrap().other.is_empty());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2, "no temp files left");
+    }
+
+    #[test]
+    fn reads_rke1_shape_and_keeps_unknown_fields() {
+        let t = r#"{"desiredState":{"rkeConfig":{"nodes":[{"address":"1.1.1.1","role":["etcd"],"hostnameOverride":"a"}]},"certificatesBundle":{"kube-ca":{"certificatePEM":"C","keyPEM":"K","name":"kube-ca"}},"somethingNew":1},"currentState":{}}"#;
+        let s: FullState = serde_json::from_str(t).unwrap();
+        assert_eq!(s.certificates()["kube-ca"].key_pem, "K");
+        assert_eq!(s.desired.nodes()[0].internal_address, "1.1.1.1");
+        let back = serde_json::to_value(&s).unwrap();
+        assert_eq!(back["desiredState"]["somethingNew"], 1);
+    }
+}

@@ -1,0 +1,188 @@
+//! The connected hosts of one command: one SSH session and one Docker client per host,
+//! opened in parallel (bounded by `--concurrency`), before anything is changed anywhere.
+use super::keys::{expand_home, KeyCache, KeySource};
+use super::ssh::{Login, Session, SshOptions};
+use crate::config::{schema::BastionHost, ClusterConfig, Node};
+use anyhow::{anyhow, Result};
+use bollard::Docker;
+use futures_util::{stream, StreamExt};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub ssh: SshOptions,
+    pub concurrency: usize,
+    /// `--ssh-agent-auth`: use the agent for every host, whatever cluster.yml says
+    pub force_agent: bool,
+    /// bound on each Docker API call
+    pub docker_timeout: Duration,
+    pub ignore_docker_version: bool,
+}
+
+pub struct Host {
+    pub node: Node,
+    pub session: Arc<Session>,
+    pub docker: Docker,
+    pub docker_version: String,
+}
+
+impl Host {
+    /// How the host is named in every message: its address.
+    pub fn name(&self) -> &str {
+        &self.node.address
+    }
+    pub fn has_role(&self, role: &str) -> bool {
+        self.node.role.iter().any(|r| r == role)
+    }
+}
+
+pub struct Hosts {
+    pub hosts: Vec<Host>,
+    pub concurrency: usize,
+    bastion: Option<Arc<Session>>,
+}
+
+/// Runs the futures with at most `limit` at once; results keep the input order.
+pub async fn bounded<T, F: Future<Output = T>>(limit: usize, futs: Vec<F>) -> Vec<T> {
+    stream::iter(futs).buffered(limit.max(1)).collect().await
+}
+
+/// Docker Engine versions RKE1's metadata lists as tested; others only get a warning.
+const TESTED_DOCKER: [&str; 14] = [
+    "1.13.", "17.03.", "17.06.", "17.09.", "18.06.", "18.09.", "19.03.", "20.10.", "23.0.", "24.0.", "25.0.", "26.", "27.", "28.",
+];
+
+fn login_for_node(n: &Node, force_agent: bool) -> Login {
+    let key = match (&n.ssh_key, &n.ssh_key_path) {
+        (Some(k), _) if !k.is_empty() => Some(KeySource::Inline { id: format!("ssh_key of node {}", n.address), pem: k.clone() }),
+        (_, Some(p)) if !p.is_empty() => Some(KeySource::Path(expand_home(p))),
+        _ => None,
+    };
+    Login {
+        address: n.address.clone(),
+        port: n.port.as_deref().and_then(|p| p.parse().ok()).unwrap_or(22),
+        user: n.user.clone(),
+        agent: force_agent || n.ssh_agent_auth.unwrap_or(false),
+        key,
+        cert_path: n.ssh_cert_path.as_deref().filter(|s| !s.is_empty()).map(expand_home),
+        cert_inline: n.ssh_cert.clone(),
+    }
+}
+
+fn login_for_bastion(b: &BastionHost, force_agent: bool) -> Login {
+    let key = match (&b.ssh_key, &b.ssh_key_path) {
+        (Some(k), _) if !k.is_empty() => Some(KeySource::Inline { id: "ssh_key of bastion_host".into(), pem: k.clone() }),
+        (_, Some(p)) if !p.is_empty() => Some(KeySource::Path(expand_home(p))),
+        _ => None,
+    };
+    Login {
+        address: b.address.clone(),
+        port: b.port.as_deref().and_then(|p| p.parse().ok()).unwrap_or(22),
+        user: b.user.clone().unwrap_or_else(|| "root".into()),
+        agent: force_agent || b.ssh_agent_auth.unwrap_or(false),
+        key,
+        cert_path: b.ssh_cert_path.as_deref().filter(|s| !s.is_empty()).map(expand_home),
+        cert_inline: b.ssh_cert.clone(),
+    }
+}
+
+impl Hosts {
+    /// Connects to every node and checks its Docker Engine answers. Fails, naming every host
+    /// that could not be reached, before any caller gets to change anything.
+    pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
+        let keys = KeyCache::default();
+        let bastion = match &cfg.bastion_host {
+            Some(b) => {
+                let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, &keys, None)
+                    .await
+                    .map_err(|e| anyhow!("bastion_host: {e:#}"))?;
+                Some(Arc::new(s))
+            }
+            None => None,
+        };
+        let futs = nodes
+            .iter()
+            .map(|n| {
+                let (keys, bastion) = (&keys, bastion.clone());
+                async move {
+                    let login = login_for_node(n, opts.force_agent);
+                    let session = Arc::new(Session::connect(&login, &opts.ssh, keys, bastion.as_deref()).await?);
+                    let socket = n.docker_socket.as_deref().unwrap_or(crate::config::defaults::DEFAULT_DOCKER_SOCKET);
+                    let docker = open_docker(&session, n, socket, opts.docker_timeout).await?;
+                    let version = docker
+                        .version()
+                        .await
+                        .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?
+                        .version
+                        .unwrap_or_default();
+                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version })
+                }
+            })
+            .collect();
+        let results = bounded(opts.concurrency, futs).await;
+        let mut hosts = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(h) => hosts.push(h),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
+        }
+        if !errors.is_empty() {
+            for h in &hosts {
+                h.session.close().await;
+            }
+            return Err(anyhow!("{}", errors.join("\n")));
+        }
+        for h in &hosts {
+            if !opts.ignore_docker_version && !TESTED_DOCKER.iter().any(|v| h.docker_version.starts_with(v)) {
+                warn(format!(
+                    "host {}: Docker {} is outside the tested range (1.13 to 28.x); continuing (ignore_docker_version: true silences this)",
+                    h.name(),
+                    h.docker_version
+                ));
+            }
+        }
+        Ok(Hosts { hosts, concurrency: opts.concurrency, bastion })
+    }
+
+    pub fn get(&self, address: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.node.address == address)
+    }
+
+    pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Host> + 'a {
+        self.hosts.iter().filter(move |h| h.has_role(role))
+    }
+
+    pub async fn close(&self) {
+        for h in &self.hosts {
+            h.session.close().await;
+        }
+        if let Some(b) = &self.bastion {
+            b.close().await;
+        }
+    }
+}
+
+async fn open_docker(session: &Arc<Session>, n: &Node, socket: &str, timeout: Duration) -> Result<Docker> {
+    let docker = super::docker::connect(session.clone(), socket, timeout)
+        .map_err(|e| anyhow!("host {}: Docker client: {e}", n.address))?;
+    docker.negotiate_version().await.map_err(|e| {
+        anyhow!(
+            "host {}: cannot reach Docker at {socket} over SSH ({}): check docker_socket in cluster.yml, that dockerd runs, that user {} may use the socket, and that sshd allows it (AllowStreamLocalForwarding yes)",
+            n.address,
+            root_cause(&e),
+            n.user
+        )
+    })
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}

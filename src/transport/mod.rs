@@ -1,0 +1,8 @@
+//! Reaching hosts: SSH sessions (`ssh`), keys (`keys`), Docker over SSH (`docker`) and the set
+//! of connected hosts for one command (`hosts`).
+pub mod docker;
+pub mod hosts;
+pub mod keys;
+pub mod ssh;
+
+pub use hosts::{ConnectOptions, Host, Hosts};
