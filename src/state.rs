@@ -27,45 +27,10 @@ pub struct ClusterState {
     pub rke_config: Option<Value>,
     #[serde(rename = "certificatesBundle", default, skip_serializing_if = "Bundle::is_empty")]
     pub certificates: Bundle,
-    #[serde(rename = "encryptionConfig", default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "encryptionConfig", default)]
     pub encryption_config: String,
     #[serde(flatten)]
     pub other: Map<String, Value>,
-}
-
-/// A host as recorded in a state's `rkeConfig.nodes`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedNode {
-    pub address: String,
-    pub internal_address: String,
-    pub hostname_override: String,
-    pub roles: Vec<String>,
-}
-
-impl ClusterState {
-    pub fn nodes(&self) -> Vec<RecordedNode> {
-        let Some(nodes) = self.rke_config.as_ref().and_then(|c| c.get("nodes")).and_then(Value::as_array) else {
-            return Vec::new();
-        };
-        let s = |n: &Value, k: &str| n.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        nodes
-            .iter()
-            .map(|n| {
-                let address = s(n, "address");
-                let internal = s(n, "internalAddress");
-                RecordedNode {
-                    internal_address: if internal.is_empty() { address.clone() } else { internal },
-                    hostname_override: s(n, "hostnameOverride"),
-                    roles: n
-                        .get("role")
-                        .and_then(Value::as_array)
-                        .map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-                        .unwrap_or_default(),
-                    address,
-                }
-            })
-            .collect()
-    }
 }
 
 impl FullState {
@@ -224,7 +189,6 @@ mod tests {
         let t = r#"{"desiredState":{"rkeConfig":{"nodes":[{"address":"1.1.1.1","role":["etcd"],"hostnameOverride":"a"}]},"certificatesBundle":{"kube-ca":{"certificatePEM":"C","keyPEM":"K","name":"kube-ca"}},"somethingNew":1},"currentState":{}}"#;
         let s: FullState = serde_json::from_str(t).unwrap();
         assert_eq!(s.certificates()["kube-ca"].key_pem, "K");
-        assert_eq!(s.desired.nodes()[0].internal_address, "1.1.1.1");
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["desiredState"]["somethingNew"], 1);
     }

@@ -40,7 +40,6 @@ impl ConnectArgs {
                 known_hosts,
                 accept_new_host_keys: self.ssh_accept_new,
                 connect_timeout: Duration::from_secs(self.ssh_timeout),
-                command_timeout: Duration::from_secs(self.command_timeout),
             },
             concurrency: self.concurrency as usize,
             force_agent: self.ssh_agent_auth,

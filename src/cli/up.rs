@@ -51,9 +51,11 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     full.desired.rke_config = Some(state::rke_config_json(cfg));
     full.desired.certificates = bundle.clone();
     state::save(&state_path, &full)?;
-    if reused_ca && !pki_changes.issued.is_empty() {
+    if pki_changes.is_empty() {
+        tracing::debug!("certificates unchanged");
+    } else if reused_ca {
         ui.info(&format!("certificates issued with the existing CA: {}", pki_changes.issued.join(", ")));
-    } else if !pki_changes.issued.is_empty() {
+    } else {
         ui.info("created a new cluster CA and certificates");
     }
 

@@ -94,16 +94,31 @@ pub fn is_not_found(e: &bollard::errors::Error) -> bool {
     matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }
 
-/// The last `n` lines a container wrote, for error messages.
+/// The last `n` lines a container wrote, for error messages. Programs often print their
+/// complaint first and a long usage text after it, so the first line that looks like an
+/// error is put on top when the tail does not already hold it.
 pub async fn tail_logs(docker: &Docker, container: &str, n: usize) -> String {
-    let opts = LogsOptions { stdout: true, stderr: true, tail: n.to_string(), ..Default::default() };
+    let opts = LogsOptions { stdout: true, stderr: true, tail: "500".into(), ..Default::default() };
     let mut out = String::new();
     let mut logs = docker.logs(container, Some(opts));
     while let Some(Ok(chunk)) = logs.next().await {
         out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
     }
     let lines: Vec<&str> = out.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    let tail = &lines[lines.len().saturating_sub(n)..];
+    let looks_bad = |l: &&&str| {
+        let l = l.to_lowercase();
+        ["error", "fatal", "panic", "not defined", "invalid", "failed"].iter().any(|w| l.contains(w))
+    };
+    let mut shown: Vec<&str> = Vec::new();
+    if let Some(first) = lines.iter().find(looks_bad)
+        && !tail.contains(first)
+    {
+        shown.push(first);
+        shown.push("...");
+    }
+    shown.extend(tail);
+    shown.join("\n")
 }
 
 /// A short-lived container of the helper image (RKE's rke-tools slot) with the given binds.

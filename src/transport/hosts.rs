@@ -108,6 +108,7 @@ impl Hosts {
                 let (keys, bastion) = (&keys, bastion.clone());
                 async move {
                     let login = login_for_node(n, opts.force_agent);
+                    tracing::debug!(host = %n.address, port = login.port, user = %login.user, agent = login.agent, key = ?login.key.as_ref().map(|k| k.to_string()), "ssh connect");
                     let session = Arc::new(Session::connect(&login, &opts.ssh, keys, bastion.as_deref()).await?);
                     let socket = n.docker_socket.as_deref().unwrap_or(crate::config::defaults::DEFAULT_DOCKER_SOCKET);
                     let docker = open_docker(&session, n, socket, opts.docker_timeout).await?;
@@ -117,6 +118,7 @@ impl Hosts {
                         .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?
                         .version
                         .unwrap_or_default();
+                    tracing::debug!(host = %n.address, docker = %version, socket, "docker reachable");
                     Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version })
                 }
             })
@@ -146,10 +148,6 @@ impl Hosts {
             }
         }
         Ok(Hosts { hosts, concurrency: opts.concurrency, bastion })
-    }
-
-    pub fn get(&self, address: &str) -> Option<&Host> {
-        self.hosts.iter().find(|h| h.node.address == address)
     }
 
     pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Host> + 'a {

@@ -6,7 +6,7 @@ use super::keys::{KeyCache, KeySource};
 use anyhow::{anyhow, bail, Context, Result};
 use russh::client::{self, Handle};
 use russh::keys::{agent::client::AgentClient, agent::AgentIdentity, known_hosts, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-use russh::{ChannelMsg, ChannelStream, Disconnect};
+use russh::{ChannelStream, Disconnect};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,7 +17,6 @@ pub struct SshOptions {
     pub known_hosts: PathBuf,
     pub accept_new_host_keys: bool,
     pub connect_timeout: Duration,
-    pub command_timeout: Duration,
 }
 
 /// How to log in to one host (a node or the bastion).
@@ -85,13 +84,6 @@ impl client::Handler for HostKeyCheck {
 pub struct Session {
     pub name: String,
     handle: Arc<Handle<HostKeyCheck>>,
-    command_timeout: Duration,
-}
-
-pub struct ExecOutput {
-    pub stdout: String,
-    pub stderr: String,
-    pub status: u32,
 }
 
 fn client_config() -> Arc<client::Config> {
@@ -158,33 +150,7 @@ impl Session {
             .await
             .map_err(|_| anyhow!("host {name}: SSH login did not finish within {}s", t.as_secs()))?
             .with_context(|| format!("host {name}"))?;
-        Ok(Session { name, handle: Arc::new(handle), command_timeout: opts.command_timeout })
-    }
-
-    /// Runs a shell command; fails on timeout, never waits forever.
-    pub async fn exec(&self, cmd: &str) -> Result<ExecOutput> {
-        let run = async {
-            let mut ch = self.handle.channel_open_session().await?;
-            ch.exec(true, cmd).await?;
-            let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
-            while let Some(msg) = ch.wait().await {
-                match msg {
-                    ChannelMsg::Data { data } => out.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => err.extend_from_slice(&data),
-                    ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                    ChannelMsg::ExitSignal { signal_name, .. } => bail!("killed by signal {signal_name:?}"),
-                    _ => {}
-                }
-            }
-            Ok(ExecOutput {
-                stdout: String::from_utf8_lossy(&out).into_owned(),
-                stderr: String::from_utf8_lossy(&err).into_owned(),
-                status: status.unwrap_or(255),
-            })
-        };
-        tokio::time::timeout(self.command_timeout, run)
-            .await
-            .map_err(|_| anyhow!("host {}: command did not finish within {}s", self.name, self.command_timeout.as_secs()))?
+        Ok(Session { name, handle: Arc::new(handle) })
     }
 
     /// A byte stream to a unix socket on the host (the Docker socket).

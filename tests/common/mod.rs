@@ -1,0 +1,229 @@
+//! Harness for the testbed tests: finds the running testbed (fails loudly when there is none),
+//! resets hosts between tests without using stockade, runs the stockade binary, and inspects
+//! hosts from the laptop side (each host's Docker socket and private directories).
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+
+/// Tests share the hosts, so they run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+pub struct Testbed {
+    pub dir: PathBuf,
+    pub hosts: Vec<TbHost>,
+    pub work: tempfile::TempDir,
+    _guard: MutexGuard<'static, ()>,
+}
+
+#[derive(Clone)]
+pub struct TbHost {
+    pub name: String,
+    pub ip: String,
+    pub socket: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+    /// The single `error:` line stockade prints on failure.
+    pub fn error_line(&self) -> String {
+        self.stderr.lines().filter(|l| l.starts_with("error: ")).collect::<Vec<_>>().join("\n")
+    }
+}
+
+pub const ETCD_IMAGE: &str = "stockade-testbed/etcd:v3.4.23";
+pub const TOOLS_IMAGE: &str = "stockade-testbed/tools:v1";
+/// host directories a stockade run may touch, as named under `hosts/hN/fs`
+pub const HOST_DIRS: [&str; 5] = ["etc-kubernetes", "var-lib-etcd", "opt-rke", "etc-cni", "var-lib-kubelet"];
+
+impl Testbed {
+    /// The running testbed with every host reset to empty (no containers, no cluster files).
+    pub fn get() -> Testbed {
+        let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let dir = PathBuf::from(std::env::var("STOCKADE_TESTBED_DIR").unwrap_or_else(|_| "/tmp/stockade-testbed".into()));
+        let list = std::fs::read_to_string(dir.join("hosts.txt")).unwrap_or_else(|_| {
+            panic!("no testbed at {}: start it with `sudo tests/testbed/up.sh 3` (or run tests/run.sh)", dir.display())
+        });
+        let hosts: Vec<TbHost> = list
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                TbHost { name: f[0].into(), ip: f[1].into(), socket: f[2].into() }
+            })
+            .collect();
+        assert!(hosts.len() >= 3, "the testbed needs at least 3 hosts, has {}", hosts.len());
+        let tb = Testbed { dir, hosts, work: tempfile::tempdir().unwrap(), _guard: guard };
+        for h in &tb.hosts {
+            assert!(tb.docker(h, &["version"]).status.success(), "dockerd of {} does not answer", h.name);
+        }
+        tb.reset();
+        tb
+    }
+
+    pub fn h(&self, i: usize) -> &TbHost {
+        &self.hosts[i]
+    }
+
+    pub fn docker(&self, h: &TbHost, args: &[&str]) -> Output {
+        Command::new("docker").arg("-H").arg(format!("unix://{}", h.socket)).args(args).output().expect("docker CLI")
+    }
+
+    pub fn docker_out(&self, h: &TbHost, args: &[&str]) -> String {
+        let o = self.docker(h, args);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
+    /// Removes every container and the cluster directories on every host, directly.
+    pub fn reset(&self) {
+        for h in &self.hosts {
+            let ids = self.docker_out(h, &["ps", "-aq"]);
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f"];
+                args.extend(ids.lines());
+                self.docker(h, &args);
+            }
+            for d in HOST_DIRS {
+                let p = self.host_path(h, d);
+                if let Ok(entries) = std::fs::read_dir(&p) {
+                    for e in entries.flatten() {
+                        let _ = std::fs::remove_dir_all(e.path()).or_else(|_| std::fs::remove_file(e.path()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Laptop-side path of a host's private directory (`etc-kubernetes` → its /etc/kubernetes).
+    pub fn host_path(&self, h: &TbHost, mangled: &str) -> PathBuf {
+        self.dir.join("hosts").join(&h.name).join("fs").join(mangled)
+    }
+
+    pub fn container_id(&self, h: &TbHost, name: &str) -> String {
+        self.docker_out(h, &["inspect", "-f", "{{.Id}}", name])
+    }
+
+    pub fn has_image(&self, h: &TbHost, image: &str) -> bool {
+        self.docker(h, &["image", "inspect", image]).status.success()
+    }
+
+    pub fn managed_containers(&self, h: &TbHost) -> Vec<String> {
+        let out = self.docker_out(h, &["ps", "-a", "--filter", "label=io.stockade.managed", "--format", "{{.Names}}"]);
+        out.lines().map(String::from).collect()
+    }
+
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.join("known_hosts")
+    }
+    pub fn key(&self) -> PathBuf {
+        self.dir.join("keys/id_ed25519")
+    }
+    pub fn archive(&self) -> PathBuf {
+        self.dir.join("images/stockade-testbed-images.tar")
+    }
+
+    /// A cluster.yml for the first `n` hosts with every role; `extra` is appended verbatim.
+    pub fn cluster_yml(&self, n: usize, extra: &str) -> String {
+        let mut s = format!("cluster_name: testbed\nssh_key_path: {}\nnodes:\n", self.key().display());
+        for h in &self.hosts[..n] {
+            s.push_str(&format!("  - address: {}\n    user: root\n    role: [etcd, controlplane, worker]\n    hostname_override: {}\n", h.ip, h.name));
+        }
+        s.push_str(&format!("system_images:\n  etcd: {ETCD_IMAGE}\n  alpine: {TOOLS_IMAGE}\n"));
+        s.push_str(extra);
+        s
+    }
+
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let p = self.work.path().join("cluster.yml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.work.path().join("cluster.rkestate")
+    }
+
+    /// Runs stockade in the work directory with the testbed's known_hosts and image archive.
+    pub fn stockade(&self, args: &[&str]) -> Run {
+        self.stockade_env(args, &[])
+    }
+
+    pub fn stockade_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockade"));
+        cmd.current_dir(self.work.path())
+            .args(args)
+            .env("STOCKADE_KNOWN_HOSTS", self.known_hosts())
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("STOCKADE_SSH_PASSPHRASE")
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().expect("run stockade");
+        let r = Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        eprintln!("$ stockade {}\n{}{}(exit {})", args.join(" "), r.stdout, r.stderr, r.code);
+        r
+    }
+
+    /// `up` with the image archive, expected to succeed.
+    pub fn up_ok(&self, extra: &[&str]) -> Run {
+        let archive = self.archive();
+        let mut args = vec!["up", "--image-archive", archive.to_str().unwrap()];
+        args.extend(extra);
+        let r = self.stockade(&args);
+        assert_eq!(r.code, 0, "stockade up failed:\n{}", r.all());
+        r
+    }
+
+    /// Writes the CA and kube-node client certificate from the state file to the work dir.
+    pub fn client_certs(&self) -> (PathBuf, PathBuf, PathBuf) {
+        let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap();
+        let b = &s["currentState"]["certificatesBundle"];
+        let w = |name: &str, v: &serde_json::Value| {
+            let p = self.work.path().join(name);
+            std::fs::write(&p, v.as_str().expect("PEM in state")).unwrap();
+            p
+        };
+        (w("ca.pem", &b["kube-ca"]["certificatePEM"]), w("node.pem", &b["kube-node"]["certificatePEM"]), w("node-key.pem", &b["kube-node"]["keyPEM"]))
+    }
+
+    /// etcdctl from the laptop against one member, with the state's client certificates.
+    pub fn etcdctl(&self, h: &TbHost, args: &[&str]) -> Output {
+        let (ca, cert, key) = self.client_certs();
+        Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints=https://{}:2379", h.ip))
+            .arg(format!("--cacert={}", ca.display()))
+            .arg(format!("--cert={}", cert.display()))
+            .arg(format!("--key={}", key.display()))
+            .arg("--dial-timeout=5s")
+            .args(args)
+            .output()
+            .expect("etcdctl")
+    }
+
+    /// True when no host has a stockade container or any file in the cluster directories.
+    pub fn hosts_untouched(&self) -> bool {
+        self.hosts.iter().all(|h| {
+            self.managed_containers(h).is_empty()
+                && HOST_DIRS.iter().all(|d| std::fs::read_dir(self.host_path(h, d)).map(|mut e| e.next().is_none()).unwrap_or(true))
+        })
+    }
+}
+
+pub fn file_mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}

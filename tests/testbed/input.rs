@@ -1,0 +1,91 @@
+//! Bad input: each case fails with one error line and a non-zero exit, and no host changes.
+use crate::common::*;
+
+fn refused(tb: &Testbed, yml: &str, args: &[&str], expect: &[&str]) -> Run {
+    tb.write_config(yml);
+    let archive = tb.archive();
+    let mut all = vec!["up", "--image-archive", archive.to_str().unwrap()];
+    all.extend(args);
+    let r = tb.stockade(&all);
+    assert_ne!(r.code, 0, "must fail:\n{}", r.all());
+    let line = r.error_line();
+    assert_eq!(line.lines().count(), 1, "exactly one error line:\n{}", r.stderr);
+    for e in expect {
+        assert!(line.contains(e), "error line lacks {e:?}: {line}");
+    }
+    assert!(tb.hosts_untouched(), "a refused run changed a host");
+    r
+}
+
+#[test]
+fn file_errors_name_file_line_and_column() {
+    let tb = Testbed::get();
+    let good = tb.cluster_yml(3, "");
+    refused(&tb, &good.replacen("  - address:", "  - address: [", 1), &[], &["cluster.yml:"]);
+    let r = refused(&tb, &good.replacen("    hostname_override: h2", "    hostname_overide: h2", 1), &[], &[
+        "cluster.yml:11:5:",
+        "unknown key `hostname_overide`",
+        "did you mean `hostname_override`",
+    ]);
+    assert!(r.error_line().contains("nodes[1]"), "{}", r.error_line());
+    let no_worker = good.replace("role: [etcd, controlplane, worker]", "role: [etcd, controlplane]");
+    refused(&tb, &no_worker, &[], &["no host has the `worker` role"]);
+    let dup = good.replacen(&format!("address: {}", tb.h(1).ip), &format!("address: {}", tb.h(0).ip), 1);
+    refused(&tb, &dup, &[], &["cluster.yml:8:5:", "duplicate address"]);
+}
+
+#[test]
+fn a_missing_key_file_is_named() {
+    let tb = Testbed::get();
+    let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), "/nonexistent/id_rsa");
+    refused(&tb, &yml, &[], &["/nonexistent/id_rsa", "does not exist", "ssh_key_path"]);
+}
+
+#[test]
+fn an_unreachable_host_is_named_within_the_connect_timeout() {
+    let tb = Testbed::get();
+    // .99 is on the testbed's own bridge and has no host: the connection attempt times out
+    let net = tb.h(0).ip.rsplit_once('.').unwrap().0.to_string();
+    let yml = tb.cluster_yml(3, "").replace(&format!("address: {}", tb.h(2).ip), &format!("address: {net}.99"));
+    let t = std::time::Instant::now();
+    refused(&tb, &yml, &["--ssh-timeout", "3"], &[&format!("{net}.99"), "within 3s"]);
+    assert!(t.elapsed().as_secs() < 30, "took {:?}", t.elapsed());
+}
+
+#[test]
+fn host_keys_are_verified() {
+    let tb = Testbed::get();
+    let yml = tb.cluster_yml(3, "");
+    // unknown host key: an empty known_hosts file
+    let empty = tb.work.path().join("known_hosts.empty");
+    std::fs::write(&empty, "").unwrap();
+    refused(&tb, &yml, &["--known-hosts", empty.to_str().unwrap()], &["unknown SSH host key", "--ssh-accept-new"]);
+
+    // changed host key: h1's entry replaced by h2's key
+    let real = std::fs::read_to_string(tb.known_hosts()).unwrap();
+    let key_of = |ip: &str| real.lines().find(|l| l.starts_with(&format!("{ip} "))).unwrap().split_once(' ').unwrap().1.to_string();
+    let forged = real.replace(&key_of(&tb.h(0).ip), &key_of(&tb.h(1).ip));
+    let forged_path = tb.work.path().join("known_hosts.forged");
+    std::fs::write(&forged_path, &forged).unwrap();
+    let r = refused(&tb, &yml, &["--known-hosts", forged_path.to_str().unwrap()], &["CHANGED", &tb.h(0).ip, "line 1"]);
+    assert!(r.error_line().contains("ssh-keygen -R"), "{}", r.error_line());
+
+    // --ssh-accept-new records unknown keys and goes on; a changed key is still refused
+    let fresh = tb.work.path().join("known_hosts.new");
+    let archive = tb.archive();
+    let ok = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap(), "--ssh-accept-new", "--known-hosts", fresh.to_str().unwrap()]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    let learned = std::fs::read_to_string(&fresh).unwrap();
+    for h in &tb.hosts {
+        assert!(learned.contains(&key_of(&h.ip)), "{} not recorded: {learned}", h.ip);
+    }
+    tb.reset();
+    refused(&tb, &yml, &["--ssh-accept-new", "--known-hosts", forged_path.to_str().unwrap()], &["CHANGED"]);
+}
+
+#[test]
+fn a_missing_docker_socket_is_named() {
+    let tb = Testbed::get();
+    let yml = tb.cluster_yml(3, "").replacen("    hostname_override: h2\n", "    hostname_override: h2\n    docker_socket: /run/no-docker-here.sock\n", 1);
+    refused(&tb, &yml, &[], &[&tb.h(1).ip, "/run/no-docker-here.sock", "docker_socket"]);
+}

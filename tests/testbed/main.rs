@@ -1,0 +1,11 @@
+//! Tests against the local multi-host testbed: real OpenSSH sshd, real dockerd, real etcd.
+//! They need a running testbed (`testbed/up.sh 3`, done by `tests/run.sh`) and fail, never
+//! skip, without one. They share the hosts and therefore run one at a time.
+#[path = "../common/mod.rs"]
+mod common;
+
+mod etcd_plane;
+mod input;
+mod remove;
+mod ssh;
+mod state;

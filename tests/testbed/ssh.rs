@@ -1,0 +1,100 @@
+//! Logging in with an encrypted key and with ssh-agent, against the testbed's real sshd.
+use crate::common::*;
+use std::process::Command;
+
+/// Adds `pubkey` to the testbed's authorized_keys (shared by every host); removed on drop.
+struct AuthorizedKey {
+    file: std::path::PathBuf,
+    line: String,
+}
+
+impl AuthorizedKey {
+    fn add(tb: &Testbed, pubkey_file: &std::path::Path) -> Self {
+        let file = tb.dir.join("keys/authorized_keys");
+        let line = std::fs::read_to_string(pubkey_file).unwrap().trim().to_string();
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str(&line);
+        text.push('\n');
+        std::fs::write(&file, text).unwrap();
+        AuthorizedKey { file, line }
+    }
+}
+
+impl Drop for AuthorizedKey {
+    fn drop(&mut self) {
+        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let kept: String = text.lines().filter(|l| *l != self.line).map(|l| format!("{l}\n")).collect();
+        let _ = std::fs::write(&self.file, kept);
+    }
+}
+
+fn keygen(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    let o = Command::new("ssh-keygen").args(["-q", "-f", p.to_str().unwrap(), "-C", name]).args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    p
+}
+
+#[test]
+fn an_encrypted_key_works_with_the_passphrase_variable() {
+    let tb = Testbed::get();
+    for (name, args) in [("enc_ed25519", vec!["-t", "ed25519", "-N", "correct horse"]), ("enc_rsa_pem", vec!["-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "correct horse"])] {
+        tb.reset();
+        let key = keygen(tb.work.path(), name, &args);
+        let _auth = AuthorizedKey::add(&tb, &key.with_extension("pub"));
+        let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), &key.display().to_string());
+        tb.write_config(&yml);
+        let archive = tb.archive();
+        let up = ["up", "--image-archive", archive.to_str().unwrap()];
+
+        let no_pass = tb.stockade(&up);
+        assert_ne!(no_pass.code, 0);
+        assert!(no_pass.error_line().contains("STOCKADE_SSH_PASSPHRASE"), "{}", no_pass.error_line());
+        assert!(tb.hosts_untouched());
+
+        let wrong = tb.stockade_env(&up, &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
+        assert_ne!(wrong.code, 0);
+        assert!(wrong.error_line().contains("cannot decrypt SSH key"), "{}", wrong.error_line());
+        assert!(!wrong.all().contains("wrong\n") && !wrong.all().contains("correct horse"));
+
+        let ok = tb.stockade_env(&up, &[("STOCKADE_SSH_PASSPHRASE", "correct horse")]);
+        assert_eq!(ok.code, 0, "{name}: {}", ok.all());
+        assert!(!ok.all().contains("correct horse"), "the passphrase must not be printed");
+    }
+}
+
+#[test]
+fn ssh_agent_auth_reaches_the_hosts() {
+    let tb = Testbed::get();
+    let sock = tb.work.path().join("agent.sock");
+    let agent = Command::new("ssh-agent").args(["-D", "-a", sock.to_str().unwrap()]).spawn().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(agent);
+    for _ in 0..50 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let add = Command::new("ssh-add").arg(tb.key()).env("SSH_AUTH_SOCK", &sock).output().unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    // the key file does not exist: only the agent can log in
+    let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), "/nonexistent/agent-only");
+    tb.write_config(&yml);
+    let archive = tb.archive();
+    let r = tb.stockade_env(&["up", "--ssh-agent-auth", "--image-archive", archive.to_str().unwrap()], &[("SSH_AUTH_SOCK", sock.to_str().unwrap())]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(tb.hosts.iter().all(|h| !tb.container_id(h, "etcd").is_empty()));
+    // the same from cluster.yml's ssh_agent_auth
+    let yml = format!("ssh_agent_auth: true\n{yml}");
+    tb.write_config(&yml);
+    let r = tb.stockade_env(&["up", "--image-archive", archive.to_str().unwrap()], &[("SSH_AUTH_SOCK", sock.to_str().unwrap())]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("Nothing changed"), "{}", r.all());
+}
