@@ -56,3 +56,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions(a) => completions::run(a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The shipped completion scripts must match the CLI (`UPDATE_GOLDEN=1` rewrites them).
+    #[test]
+    fn completion_scripts_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+        for (shell, file) in [
+            (clap_complete::Shell::Bash, "stockade.bash"),
+            (clap_complete::Shell::Zsh, "_stockade"),
+            (clap_complete::Shell::Fish, "stockade.fish"),
+        ] {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "stockade", &mut buf);
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::write(dir.join(file), &buf).unwrap();
+            }
+            let shipped = std::fs::read(dir.join(file)).unwrap_or_default();
+            assert!(shipped == buf, "completions/{file} is out of date: run UPDATE_GOLDEN=1 cargo test");
+        }
+    }
+
+    #[test]
+    fn config_path_prefers_flag_then_env() {
+        let cli = Cli::parse_from(["stockade", "--config", "a.yml", "version"]);
+        assert_eq!(cli.config_path(), PathBuf::from("a.yml"));
+    }
+}

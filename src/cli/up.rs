@@ -48,6 +48,12 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     }
     ui.finish_bar();
 
+    let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
+    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
+        hosts.close().await;
+        return Err(e);
+    }
+
     full.desired.rke_config = Some(state::rke_config_json(cfg));
     full.desired.certificates = bundle.clone();
     state::save(&state_path, &full)?;
@@ -81,5 +87,29 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         state_path.display(),
         loaded.kubeconfig_path().display()
     ));
+    Ok(())
+}
+
+/// A host whose etcd trusts another CA belongs to another cluster: new certificates would cut
+/// its members off from each other (RKE1's "lost cluster.rkestate" outage). An etcd without
+/// stockade's CA label was made by RKE1 or by hand: adopted only when the state file records
+/// the cluster (an RKE1 state). Checked before any change.
+async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool) -> Result<()> {
+    let ours = crate::plan::container::inputs_digest([ca_pem]);
+    for h in hosts.with_role("etcd") {
+        let Ok(c) = h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await else { continue };
+        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
+        let foreign = match label {
+            Some(ca) => ca != ours,
+            None => !have_current,
+        };
+        if foreign {
+            anyhow::bail!(
+                "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
+                h.name(),
+                state_path.display()
+            );
+        }
+    }
     Ok(())
 }

@@ -21,6 +21,9 @@ pub fn apply(cfg: &mut ClusterConfig) {
     let cluster_agent = cfg.ssh_agent_auth.unwrap_or(false);
     for n in &mut cfg.nodes {
         node_defaults(n, cfg.ssh_key_path.as_deref().unwrap_or(DEFAULT_SSH_KEY_PATH), cluster_agent);
+        if n.ssh_cert.is_none() && n.ssh_cert_path.is_none() {
+            n.ssh_cert_path = cfg.ssh_cert_path.clone();
+        }
     }
     if let Some(b) = &mut cfg.bastion_host {
         b.port.get_or_insert_with(|| "22".into());

@@ -71,3 +71,26 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
     note(c.nodes.iter().any(|n| !n.labels.is_empty() || !n.taints.is_empty()), "nodes[].labels/taints");
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every example shipped with the project is a valid cluster file.
+    #[test]
+    fn shipped_examples_are_valid() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("cluster.yml.example")];
+        files.extend(std::fs::read_dir(root.join("examples")).unwrap().flatten().map(|e| e.path()));
+        for f in &files {
+            let loaded = super::load(f).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!loaded.config.nodes.is_empty(), "{}", f.display());
+        }
+        assert!(files.len() >= 4);
+    }
+
+    #[test]
+    fn state_and_kubeconfig_names_follow_rke() {
+        let l = super::Loaded { path: "/x/prod.yml".into(), config: Default::default(), not_applied: vec![] };
+        assert_eq!(l.state_path(), std::path::PathBuf::from("/x/prod.rkestate"));
+        assert_eq!(l.kubeconfig_path(), std::path::PathBuf::from("/x/kube_config_prod.yml"));
+    }
+}

@@ -8,6 +8,24 @@ pub const RKE_NAME_LABEL: &str = "io.rancher.rke.container.name";
 pub const HASH_LABEL: &str = "io.stockade.spec-hash";
 /// Marks every container stockade manages (what `remove` looks for).
 pub const MANAGED_LABEL: &str = "io.stockade.managed";
+/// Digest of the files (certificates) a container reads at start: part of the spec, so a
+/// re-issued certificate restarts exactly the containers that use it.
+pub const INPUTS_LABEL: &str = "io.stockade.inputs";
+
+/// Fingerprint of the cluster CA a container trusts: tells this cluster's containers from
+/// another cluster's on the same host.
+pub const CA_LABEL: &str = "io.stockade.ca";
+
+/// A short digest over the given contents, in order.
+pub fn inputs_digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ContainerSpec {

@@ -1,8 +1,8 @@
 //! The `etcd` container of an etcd host (rke.md §3: args, mounts, env, TLS).
-use super::container::{base_labels, ContainerSpec};
+use super::container::{base_labels, inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
 use super::prefixed;
 use crate::config::{ClusterConfig, Node};
-use crate::pki::names;
+use crate::pki::{names, Bundle};
 use std::collections::BTreeMap;
 
 pub const CONTAINER: &str = "etcd";
@@ -27,7 +27,7 @@ fn listen_address(n: &Node) -> &str {
     if n.address == internal(n) { "0.0.0.0" } else { internal(n) }
 }
 
-pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node]) -> ContainerSpec {
+pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.etcd;
     let cert = names::etcd_cert(node);
     let listen = listen_address(node);
@@ -90,6 +90,10 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node]) -> Contain
         (Some(u), None) if u != 0 => Some(u.to_string()),
         _ => None,
     };
+    let mut labels = base_labels(CONTAINER);
+    let pem = |n: &str, key: bool| bundle.get(n).map(|c| if key { c.key_pem.as_str() } else { c.certificate_pem.as_str() }).unwrap_or("");
+    labels.insert(CA_LABEL.into(), inputs_digest([pem(names::CA, false)]));
+    labels.insert(INPUTS_LABEL.into(), inputs_digest([pem(names::CA, false), pem(&cert, false), pem(&cert, true)]));
     ContainerSpec {
         name: CONTAINER.into(),
         image,
@@ -102,7 +106,7 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node]) -> Contain
         privileged: false,
         restart: "always".into(),
         user,
-        labels: base_labels(CONTAINER),
+        labels,
     }
 }
 

@@ -47,7 +47,7 @@ pub fn build(cfg: &ClusterConfig, bundle: &Bundle) -> Plan {
         .map(|n| {
             let mut containers = Vec::new();
             if n.role.iter().any(|r| r == "etcd") {
-                containers.push(etcd::container(cfg, n, &etcd_members));
+                containers.push(etcd::container(cfg, n, &etcd_members, bundle));
             }
             let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
             images.push(helper_image.clone());

@@ -108,7 +108,8 @@ impl Hosts {
                 let (keys, bastion) = (&keys, bastion.clone());
                 async move {
                     let login = login_for_node(n, opts.force_agent);
-                    tracing::debug!(host = %n.address, port = login.port, user = %login.user, agent = login.agent, key = ?login.key.as_ref().map(|k| k.to_string()), "ssh connect");
+                    let via = if bastion.is_some() { "via bastion" } else { "direct" };
+                    tracing::debug!(host = %n.address, port = login.port, user = %login.user, agent = login.agent, key = ?login.key.as_ref().map(|k| k.to_string()), "ssh connect {via}");
                     let session = Arc::new(Session::connect(&login, &opts.ssh, keys, bastion.as_deref()).await?);
                     let socket = n.docker_socket.as_deref().unwrap_or(crate::config::defaults::DEFAULT_DOCKER_SOCKET);
                     let docker = open_docker(&session, n, socket, opts.docker_timeout).await?;

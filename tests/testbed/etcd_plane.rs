@@ -103,6 +103,10 @@ fn an_etcd_container_that_exits_fails_up_with_its_log_lines() {
     // the failed run must not record the cluster as applied
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tb.state_path()).unwrap()).unwrap();
     assert!(s["currentState"].get("certificatesBundle").is_none(), "currentState must stay empty after a failed up");
+    // the operator fixes the file; the next up converges on the same certificates
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["endpoint", "health"]).status.success());
 }
 
 #[test]
@@ -110,16 +114,45 @@ fn debug_output_never_contains_secrets() {
     let tb = Testbed::get();
     tb.write_config(&tb.cluster_yml(
         3,
-        "private_registries:\n  - url: registry.invalid\n    user: bob\n    password: hunter2-registry-password\n",
+        "private_registries:\n  - url: registry.invalid\n    user: bob\n    password: hunter2-registry-password\nnetwork:\n  plugin: canal\n",
     ));
     let archive = tb.archive();
     let r = tb.stockade(&["--debug", "up", "--image-archive", archive.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.all());
     let out = r.all();
+    let warning: Vec<&str> = out.lines().filter(|l| l.contains("not applied yet")).collect();
+    assert_eq!(warning.len(), 1, "one warning naming the keys not applied yet: {out}");
+    assert!(warning[0].contains("network"), "{}", warning[0]);
     assert!(out.contains("DEBUG"), "--debug must produce debug lines: {out}");
     let key = std::fs::read_to_string(tb.key()).unwrap();
     let key_body = key.lines().nth(1).unwrap();
     for secret in ["PRIVATE KEY", "hunter2-registry-password", key_body] {
         assert!(!out.contains(secret), "output contains a secret ({secret})");
     }
+}
+
+#[test]
+fn a_reissued_certificate_restarts_only_the_etcd_that_uses_it() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["put", "cert-rotation", "survives"]).status.success());
+    let before: Vec<String> = tb.hosts.iter().map(|h| tb.container_id(h, "etcd")).collect();
+    let h2_cert = format!("kube-etcd-{}", tb.h(1).ip.replace('.', "-"));
+    let old_pem = std::fs::read_to_string(tb.host_path(tb.h(1), "etc-kubernetes").join(format!("ssl/{h2_cert}.pem"))).unwrap();
+    // drop h2's etcd certificate from the state: the next up issues a new one
+    let mut s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tb.state_path()).unwrap()).unwrap();
+    for part in ["desiredState", "currentState"] {
+        s[part]["certificatesBundle"].as_object_mut().unwrap().remove(&h2_cert);
+    }
+    std::fs::write(tb.state_path(), serde_json::to_string(&s).unwrap()).unwrap();
+
+    let r = tb.up_ok(&[]);
+    let after: Vec<String> = tb.hosts.iter().map(|h| tb.container_id(h, "etcd")).collect();
+    assert_eq!((before[0].as_str(), before[2].as_str()), (after[0].as_str(), after[2].as_str()), "{}", r.all());
+    assert_ne!(before[1], after[1], "h2's etcd must restart with its new certificate");
+    let new_pem = std::fs::read_to_string(tb.host_path(tb.h(1), "etc-kubernetes").join(format!("ssl/{h2_cert}.pem"))).unwrap();
+    assert_ne!(old_pem, new_pem);
+    let get = tb.etcdctl(tb.h(1), &["get", "cert-rotation", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "survives");
 }

@@ -89,3 +89,26 @@ fn a_missing_docker_socket_is_named() {
     let yml = tb.cluster_yml(3, "").replacen("    hostname_override: h2\n", "    hostname_override: h2\n    docker_socket: /run/no-docker-here.sock\n", 1);
     refused(&tb, &yml, &[], &[&tb.h(1).ip, "/run/no-docker-here.sock", "docker_socket"]);
 }
+
+#[test]
+fn hosts_of_another_cluster_are_refused() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let ids: Vec<String> = tb.hosts.iter().map(|h| tb.container_id(h, "etcd")).collect();
+    let ca_on_host = || std::fs::read_to_string(tb.host_path(tb.h(0), "etc-kubernetes").join("ssl/kube-ca.pem")).unwrap();
+    let ca = ca_on_host();
+    // the state file is lost: a new one would mean a new CA for a running cluster
+    std::fs::rename(tb.state_path(), tb.work.path().join("saved.rkestate")).unwrap();
+    let archive = tb.archive();
+    let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.error_line().lines().count(), 1, "{}", r.stderr);
+    assert!(r.error_line().contains("already runs etcd of a cluster whose CA"), "{}", r.error_line());
+    let after: Vec<String> = tb.hosts.iter().map(|h| tb.container_id(h, "etcd")).collect();
+    assert_eq!(ids, after, "nothing may change");
+    assert_eq!(ca, ca_on_host(), "the hosts' CA must be untouched");
+    // with the right state file back, up goes on
+    std::fs::rename(tb.work.path().join("saved.rkestate"), tb.state_path()).unwrap();
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}

@@ -67,7 +67,11 @@ fn an_encrypted_key_works_with_the_passphrase_variable() {
 fn ssh_agent_auth_reaches_the_hosts() {
     let tb = Testbed::get();
     let sock = tb.work.path().join("agent.sock");
-    let agent = Command::new("ssh-agent").args(["-D", "-a", sock.to_str().unwrap()]).spawn().unwrap();
+    let agent = Command::new("ssh-agent")
+        .args(["-D", "-a", sock.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     struct Kill(std::process::Child);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -97,4 +101,59 @@ fn ssh_agent_auth_reaches_the_hosts() {
     let r = tb.stockade_env(&["up", "--image-archive", archive.to_str().unwrap()], &[("SSH_AUTH_SOCK", sock.to_str().unwrap())]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.all().contains("Nothing changed"), "{}", r.all());
+}
+
+#[test]
+fn hosts_are_reached_through_a_bastion() {
+    let tb = Testbed::get();
+    // h1 is the jump host; every node connection runs inside the one connection to it
+    let bastion = format!("bastion_host:\n  address: {}\n  user: root\n  ssh_key_path: {}\n", tb.h(0).ip, tb.key().display());
+    tb.write_config(&tb.cluster_yml(3, &bastion));
+    let r = tb.up_ok(&["--debug"]);
+    assert!(r.all().contains("via bastion"), "the debug log must show the bastion path: {}", r.all());
+    let get = tb.etcdctl(tb.h(2), &["endpoint", "health"]);
+    assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
+    // a bastion that refuses the login is reported as the bastion's problem
+    let bad = format!("bastion_host:\n  address: {}\n  user: nobody-here\n  ssh_key_path: {}\n", tb.h(0).ip, tb.key().display());
+    tb.write_config(&tb.cluster_yml(3, &bad));
+    let archive = tb.archive();
+    let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert!(r.error_line().contains("bastion_host"), "{}", r.error_line());
+}
+
+#[test]
+fn an_ssh_certificate_logs_in_where_the_bare_key_is_not_authorized() {
+    let tb = Testbed::get();
+    let ca = keygen(tb.work.path(), "user_ca", &["-t", "ed25519", "-N", ""]);
+    let user = keygen(tb.work.path(), "cert_user", &["-t", "ed25519", "-N", ""]);
+    let sign = Command::new("ssh-keygen")
+        .args(["-q", "-s", ca.to_str().unwrap(), "-I", "stockade-test", "-n", "root", "-V", "+1h"])
+        .arg(user.with_extension("pub"))
+        .output()
+        .unwrap();
+    assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
+    let cert = tb.work.path().join("cert_user-cert.pub");
+    let trusted = tb.dir.join("keys/user_ca.pub");
+    struct Untrust(std::path::PathBuf);
+    impl Drop for Untrust {
+        fn drop(&mut self) {
+            let _ = std::fs::write(&self.0, "");
+        }
+    }
+    let _untrust = Untrust(trusted.clone());
+    let key_path = tb.key().display().to_string();
+    let without_cert = tb.cluster_yml(3, "").replace(&key_path, &user.display().to_string());
+    tb.write_config(&without_cert);
+    let archive = tb.archive();
+    let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "the bare key is not authorized");
+    assert!(r.error_line().contains("refused"), "{}", r.error_line());
+
+    std::fs::copy(ca.with_extension("pub"), &trusted).unwrap();
+    // the certificate named per node, as RKE users write it
+    let per_node = without_cert.replace("    user: root\n", &format!("    user: root\n    ssh_cert_path: {}\n", cert.display()));
+    tb.write_config(&per_node);
+    let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
 }

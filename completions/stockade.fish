@@ -1,0 +1,75 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_stockade_global_optspecs
+    string join \n config= d/debug q/quiet h/help V/version
+end
+
+function __fish_stockade_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_stockade_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_stockade_using_subcommand
+    set -l cmd (__fish_stockade_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c stockade -n "__fish_stockade_needs_command" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_needs_command" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_needs_command" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_needs_command" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_needs_command" -s V -l version -d 'Print version'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l force -d 'Do not ask for confirmation'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand version" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand version" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand version" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand version" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version completions help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version completions help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version completions help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
