@@ -3,7 +3,8 @@
 //! member list. A container that exits or never becomes healthy fails `up` with the host,
 //! its last log lines and a hint.
 use super::containers::{self, indent_logs, Action};
-use super::{all_ok, Ctx, Phase};
+use super::{Ctx, Phase};
+use crate::transport::hosts::all_ok;
 use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT, CONTAINER};
 use crate::transport::docker::tail_logs;

@@ -1,10 +1,9 @@
 //! Writing the planned files (certificates, kubeconfigs) to each host: the current files are
 //! read through a helper container's bind mounts, and only files whose content or mode
 //! differs are uploaded (a tar through Docker's archive API), so a re-run writes nothing.
-use super::{all_ok, Ctx, Phase};
+use super::{Ctx, Phase};
 use crate::plan::FileSpec;
 use crate::transport::docker::{is_not_found, Helper};
-use crate::transport::hosts::bounded;
 use crate::transport::Host;
 use anyhow::{anyhow, Result};
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
@@ -20,19 +19,10 @@ impl Phase for DeployFiles {
         "Certificates and files"
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let futs = ctx
-                .hosts
-                .hosts
-                .iter()
-                .map(|h| async move {
-                    let files = ctx.host_plan(h.name()).map(|p| p.files.as_slice()).unwrap_or_default();
-                    sync_files(ctx, h, files).await.map_err(|e| anyhow!("host {}: writing files: {e:#}", h.name()))
-                })
-                .collect();
-            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
-            Ok(())
-        })
+        Box::pin(ctx.on_each_host(move |h| async move {
+            let files = ctx.host_plan(h.name()).map(|p| p.files.as_slice()).unwrap_or_default();
+            sync_files(ctx, h, files).await.map_err(|e| anyhow!("host {}: writing files: {e:#}", h.name()))
+        }))
     }
 }
 

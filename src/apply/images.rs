@@ -2,9 +2,8 @@
 //! present, loaded from the operator's image archive (`--image-archive`, `docker save`
 //! format; streamed over the SSH connection, only to hosts that lack an image in it), or
 //! pulled with the matching `private_registries` credentials.
-use super::{all_ok, Ctx, Phase};
+use super::{Ctx, Phase};
 use crate::config::schema::PrivateRegistry;
-use crate::transport::hosts::bounded;
 use crate::transport::Host;
 use anyhow::{anyhow, Context, Result};
 use bollard::auth::DockerCredentials;
@@ -90,19 +89,10 @@ impl Phase for EnsureImages {
         "Images"
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let futs = ctx
-                .hosts
-                .hosts
-                .iter()
-                .map(|h| async move {
-                    let needed = ctx.host_plan(h.name()).map(|p| p.images.clone()).unwrap_or_default();
-                    ensure_host(ctx, h, &needed).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))
-                })
-                .collect();
-            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
-            Ok(())
-        })
+        Box::pin(ctx.on_each_host(move |h| async move {
+            let needed = ctx.host_plan(h.name()).map(|p| p.images.clone()).unwrap_or_default();
+            ensure_host(ctx, h, &needed).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))
+        }))
     }
 }
 

@@ -10,7 +10,8 @@ pub mod remove;
 use crate::config::ClusterConfig;
 use crate::pki::Bundle;
 use crate::plan::Plan;
-use crate::transport::Hosts;
+use crate::transport::hosts::{all_ok, bounded};
+use crate::transport::{Host, Hosts};
 use crate::ui::Ui;
 use anyhow::Result;
 use futures_util::future::BoxFuture;
@@ -62,6 +63,17 @@ impl<'a> Ctx<'a> {
         self.changes.lock().unwrap().clone()
     }
 
+    /// Runs `f` on every host, `--concurrency` at a time; fails with every host's error.
+    pub async fn on_each_host<'b, F, Fut>(&'b self, f: F) -> Result<()>
+    where
+        F: Fn(&'b Host) -> Fut,
+        Fut: std::future::Future<Output = Result<()>> + 'b,
+    {
+        let futs = self.hosts.hosts.iter().map(f).collect();
+        all_ok(bounded(self.hosts.concurrency, futs).await)?;
+        Ok(())
+    }
+
     pub fn host_plan(&self, address: &str) -> Option<&'a crate::plan::HostPlan> {
         self.plan.hosts.iter().find(|h| h.address == address)
     }
@@ -82,15 +94,3 @@ pub async fn run_phases(ctx: &Ctx<'_>, phases: &[&dyn Phase]) -> Result<()> {
     Ok(())
 }
 
-/// Collects per-host results; fails with every host's error, one per line.
-pub fn all_ok<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
-    let mut ok = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(v) => ok.push(v),
-            Err(e) => errors.push(format!("{e:#}")),
-        }
-    }
-    if errors.is_empty() { Ok(ok) } else { Err(anyhow::anyhow!("{}", errors.join("\n"))) }
-}

@@ -1,11 +1,10 @@
 //! Taking stockade (and RKE) off a host: every container either tool created is removed,
 //! then the host directories RKE cleans are emptied and removed (etcd snapshots under
 //! /opt/rke are kept: they may be the only backup).
-use super::{all_ok, Ctx, Phase};
+use super::{Ctx, Phase};
 use crate::plan::container::{MANAGED_LABEL, RKE_NAME_LABEL};
 use crate::plan::{prefixed, CLEANED_DIRS};
 use crate::transport::docker::Helper;
-use crate::transport::hosts::bounded;
 use crate::transport::Host;
 use anyhow::{anyhow, Result};
 use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
@@ -20,11 +19,7 @@ impl Phase for RemoveContainers {
         "Remove containers"
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let futs = ctx.hosts.hosts.iter().map(|h| remove_containers(ctx, h)).collect();
-            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
-            Ok(())
-        })
+        Box::pin(ctx.on_each_host(move |h| remove_containers(ctx, h)))
     }
 }
 
@@ -33,11 +28,7 @@ impl Phase for CleanDirectories {
         "Clean host directories"
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let futs = ctx.hosts.hosts.iter().map(|h| clean(ctx, h)).collect();
-            all_ok(bounded(ctx.hosts.concurrency, futs).await)?;
-            Ok(())
-        })
+        Box::pin(ctx.on_each_host(move |h| clean(ctx, h)))
     }
 }
 

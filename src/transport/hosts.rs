@@ -49,6 +49,19 @@ pub async fn bounded<T, F: Future<Output = T>>(limit: usize, futs: Vec<F>) -> Ve
     stream::iter(futs).buffered(limit.max(1)).collect().await
 }
 
+/// Collects per-host results; fails with every host's error, one per line.
+pub fn all_ok<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if errors.is_empty() { Ok(ok) } else { Err(anyhow!("{}", errors.join("\n"))) }
+}
+
 /// Docker Engine versions RKE1's metadata lists as tested; others only get a warning.
 const TESTED_DOCKER: [&str; 14] = [
     "1.13.", "17.03.", "17.06.", "17.09.", "18.06.", "18.09.", "19.03.", "20.10.", "23.0.", "24.0.", "25.0.", "26.", "27.", "28.",
@@ -124,21 +137,13 @@ impl Hosts {
                 }
             })
             .collect();
-        let results = bounded(opts.concurrency, futs).await;
-        let mut hosts = Vec::new();
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(h) => hosts.push(h),
-                Err(e) => errors.push(format!("{e:#}")),
-            }
-        }
-        if !errors.is_empty() {
-            for h in &hosts {
+        let results: Vec<Result<Host>> = bounded(opts.concurrency, futs).await;
+        if results.iter().any(|r| r.is_err()) {
+            for h in results.iter().flatten() {
                 h.session.close().await;
             }
-            return Err(anyhow!("{}", errors.join("\n")));
         }
+        let hosts = all_ok(results)?;
         for h in &hosts {
             if !opts.ignore_docker_version && !TESTED_DOCKER.iter().any(|v| h.docker_version.starts_with(v)) {
                 warn(format!(
