@@ -40,6 +40,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'

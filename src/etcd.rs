@@ -53,13 +53,11 @@ pub async fn member_health(client: &mut Client) -> Result<MemberHealth> {
     }
     let members = client.member_list().await.map_err(|e| anyhow!("{}", chain(&e)))?;
     Ok(MemberHealth {
-        version: st.version().to_string(),
         members: members.members().iter().map(|m| m.name().to_string()).collect(),
     })
 }
 
 pub struct MemberHealth {
-    pub version: String,
     pub members: Vec<String>,
 }
 

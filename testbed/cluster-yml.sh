@@ -18,4 +18,8 @@ cat <<Y
 system_images:
   etcd: $TB_ETCD_IMAGE
   alpine: $TB_TOOLS_IMAGE
+  nginx_proxy: $TB_TOOLS_IMAGE
+  cert_downloader: $TB_TOOLS_IMAGE
+  kubernetes_services_sidecar: $TB_TOOLS_IMAGE
+  kubernetes: $TB_K8S_IMAGE
 Y

@@ -12,11 +12,12 @@ TB_BRIDGE=${TB_NAME}br0
 # /root is private so that the laptop's shell start-up files do not slow every ssh command.
 TB_HOST_DIRS="/etc/kubernetes /etc/docker /etc/cni /opt/cni /opt/rke /var/lib/etcd /var/lib/docker \
 /var/lib/containerd /var/lib/kubelet /var/lib/rancher /var/lib/cni /var/lib/calico /var/log/containers \
-/var/log/pods /var/log/kube-audit /root"
+/var/log/pods /var/log/kube-audit /var/lib/cri-dockerd /etc/ceph /root"
 # mount points this testbed had to create on the real root fs; removed again by down
 TB_CREATED="$TB_DIR/created-dirs"
 TB_ETCD_IMAGE=stockade-testbed/etcd:v3.4.23
 TB_TOOLS_IMAGE=stockade-testbed/tools:v1
+TB_K8S_IMAGE=stockade-testbed/kubernetes-standin:v1.31.1
 
 tb_log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 tb_die() { tb_log "ERROR: $*"; exit 1; }

@@ -64,6 +64,9 @@ echo "$cg" | while read -r mp type opts; do
 done
 for p in $H_DIRS; do m=${p#/}; mount --bind "$H_HDIR/fs/${m//\//-}" "$p"; done
 mount --bind "$H_HDIR/run" /run
+# like a systemd host: mounts propagate (kubelet binds /var/lib/kubelet with "shared"); this
+# namespace was made private first, so nothing propagates back to the machine
+mount --make-rshared /
 '
 for i in $(seq 1 "$N"); do
   ns=$(tb_netns "$i"); veth="$ns-v"; ip=$(tb_ip "$i"); H=$(tb_hdir "$i")

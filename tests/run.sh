@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/run.sh — every test: unit and golden tests, then the testbed suite against real sshd,
-# dockerd and etcd on a local 3-host testbed. Run as root on Debian 12. Installs what it needs,
+# dockerd and etcd on a local 5-host testbed. Run as root on Debian 12. Installs what it needs,
 # starts the testbed if it is not running, and stops it again at the end if it started it
 # (STOCKADE_KEEP_TESTBED=1 keeps it). If the testbed cannot start, this fails: it never skips.
 set -euo pipefail
@@ -14,6 +14,6 @@ started=
 if [ ! -s "$STOCKADE_TESTBED_DIR/hosts.txt" ]; then started=1; fi
 stop() { if [ -n "$started" ] && [ "${STOCKADE_KEEP_TESTBED:-0}" != 1 ]; then testbed/down.sh || true; fi; }
 trap stop EXIT
-testbed/up.sh 3
+testbed/up.sh 5
 # the testbed tests share the hosts: one at a time
 cargo test --locked -- --test-threads=1

@@ -25,7 +25,8 @@ pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
             let hash = c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(HASH_LABEL)).cloned();
             let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
             Ok(match hash {
-                Some(h) if h == spec.hash() && running => Action::Unchanged,
+                // a create-only container (the sidekick) is never meant to run
+                Some(h) if h == spec.hash() && (running || spec.create_only) => Action::Unchanged,
                 Some(h) if h == spec.hash() => Action::Started,
                 _ => Action::Recreated,
             })
@@ -40,7 +41,9 @@ pub async fn ensure(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
         Action::Started => start(docker, &spec.name).await?,
         Action::Created => {
             create(docker, spec).await?;
-            start(docker, &spec.name).await?;
+            if !spec.create_only {
+                start(docker, &spec.name).await?;
+            }
         }
         Action::Recreated => replace(docker, spec).await?,
     }
@@ -55,7 +58,7 @@ async fn replace(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
     docker.rename_container(&spec.name, RenameContainerOptions { name: old.clone() }).await?;
     let fresh = async {
         create(docker, spec).await?;
-        start(docker, &spec.name).await
+        if spec.create_only { Ok(()) } else { start(docker, &spec.name).await }
     };
     if let Err(e) = fresh.await {
         // put the previous container back so the host keeps running what it ran
@@ -81,6 +84,7 @@ async fn create(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
             network_mode: Some(spec.network_mode.clone()),
             pid_mode: spec.pid_mode.clone(),
             privileged: Some(spec.privileged),
+            volumes_from: (!spec.volumes_from.is_empty()).then(|| spec.volumes_from.clone()),
             restart_policy: Some(RestartPolicy { name: Some(restart_policy(&spec.restart)), maximum_retry_count: None }),
             ..Default::default()
         }),

@@ -46,7 +46,11 @@ async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
 async fn sync_with_helper(ctx: &Ctx<'_>, h: &Host, helper: &Helper<'_>, dirs: &[String], files: &[FileSpec]) -> Result<()> {
     for (i, dir) in dirs.iter().enumerate() {
         let in_dir: Vec<&FileSpec> = files.iter().filter(|f| &f.dir == dir).collect();
-        let parents: BTreeSet<&str> = in_dir.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
+        let mut parents: BTreeSet<&str> = in_dir.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
+        // reading the directory itself covers every sub-directory: one round trip
+        if parents.contains("") {
+            parents = BTreeSet::from([""]);
+        }
         let mut current = BTreeMap::new();
         for p in parents {
             current.extend(read_tree(helper, &mount_point(i), p).await?);
@@ -89,12 +93,10 @@ async fn read_tree(helper: &Helper<'_>, mount: &str, sub: &str) -> Result<BTreeM
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        // the archive is rooted at the directory's own name ("ssl/kube-ca.pem")
+        // the archive is rooted at the downloaded directory's own name ("ssl/kube-ca.pem")
         let name = entry.path()?.to_string_lossy().into_owned();
-        let rel = match sub.rsplit_once('/') {
-            Some((parent, _)) => format!("{parent}/{name}"),
-            None => name,
-        };
+        let Some((_, rest)) = name.split_once('/') else { continue };
+        let rel = if sub.is_empty() { rest.to_string() } else { format!("{sub}/{rest}") };
         let mode = entry.header().mode()? & 0o7777;
         let mut content = Vec::new();
         entry.read_to_end(&mut content)?;

@@ -2,8 +2,11 @@
 //! phase compares the plan with what the hosts report and changes only what differs, and
 //! records each change so `up` can say exactly what it did, or that nothing changed.
 pub mod containers;
+pub mod controlplane;
 pub mod etcd_plane;
 pub mod files;
+pub mod health;
+pub mod worker;
 pub mod images;
 pub mod remove;
 
@@ -24,6 +27,8 @@ pub use images::ImageArchive;
 pub struct Timeouts {
     /// how long etcd members get to report healthy
     pub etcd_health: Duration,
+    /// how long a Kubernetes component gets to answer /healthz
+    pub component_health: Duration,
     /// how long a helper container may run
     pub helper: Duration,
 }
@@ -71,6 +76,24 @@ impl<'a> Ctx<'a> {
     {
         let futs = self.hosts.hosts.iter().map(f).collect();
         all_ok(bounded(self.hosts.concurrency, futs).await)?;
+        Ok(())
+    }
+
+    /// Makes the named containers of the host's plan match it, in order, recording changes.
+    /// Names the plan does not hold for this host are skipped.
+    pub async fn ensure_containers(&self, h: &Host, names: &[&str]) -> Result<()> {
+        let Some(plan) = self.host_plan(h.name()) else { return Ok(()) };
+        for name in names {
+            let Some(spec) = plan.containers.iter().find(|c| c.name == *name) else { continue };
+            self.ui.status(&format!("{}: {name}", h.name()));
+            let action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            match action {
+                containers::Action::Unchanged => {}
+                containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
+                containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
+                containers::Action::Recreated => self.changed(h.name(), format!("recreated container {name} (spec changed)")),
+            }
+        }
         Ok(())
     }
 

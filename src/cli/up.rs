@@ -6,7 +6,7 @@
 //! first host change, so a crash never loses them; the current state is saved only after the
 //! plan was applied and etcd reported healthy.
 use super::connect::ConnectArgs;
-use crate::apply::{self, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
+use crate::apply::{self, controlplane::ControlPlane, worker::WorkerPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
 use crate::transport::Hosts;
 use crate::ui::Ui;
 use crate::{config, kubeconfig, pki, plan, state};
@@ -20,6 +20,9 @@ pub struct Args {
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub etcd_health_timeout: u64,
+    /// Seconds each Kubernetes component gets to answer /healthz
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub health_timeout: u64,
 }
 
 pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
@@ -66,9 +69,13 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     }
 
     let the_plan = plan::build(cfg, &bundle);
-    let timeouts = Timeouts { etcd_health: Duration::from_secs(args.etcd_health_timeout), helper: Duration::from_secs(args.connect.command_timeout) };
+    let timeouts = Timeouts {
+        etcd_health: Duration::from_secs(args.etcd_health_timeout),
+        component_health: Duration::from_secs(args.health_timeout),
+        helper: Duration::from_secs(args.connect.command_timeout),
+    };
     let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane]).await;
+    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane, &ControlPlane, &WorkerPlane]).await;
     hosts.close().await;
     result?;
 
@@ -83,7 +90,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         ui.info(&format!("Applied {} change(s) in {:.1}s.", changes.len(), ui.elapsed().as_secs_f64()));
     }
     ui.info(&format!(
-        "Only the etcd plane is deployed by this version (certificates and state for every role are in place). State: {}, kubeconfig: {}",
+        "State: {}, kubeconfig: {}",
         state_path.display(),
         loaded.kubeconfig_path().display()
     ));

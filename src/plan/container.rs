@@ -43,6 +43,11 @@ pub struct ContainerSpec {
     pub restart: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes_from: Vec<String>,
+    /// created but never started (RKE's `service-sidekick` only lends its volume)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub create_only: bool,
     pub labels: BTreeMap<String, String>,
 }
 

@@ -1,9 +1,9 @@
 //! The `etcd` container of an etcd host (rke.md §3: args, mounts, env, TLS).
 use super::container::{base_labels, inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
+use super::args::Flags;
 use super::prefixed;
 use crate::config::{ClusterConfig, Node};
 use crate::pki::{names, Bundle};
-use std::collections::BTreeMap;
 
 pub const CONTAINER: &str = "etcd";
 pub const CLIENT_PORT: u16 = 2379;
@@ -32,45 +32,31 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
     let cert = names::etcd_cert(node);
     let listen = listen_address(node);
     let initial_cluster = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
-    let mut args: BTreeMap<String, String> = BTreeMap::new();
-    let mut set = |k: &str, v: String| {
-        args.insert(k.to_string(), v);
-    };
-    set("name", member_name(node));
-    set("data-dir", "/var/lib/rancher/etcd/".into());
-    set("listen-client-urls", format!("https://{listen}:{CLIENT_PORT}"));
-    set("advertise-client-urls", format!("https://{}:{CLIENT_PORT}", internal(node)));
-    set("listen-peer-urls", format!("https://{listen}:2380"));
-    set("initial-advertise-peer-urls", peer_url(node));
-    set("initial-cluster", initial_cluster);
-    set("initial-cluster-token", "etcd-cluster-1".into());
-    set("initial-cluster-state", "new".into());
-    set("trusted-ca-file", format!("{SSL}/{}.pem", names::CA));
-    set("peer-trusted-ca-file", format!("{SSL}/{}.pem", names::CA));
-    set("cert-file", format!("{SSL}/{cert}.pem"));
-    set("key-file", format!("{SSL}/{cert}-key.pem"));
-    set("peer-cert-file", format!("{SSL}/{cert}.pem"));
-    set("peer-key-file", format!("{SSL}/{cert}-key.pem"));
-    // KDM's service options for etcd (1.28 to 1.31)
-    set("client-cert-auth", "true".into());
-    set("peer-client-cert-auth", "true".into());
+    let mut flags = Flags::default();
+    flags
+        .set("name", member_name(node))
+        .set("data-dir", "/var/lib/rancher/etcd/")
+        .set("listen-client-urls", format!("https://{listen}:{CLIENT_PORT}"))
+        .set("advertise-client-urls", format!("https://{}:{CLIENT_PORT}", internal(node)))
+        .set("listen-peer-urls", format!("https://{listen}:2380"))
+        .set("initial-advertise-peer-urls", peer_url(node))
+        .set("initial-cluster", initial_cluster)
+        .set("initial-cluster-token", "etcd-cluster-1")
+        .set("initial-cluster-state", "new")
+        .set("trusted-ca-file", format!("{SSL}/{}.pem", names::CA))
+        .set("peer-trusted-ca-file", format!("{SSL}/{}.pem", names::CA))
+        .set("cert-file", format!("{SSL}/{cert}.pem"))
+        .set("key-file", format!("{SSL}/{cert}-key.pem"))
+        .set("peer-cert-file", format!("{SSL}/{cert}.pem"))
+        .set("peer-key-file", format!("{SSL}/{cert}-key.pem"));
     let image = cfg.system_images.etcd.clone().unwrap_or_default();
     if supports_cipher_suites(&image) {
-        set("cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into());
+        flags.set("cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
     }
-    // extra_args override; an empty value removes the flag, as in RKE
-    for (k, v) in &svc.extra_args {
-        if v.is_empty() {
-            args.remove(k);
-        } else {
-            args.insert(k.clone(), v.clone());
-        }
-    }
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    flags.layer(&crate::versions::service_options(version, "etcd")).layer(&svc.extra_args);
     let mut cmd = vec!["/usr/local/bin/etcd".to_string()];
-    cmd.extend(args.iter().map(|(k, v)| format!("--{k}={v}")));
-    for (k, values) in &svc.extra_args_array {
-        cmd.extend(values.iter().map(|v| format!("--{k}={v}")));
-    }
+    cmd.extend(flags.render(&svc.extra_args_array));
     let endpoint_host = if listen == "0.0.0.0" { "127.0.0.1" } else { listen };
     let mut env = vec![
         "ETCDCTL_API=3".to_string(),
@@ -106,6 +92,8 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         privileged: false,
         restart: "always".into(),
         user,
+        volumes_from: vec![],
+        create_only: false,
         labels,
     }
 }

@@ -31,6 +31,29 @@ impl FileSpec {
 }
 
 pub const FILE_MODE: u32 = 0o600;
+pub const ADMISSION_CONFIG: &str = "admission.yaml";
+pub const AUDIT_POLICY: &str = "audit-policy.yaml";
+
+/// `/etc/kubernetes/admission.yaml`: the user's `admission_configuration`, else RKE's default
+/// (PodSecurity admission with the `privileged` level, from Kubernetes 1.23 on).
+pub fn admission_config(cfg: &ClusterConfig) -> String {
+    if let Some(v) = &cfg.services.kube_api.admission_configuration {
+        return serde_yaml::to_string(v).unwrap_or_default();
+    }
+    let level = cfg.services.kube_api.pod_security_configuration.clone().unwrap_or_else(|| "privileged".into());
+    format!(
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n    apiVersion: pod-security.admission.config.k8s.io/v1\n    kind: PodSecurityConfiguration\n    defaults:\n      enforce: {level}\n      enforce-version: latest\n    exemptions:\n      usernames: []\n      runtimeClasses: []\n      namespaces: []\n"
+    )
+}
+
+/// `/etc/kubernetes/audit-policy.yaml`: `audit_log.configuration.policy`, else RKE's default.
+pub fn audit_policy(cfg: &ClusterConfig) -> String {
+    let policy = cfg.services.kube_api.audit_log.as_ref().and_then(|a| a.get("configuration")).and_then(|c| c.get("policy"));
+    match policy {
+        Some(p) => serde_yaml::to_string(p).unwrap_or_default(),
+        None => "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n".into(),
+    }
+}
 
 pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSpec> {
     let has = |r: &str| node.role.iter().any(|x| x == r);
@@ -68,6 +91,11 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
     if has("etcd") {
         for name in bundle.keys().filter(|k| k.starts_with(names::ETCD_PREFIX)) {
             add(name, true, true, false);
+        }
+    }
+    if cp {
+        for (name, content) in [(ADMISSION_CONFIG, admission_config(cfg)), (AUDIT_POLICY, audit_policy(cfg))] {
+            files.push(FileSpec { dir: dir.clone(), name: name.into(), content: content.into_bytes(), mode: FILE_MODE });
         }
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));

@@ -1,8 +1,11 @@
 //! The plan: pure functions from the configuration and the certificate bundle to what every
 //! host should run and hold. No I/O here; `apply` compares this with what hosts report.
+pub mod args;
 pub mod container;
+pub mod controlplane;
 pub mod etcd;
 pub mod files;
+pub mod worker;
 
 pub use container::ContainerSpec;
 pub use files::FileSpec;
@@ -41,14 +44,29 @@ pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
 pub fn build(cfg: &ClusterConfig, bundle: &Bundle) -> Plan {
     let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
     let helper_image = cfg.system_images.alpine.clone().unwrap_or_default();
+    let (admission, audit) = (files::admission_config(cfg), files::audit_policy(cfg));
     let hosts = cfg
         .nodes
         .iter()
         .map(|n| {
+            let has = |r: &str| n.role.iter().any(|x| x == r);
             let mut containers = Vec::new();
-            if n.role.iter().any(|r| r == "etcd") {
+            if has("etcd") {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle));
             }
+            // every host runs Kubernetes components: they take their entrypoint from the sidekick
+            containers.push(controlplane::sidekick(cfg));
+            if has("controlplane") {
+                let digests = [container::inputs_digest([admission.as_str()]), container::inputs_digest([audit.as_str()])];
+                let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
+                containers.push(controlplane::apiserver(cfg, n, bundle, &digests));
+                containers.push(controlplane::controller_manager(cfg, bundle));
+                containers.push(controlplane::scheduler(cfg, bundle));
+            } else {
+                containers.push(worker::nginx_proxy(cfg));
+            }
+            containers.push(worker::kubelet(cfg, n, bundle));
+            containers.push(worker::kube_proxy(cfg, n, bundle));
             let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
             images.push(helper_image.clone());
             images.sort();

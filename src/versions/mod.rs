@@ -3,6 +3,7 @@
 //! entries always win over it.
 use crate::config::schema::ClusterConfig;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub const DEFAULT_KUBERNETES_VERSION: &str = "v1.31.1-rancher1-1";
@@ -13,6 +14,27 @@ fn table() -> &'static Map<String, Value> {
         let v: Value = serde_json::from_str(include_str!("system_images.json")).expect("embedded table is JSON");
         v["system_images"].as_object().cloned().unwrap_or_default()
     })
+}
+
+/// RKE1's default flags per component for a version (`service_options` in its metadata),
+/// looked up by exact version, then by minor (`v1.31`), as RKE does. Keys are RKE's service
+/// names: etcd, kube-api, kube-controller, scheduler, kubelet, kubeproxy.
+pub fn service_options(version: &str, service: &str) -> BTreeMap<String, String> {
+    static T: OnceLock<Map<String, Value>> = OnceLock::new();
+    let t = T.get_or_init(|| serde_json::from_str(include_str!("service_options.json")).expect("embedded table is JSON"));
+    let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let entry = t.get(version).or_else(|| t.get(&minor)).or_else(|| t.keys().next_back().and_then(|k| t.get(k)));
+    entry
+        .and_then(|e| e.get(service))
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+/// `(major, minor)` of a version string such as `v1.31.1-rancher1-1`.
+pub fn minor_of(version: &str) -> (u32, u32) {
+    let mut it = version.trim_start_matches('v').split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(1), it.next().unwrap_or(0))
 }
 
 /// The Kubernetes versions stockade has a default image set for.
@@ -52,6 +74,14 @@ pub fn fill_system_images(cfg: &mut ClusterConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn service_options_fall_back_to_the_minor() {
+        let o = service_options("v1.31.9-rancher1-1", "kube-api");
+        assert_eq!(o.get("secure-port").map(String::as_str), Some("6443"));
+        assert_eq!(service_options("v1.30.5-rancher1-1", "kubelet").get("enforce-node-allocatable").map(String::as_str), Some(""));
+        assert_eq!(minor_of("v1.31.1-rancher1-1"), (1, 31));
+    }
+
     #[test]
     fn default_version_is_in_the_table() {
         assert!(is_known(DEFAULT_KUBERNETES_VERSION), "{:?}", known_versions());

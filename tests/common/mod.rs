@@ -41,8 +41,10 @@ impl Run {
 
 pub const ETCD_IMAGE: &str = "stockade-testbed/etcd:v3.4.23";
 pub const TOOLS_IMAGE: &str = "stockade-testbed/tools:v1";
+/// tests/standin: takes the place of the Kubernetes components (not Kubernetes)
+pub const K8S_STANDIN_IMAGE: &str = "stockade-testbed/kubernetes-standin:v1.31.1";
 /// host directories a stockade run may touch, as named under `hosts/hN/fs`
-pub const HOST_DIRS: [&str; 5] = ["etc-kubernetes", "var-lib-etcd", "opt-rke", "etc-cni", "var-lib-kubelet"];
+pub const HOST_DIRS: [&str; 6] = ["etc-kubernetes", "var-lib-etcd", "opt-rke", "etc-cni", "var-lib-kubelet", "var-log-kube-audit"];
 
 impl Testbed {
     /// The running testbed with every host reset to empty (no containers, no cluster files).
@@ -60,7 +62,7 @@ impl Testbed {
                 TbHost { name: f[0].into(), ip: f[1].into(), socket: f[2].into() }
             })
             .collect();
-        assert!(hosts.len() >= 3, "the testbed needs at least 3 hosts, has {}", hosts.len());
+        assert!(hosts.len() >= 5, "the testbed needs 5 hosts (testbed/up.sh 5), has {}", hosts.len());
         let tb = Testbed { dir, hosts, work: tempfile::tempdir().unwrap(), _guard: guard };
         for h in &tb.hosts {
             assert!(tb.docker(h, &["version"]).status.success(), "dockerd of {} does not answer", h.name);
@@ -132,13 +134,29 @@ impl Testbed {
 
     /// A cluster.yml for the first `n` hosts with every role; `extra` is appended verbatim.
     pub fn cluster_yml(&self, n: usize, extra: &str) -> String {
+        let roles: Vec<(usize, &str)> = (0..n).map(|i| (i, "[etcd, controlplane, worker]")).collect();
+        self.cluster_yml_roles(&roles, extra)
+    }
+
+    /// A cluster.yml for the given hosts (index into the testbed) and roles.
+    pub fn cluster_yml_roles(&self, hosts: &[(usize, &str)], extra: &str) -> String {
         let mut s = format!("cluster_name: testbed\nssh_key_path: {}\nnodes:\n", self.key().display());
-        for h in &self.hosts[..n] {
-            s.push_str(&format!("  - address: {}\n    user: root\n    role: [etcd, controlplane, worker]\n    hostname_override: {}\n", h.ip, h.name));
+        for (i, roles) in hosts {
+            let h = &self.hosts[*i];
+            s.push_str(&format!("  - address: {}\n    user: root\n    role: {roles}\n    hostname_override: {}\n", h.ip, h.name));
         }
-        s.push_str(&format!("system_images:\n  etcd: {ETCD_IMAGE}\n  alpine: {TOOLS_IMAGE}\n"));
+        s.push_str(&format!(
+            "system_images:\n  etcd: {ETCD_IMAGE}\n  alpine: {TOOLS_IMAGE}\n  nginx_proxy: {TOOLS_IMAGE}\n  cert_downloader: {TOOLS_IMAGE}\n  kubernetes_services_sidecar: {TOOLS_IMAGE}\n  kubernetes: {K8S_STANDIN_IMAGE}\n"
+        ));
         s.push_str(extra);
         s
+    }
+
+    /// Names of the running containers on a host, sorted.
+    pub fn running(&self, h: &TbHost) -> Vec<String> {
+        let mut v: Vec<String> = self.docker_out(h, &["ps", "--format", "{{.Names}}"]).lines().map(String::from).collect();
+        v.sort();
+        v
     }
 
     pub fn write_config(&self, text: &str) -> PathBuf {

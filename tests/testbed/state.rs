@@ -14,7 +14,7 @@ fn an_rke1_state_file_is_read_and_its_ca_reused() {
     tb.write_config(&tb.cluster_yml(3, ""));
     let r = tb.up_ok(&[]);
     assert!(r.all().contains("with the existing CA"), "{}", r.all());
-    for h in &tb.hosts {
+    for h in &tb.hosts[..3] {
         let deployed = std::fs::read_to_string(tb.host_path(h, "etc-kubernetes").join("ssl/kube-ca.pem")).unwrap();
         assert_eq!(deployed, ca, "{} got another CA", h.name);
     }

@@ -1,0 +1,37 @@
+//! The control plane: on each controlplane host, one host at a time (RKE's default of one
+//! controlplane host unavailable during a change), the sidekick, kube-apiserver,
+//! kube-controller-manager and kube-scheduler are brought to the plan, then each must answer
+//! its /healthz before the next host is touched.
+use super::health::{self, Endpoint};
+use super::{Ctx, Phase};
+use crate::pki::names;
+use crate::plan::controlplane::{APISERVER, CONTROLLER, SCHEDULER, SIDEKICK};
+use anyhow::{anyhow, Result};
+use futures_util::future::BoxFuture;
+
+pub struct ControlPlane;
+
+impl Phase for ControlPlane {
+    fn title(&self) -> &'static str {
+        "Control plane"
+    }
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let ca = ctx.bundle.get(names::CA).ok_or_else(|| anyhow!("no CA in the certificate bundle"))?;
+            let client = ctx.bundle.get(names::APISERVER).ok_or_else(|| anyhow!("no kube-apiserver certificate"))?;
+            let checks = [
+                (APISERVER, Endpoint::https_with(6443, ca, client), "check the kube-apiserver flags and that it reaches etcd (ports 2379)"),
+                (CONTROLLER, Endpoint::HttpsSelfSigned { port: 10257 }, "check the kube-controller-manager flags and its kubeconfig"),
+                (SCHEDULER, Endpoint::HttpsSelfSigned { port: 10259 }, "check the kube-scheduler flags and its kubeconfig"),
+            ];
+            for h in ctx.hosts.with_role("controlplane") {
+                ctx.ensure_containers(h, &[SIDEKICK, APISERVER, CONTROLLER, SCHEDULER]).await?;
+                for (name, ep, hint) in &checks {
+                    ctx.ui.status(&format!("{}: waiting for {name}", h.name()));
+                    health::wait_healthy(h, name, ctx.timeouts.component_health, hint, || health::healthz(h, ep)).await?;
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! Control-plane containers of a controlplane host (rke.md §3): kube-apiserver,
+//! kube-controller-manager and kube-scheduler, each started through rke-tools' entrypoint
+//! from the `service-sidekick` volume, with RKE's flags, RKE1's per-version defaults and the
+//! user's extra_args / extra_args_array / extra_binds / extra_env.
+use super::args::Flags;
+use super::container::{base_labels, inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
+use super::files::{ADMISSION_CONFIG, AUDIT_POLICY};
+use super::{etcd, prefixed};
+use crate::config::{ClusterConfig, Node};
+use crate::pki::{names, Bundle};
+use crate::versions;
+
+pub const APISERVER: &str = "kube-apiserver";
+pub const CONTROLLER: &str = "kube-controller-manager";
+pub const SCHEDULER: &str = "kube-scheduler";
+pub const SIDEKICK: &str = "service-sidekick";
+pub const ENTRYPOINT: &str = "/opt/rke-tools/entrypoint.sh";
+pub const AUDIT_LOG_DIR: &str = "/var/log/kube-audit";
+const SSL: &str = "/etc/kubernetes/ssl";
+
+fn ssl(name: &str) -> String {
+    format!("{SSL}/{name}.pem")
+}
+fn ssl_key(name: &str) -> String {
+    format!("{SSL}/{name}-key.pem")
+}
+fn kubecfg(name: &str) -> String {
+    format!("{SSL}/kubecfg-{name}.yaml")
+}
+
+/// The container every Kubernetes component of a host gets its entrypoint from.
+pub fn sidekick(cfg: &ClusterConfig) -> ContainerSpec {
+    ContainerSpec {
+        name: SIDEKICK.into(),
+        image: cfg.system_images.kubernetes_services_sidecar.clone().unwrap_or_default(),
+        entrypoint: None,
+        cmd: vec!["/bin/sh".into()],
+        env: vec![],
+        binds: vec![],
+        network_mode: "none".into(),
+        pid_mode: None,
+        privileged: false,
+        restart: "no".into(),
+        user: None,
+        volumes_from: vec![],
+        create_only: true,
+        labels: base_labels(SIDEKICK),
+    }
+}
+
+/// A Kubernetes component: the `kubernetes` image run through the sidekick's entrypoint.
+pub(super) fn component(cfg: &ClusterConfig, name: &str, args: Vec<String>, env: Vec<String>, binds: Vec<String>, inputs: String) -> ContainerSpec {
+    let mut cmd = vec![name.to_string()];
+    cmd.extend(args);
+    let mut labels = base_labels(name);
+    labels.insert(INPUTS_LABEL.into(), inputs);
+    ContainerSpec {
+        name: name.into(),
+        image: cfg.system_images.kubernetes.clone().unwrap_or_default(),
+        entrypoint: Some(vec![ENTRYPOINT.into()]),
+        cmd,
+        env,
+        binds,
+        network_mode: "host".into(),
+        pid_mode: None,
+        privileged: false,
+        restart: "always".into(),
+        user: None,
+        volumes_from: vec![SIDEKICK.into()],
+        create_only: false,
+        labels,
+    }
+}
+
+/// Digest of certificates and files a component reads, so a change restarts it.
+pub(super) fn digest(bundle: &Bundle, certs: &[&str], extra: &[&str]) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in certs {
+        if let Some(p) = bundle.get(*c) {
+            parts.push(&p.certificate_pem);
+            parts.push(&p.key_pem);
+        }
+    }
+    parts.extend(extra);
+    inputs_digest(parts)
+}
+
+fn ca_label(bundle: &Bundle) -> String {
+    inputs_digest([bundle.get(names::CA).map(|c| c.certificate_pem.as_str()).unwrap_or("")])
+}
+
+pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str]) -> ContainerSpec {
+    let svc = &cfg.services.kube_api;
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    // the local etcd member first, as RKE lists them
+    let mut etcd_nodes: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
+    etcd_nodes.sort_by_key(|n| n.address != node.address);
+    let etcd_servers = etcd_nodes.iter().map(|n| format!("https://{}:{}", etcd::internal(n), etcd::CLIENT_PORT)).collect::<Vec<_>>().join(",");
+    let mut f = Flags::default();
+    f.set("admission-control-config-file", format!("/etc/kubernetes/{ADMISSION_CONFIG}"))
+        .set("advertise-address", etcd::internal(node))
+        .set("authorization-mode", "Node,RBAC")
+        .set("client-ca-file", ssl(names::CA))
+        .set("etcd-cafile", ssl(names::CA))
+        .set("etcd-certfile", ssl(names::NODE))
+        .set("etcd-keyfile", ssl_key(names::NODE))
+        .set("etcd-prefix", "/registry")
+        .set("etcd-servers", etcd_servers)
+        .set("kubelet-client-certificate", ssl(names::APISERVER))
+        .set("kubelet-client-key", ssl_key(names::APISERVER))
+        .set("proxy-client-cert-file", ssl(names::PROXY_CLIENT))
+        .set("proxy-client-key-file", ssl_key(names::PROXY_CLIENT))
+        .set("requestheader-allowed-names", names::PROXY_CLIENT)
+        .set("requestheader-client-ca-file", ssl(names::REQUESTHEADER_CA))
+        .set("service-account-key-file", ssl_key(names::SERVICE_ACCOUNT))
+        .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
+        .set("service-node-port-range", svc.service_node_port_range.clone().unwrap_or_default())
+        .set("tls-cert-file", ssl(names::APISERVER))
+        .set("tls-private-key-file", ssl_key(names::APISERVER))
+        .set("audit-log-path", format!("{AUDIT_LOG_DIR}/audit-log.json"))
+        .set("audit-log-maxage", "30")
+        .set("audit-log-maxbackup", "10")
+        .set("audit-log-maxsize", "100")
+        .set("audit-log-format", "json")
+        .set("audit-policy-file", format!("/etc/kubernetes/{AUDIT_POLICY}"));
+    f.layer(&versions::service_options(version, "kube-api")).layer(&svc.extra_args);
+    let mut binds = vec![
+        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
+        format!("{AUDIT_LOG_DIR}:{AUDIT_LOG_DIR}"),
+    ];
+    binds.extend(svc.extra_binds.iter().cloned());
+    // RKE passes file checksums as env so that a changed file recreates the container
+    let mut env = vec![
+        format!("RKE_ADMISSION_CONFIG_CHECKSUM={}", file_digests.first().copied().unwrap_or("")),
+        format!("RKE_AUDITLOG_CONFIG_CHECKSUM={}", file_digests.get(1).copied().unwrap_or("")),
+    ];
+    env.extend(svc.extra_env.iter().cloned());
+    let inputs = digest(bundle, &[names::CA, names::APISERVER, names::NODE, names::SERVICE_ACCOUNT, names::PROXY_CLIENT, names::REQUESTHEADER_CA], &[]);
+    let mut c = component(cfg, APISERVER, f.render(&svc.extra_args_array), env, binds, inputs);
+    c.labels.insert(CA_LABEL.into(), ca_label(bundle));
+    c
+}
+
+pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
+    let svc = &cfg.services.kube_controller;
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    let cfg_file = kubecfg(names::CONTROLLER);
+    let mut f = Flags::default();
+    f.set("cluster-cidr", svc.cluster_cidr.clone().unwrap_or_default())
+        .set("kubeconfig", &cfg_file)
+        .set("authentication-kubeconfig", &cfg_file)
+        .set("authorization-kubeconfig", &cfg_file)
+        .set("root-ca-file", ssl(names::CA))
+        .set("service-account-private-key-file", ssl_key(names::SERVICE_ACCOUNT))
+        .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
+        .set("use-service-account-credentials", "true");
+    f.layer(&versions::service_options(version, "kube-controller")).layer(&svc.extra_args);
+    let mut binds = vec![format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes"))];
+    binds.extend(svc.extra_binds.iter().cloned());
+    let inputs = digest(bundle, &[names::CA, names::CONTROLLER, names::SERVICE_ACCOUNT], &[]);
+    component(cfg, CONTROLLER, f.render(&svc.extra_args_array), svc.extra_env.clone(), binds, inputs)
+}
+
+pub fn scheduler(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
+    let svc = &cfg.services.scheduler;
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    let cfg_file = kubecfg(names::SCHEDULER);
+    let mut f = Flags::default();
+    f.set("kubeconfig", &cfg_file).set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
+    f.layer(&versions::service_options(version, "scheduler")).layer(&svc.extra_args);
+    let mut binds = vec![format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes"))];
+    binds.extend(svc.extra_binds.iter().cloned());
+    let inputs = digest(bundle, &[names::CA, names::SCHEDULER], &[]);
+    component(cfg, SCHEDULER, f.render(&svc.extra_args_array), svc.extra_env.clone(), binds, inputs)
+}
