@@ -40,11 +40,14 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l output -d 'Format of the --dry-run plan' -r -f -a "text\t''
+json\t''"
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l dry-run -d 'Print what `up` would change on each host, change nothing'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help'

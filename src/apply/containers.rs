@@ -1,19 +1,25 @@
 //! Making one container match its spec: create it when missing, start it when stopped, and
 //! replace it when its spec hash differs (RKE's rolling update: the old container is stopped
 //! and renamed, the new one started, and the old one removed only once the new one runs).
-use crate::plan::container::{ContainerSpec, HASH_LABEL};
+use crate::plan::container::{ContainerSpec, HASH_LABEL, SPEC_LABEL};
 use crate::transport::docker::{is_not_found, tail_logs};
 use anyhow::{anyhow, Result};
 use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions, RenameContainerOptions, StopContainerOptions};
 use bollard::Docker;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Clone, serde::Serialize)]
+#[serde(tag = "action", content = "changes")]
 pub enum Action {
+    #[serde(rename = "none")]
     Unchanged,
+    #[serde(rename = "start")]
     Started,
+    #[serde(rename = "create")]
     Created,
-    Recreated,
+    /// with the spec fields that differ
+    #[serde(rename = "recreate")]
+    Recreated(Vec<String>),
 }
 
 /// What the host has for `spec.name`, compared with the spec.
@@ -22,13 +28,19 @@ pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
         Err(e) if is_not_found(&e) => Ok(Action::Created),
         Err(e) => Err(anyhow!("inspecting container {}: {e}", spec.name)),
         Ok(c) => {
-            let hash = c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(HASH_LABEL)).cloned();
+            let labels = c.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
             let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
-            Ok(match hash {
+            Ok(match labels.get(HASH_LABEL) {
                 // a create-only container (the sidekick) is never meant to run
-                Some(h) if h == spec.hash() && (running || spec.create_only) => Action::Unchanged,
-                Some(h) if h == spec.hash() => Action::Started,
-                _ => Action::Recreated,
+                Some(h) if *h == spec.hash() && (running || spec.create_only) => Action::Unchanged,
+                Some(h) if *h == spec.hash() => Action::Started,
+                _ => {
+                    let old = labels.get(SPEC_LABEL).and_then(|s| serde_json::from_str(s).ok());
+                    Action::Recreated(match old {
+                        Some(old) => spec.differences(&old),
+                        None => vec!["not created by this version of stockade".into()],
+                    })
+                }
             })
         }
     }
@@ -45,7 +57,7 @@ pub async fn ensure(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
                 start(docker, &spec.name).await?;
             }
         }
-        Action::Recreated => replace(docker, spec).await?,
+        Action::Recreated(_) => replace(docker, spec).await?,
     }
     Ok(action)
 }

@@ -31,42 +31,69 @@ fn mount_point(i: usize) -> String {
     format!("/stockade/{i}")
 }
 
-async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
-    if files.is_empty() {
-        return Ok(());
+/// A container already on the host that bind-mounts `dir`, and where: reading (and writing)
+/// through it needs no helper container, and reading through it changes nothing.
+async fn mounting_container(ctx: &Ctx<'_>, h: &Host, dir: &str) -> Option<(String, String)> {
+    let plan = ctx.host_plan(h.name())?;
+    for spec in plan.containers.iter().filter(|c| !c.create_only) {
+        let Ok(c) = h.docker.inspect_container(&spec.name, None).await else { continue };
+        if c.state.as_ref().and_then(|s| s.running) != Some(true) {
+            continue;
+        }
+        for m in c.mounts.unwrap_or_default() {
+            if m.source.as_deref() == Some(dir) && m.rw == Some(true) {
+                return Some((spec.name.clone(), m.destination.unwrap_or_default()));
+            }
+        }
     }
-    let dirs: Vec<String> = files.iter().map(|f| f.dir.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let binds = dirs.iter().enumerate().map(|(i, d)| format!("{d}:{}", mount_point(i))).collect();
-    let helper = Helper::create(&h.docker, &ctx.plan.helper_image, binds, vec!["true".into()]).await?;
-    let result = sync_with_helper(ctx, h, &helper, &dirs, files).await;
-    helper.remove().await;
-    result
+    None
 }
 
-async fn sync_with_helper(ctx: &Ctx<'_>, h: &Host, helper: &Helper<'_>, dirs: &[String], files: &[FileSpec]) -> Result<()> {
-    for (i, dir) in dirs.iter().enumerate() {
-        let in_dir: Vec<&FileSpec> = files.iter().filter(|f| &f.dir == dir).collect();
-        let mut parents: BTreeSet<&str> = in_dir.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
-        // reading the directory itself covers every sub-directory: one round trip
-        if parents.contains("") {
-            parents = BTreeSet::from([""]);
-        }
-        let mut current = BTreeMap::new();
-        for p in parents {
-            current.extend(read_tree(helper, &mount_point(i), p).await?);
-        }
-        let changed: Vec<&FileSpec> = in_dir
-            .into_iter()
-            .filter(|f| current.get(&f.name).is_none_or(|(content, mode)| content != &f.content || *mode != f.mode))
-            .collect();
+/// The planned files of one host directory whose content or mode differs on the host.
+/// `None` when nothing on the host mounts the directory yet (then every file is new to it).
+pub async fn differing<'f>(ctx: &Ctx<'_>, h: &Host, dir: &str, files: &[&'f FileSpec]) -> Result<Option<Vec<&'f FileSpec>>> {
+    let Some((container, dest)) = mounting_container(ctx, h, dir).await else { return Ok(None) };
+    Ok(Some(compare(&h.docker, &container, &dest, files).await?))
+}
+
+async fn compare<'f>(docker: &bollard::Docker, container: &str, mount: &str, files: &[&'f FileSpec]) -> Result<Vec<&'f FileSpec>> {
+    let mut parents: BTreeSet<&str> = files.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
+    // reading the directory itself covers every sub-directory: one round trip
+    if parents.contains("") {
+        parents = BTreeSet::from([""]);
+    }
+    let mut current = BTreeMap::new();
+    for p in parents {
+        current.extend(read_tree(docker, container, mount, p).await?);
+    }
+    Ok(files
+        .iter()
+        .copied()
+        .filter(|f| current.get(&f.name).is_none_or(|(content, mode)| content != &f.content || *mode != f.mode))
+        .collect())
+}
+
+async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
+    let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
+    for dir in dirs {
+        let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
+        let (changed, via) = match mounting_container(ctx, h, dir).await {
+            Some((container, dest)) => (compare(&h.docker, &container, &dest, &in_dir).await?, Some((container, dest))),
+            None => (in_dir.clone(), None),
+        };
         if changed.is_empty() {
             continue;
         }
-        let tar = build_tar(&changed)?;
-        let opts = UploadToContainerOptions { path: mount_point(i), ..Default::default() };
-        h.docker
-            .upload_to_container(&helper.id, Some(opts), bollard::body_full(bytes::Bytes::from(tar)))
-            .await?;
+        let tar = bytes::Bytes::from(build_tar(&changed)?);
+        match via {
+            Some((container, dest)) => upload(&h.docker, &container, &dest, tar).await?,
+            None => {
+                let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{}", mount_point(0))], vec!["true".into()]).await?;
+                let r = upload(&h.docker, &helper.id, &mount_point(0), tar).await;
+                helper.remove().await;
+                r?;
+            }
+        }
         let names: Vec<&str> = changed.iter().map(|f| f.name.as_str()).collect();
         let what = if names.len() <= 4 { names.join(", ") } else { format!("{} files", names.len()) };
         ctx.changed(h.name(), format!("wrote {what} under {dir}"));
@@ -74,10 +101,16 @@ async fn sync_with_helper(ctx: &Ctx<'_>, h: &Host, helper: &Helper<'_>, dirs: &[
     Ok(())
 }
 
+async fn upload(docker: &bollard::Docker, container: &str, path: &str, tar: bytes::Bytes) -> Result<()> {
+    let opts = UploadToContainerOptions { path: path.to_string(), ..Default::default() };
+    docker.upload_to_container(container, Some(opts), bollard::body_full(tar)).await?;
+    Ok(())
+}
+
 /// The files under `<mount>/<sub>` as `sub/name -> (content, mode)`; empty when absent.
-async fn read_tree(helper: &Helper<'_>, mount: &str, sub: &str) -> Result<BTreeMap<String, (Vec<u8>, u32)>> {
+async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: &str) -> Result<BTreeMap<String, (Vec<u8>, u32)>> {
     let path = if sub.is_empty() { mount.to_string() } else { format!("{mount}/{sub}") };
-    let mut stream = helper.docker.download_from_container(&helper.id, Some(DownloadFromContainerOptions { path }));
+    let mut stream = docker.download_from_container(container, Some(DownloadFromContainerOptions { path }));
     let mut raw = Vec::new();
     while let Some(chunk) = stream.next().await {
         match chunk {

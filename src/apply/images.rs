@@ -96,7 +96,7 @@ impl Phase for EnsureImages {
     }
 }
 
-async fn missing(h: &Host, images: &[String]) -> Vec<String> {
+pub async fn missing(h: &Host, images: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for i in images {
         if h.docker.inspect_image(i).await.is_err() {

@@ -6,6 +6,7 @@ pub mod controlplane;
 pub mod etcd_plane;
 pub mod files;
 pub mod health;
+pub mod preview;
 pub mod worker;
 pub mod images;
 pub mod remove;
@@ -91,7 +92,7 @@ impl<'a> Ctx<'a> {
                 containers::Action::Unchanged => {}
                 containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
                 containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
-                containers::Action::Recreated => self.changed(h.name(), format!("recreated container {name} (spec changed)")),
+                containers::Action::Recreated(diff) => self.changed(h.name(), format!("recreated container {name} ({})", diff.join("; "))),
             }
         }
         Ok(())

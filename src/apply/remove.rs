@@ -13,6 +13,27 @@ use std::collections::HashMap;
 
 pub struct RemoveContainers;
 pub struct CleanDirectories;
+/// Removes managed containers a host's plan no longer has (last phase of `up`).
+pub struct RemoveObsolete;
+
+impl Phase for RemoveObsolete {
+    fn title(&self) -> &'static str {
+        "Remove obsolete containers"
+    }
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(ctx.on_each_host(move |h| async move {
+            let Some(plan) = ctx.host_plan(h.name()) else { return Ok(()) };
+            for name in obsolete_containers(h, plan).await? {
+                h.docker
+                    .remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() }))
+                    .await
+                    .map_err(|e| anyhow!("host {}: removing container {name}: {e}", h.name()))?;
+                ctx.changed(h.name(), format!("removed container {name} (no longer in the plan)"));
+            }
+            Ok(())
+        }))
+    }
+}
 
 impl Phase for RemoveContainers {
     fn title(&self) -> &'static str {
@@ -105,4 +126,22 @@ exit $rc"#;
         ctx.changed(h.name(), format!("cleaned {}", cleaned.join(" ")));
     }
     Ok(())
+}
+
+/// Containers stockade manages on the host that the host's plan no longer has (for example
+/// nginx-proxy on a host that gained the controlplane role). Helpers are not counted.
+pub async fn obsolete_containers(h: &Host, plan: &crate::plan::HostPlan) -> Result<Vec<String>> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{MANAGED_LABEL}=true")])]);
+    let list = h
+        .docker
+        .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
+        .await
+        .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
+    let mut out: Vec<String> = list
+        .into_iter()
+        .filter_map(|c| c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string()))
+        .filter(|n| !plan.containers.iter().any(|c| &c.name == n))
+        .collect();
+    out.sort();
+    Ok(out)
 }

@@ -6,12 +6,18 @@
 //! first host change, so a crash never loses them; the current state is saved only after the
 //! plan was applied and etcd reported healthy.
 use super::connect::ConnectArgs;
-use crate::apply::{self, controlplane::ControlPlane, worker::WorkerPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
+use crate::apply::{self, remove::RemoveObsolete, controlplane::ControlPlane, worker::WorkerPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
 use crate::transport::Hosts;
 use crate::ui::Ui;
 use crate::{config, kubeconfig, pki, plan, state};
 use anyhow::Result;
 use std::time::Duration;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,6 +26,12 @@ pub struct Args {
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub etcd_health_timeout: u64,
+    /// Print what `up` would change on each host, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Format of the --dry-run plan
+    #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
+    pub output: Output,
     /// Seconds each Kubernetes component gets to answer /healthz
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub health_timeout: u64,
@@ -57,6 +69,12 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         return Err(e);
     }
 
+    if args.dry_run {
+        let result = dry_run(ui, &hosts, cfg, &bundle, archive.as_ref(), &pki_changes, args.output).await;
+        hosts.close().await;
+        return result;
+    }
+
     full.desired.rke_config = Some(state::rke_config_json(cfg));
     full.desired.certificates = bundle.clone();
     state::save(&state_path, &full)?;
@@ -75,7 +93,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         helper: Duration::from_secs(args.connect.command_timeout),
     };
     let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane, &ControlPlane, &WorkerPlane]).await;
+    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete]).await;
     hosts.close().await;
     result?;
 
@@ -115,6 +133,47 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
                 "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
                 h.name(),
                 state_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
+/// (not even the state file).
+async fn dry_run(
+    ui: &Ui,
+    hosts: &Hosts,
+    cfg: &config::ClusterConfig,
+    bundle: &pki::Bundle,
+    archive: Option<&ImageArchive>,
+    pki_changes: &pki::PkiChanges,
+    output: Output,
+) -> Result<()> {
+    ui.phase("Plan");
+    let the_plan = plan::build(cfg, bundle);
+    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: Duration::ZERO };
+    let ctx = Ctx::new(ui, hosts, &the_plan, cfg, bundle, archive, timeouts);
+    let previews = apply::preview::preview(&ctx).await?;
+    ui.finish_bar();
+    let changes = previews.iter().filter(|p| !p.is_empty()).count();
+    match output {
+        Output::Json => {
+            let doc = serde_json::json!({ "dry_run": true, "certificates_to_issue": pki_changes.issued, "hosts": previews });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Output::Text => {
+            if !pki_changes.issued.is_empty() {
+                println!("certificates to issue: {}", pki_changes.issued.join(", "));
+            }
+            print!("{}", apply::preview::render(&previews));
+            println!(
+                "{}",
+                if changes == 0 && pki_changes.issued.is_empty() {
+                    "Nothing to change.".to_string()
+                } else {
+                    format!("{changes} host(s) would change. This was a dry run: nothing was changed.")
+                }
             );
         }
     }

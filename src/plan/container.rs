@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 pub const RKE_NAME_LABEL: &str = "io.rancher.rke.container.name";
 /// Label with the hash of the full spec: equal hash means nothing to change.
 pub const HASH_LABEL: &str = "io.stockade.spec-hash";
+/// Label with the spec itself (JSON), so a plan can say which fields differ.
+pub const SPEC_LABEL: &str = "io.stockade.spec";
 /// Marks every container stockade manages (what `remove` looks for).
 pub const MANAGED_LABEL: &str = "io.stockade.managed";
 /// Digest of the files (certificates) a container reads at start: part of the spec, so a
@@ -60,14 +62,94 @@ impl ContainerSpec {
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The labels to set on the created container: the spec's own plus the hash.
+    /// The labels to set on the created container: the spec's own plus its hash and JSON.
     pub fn labels_with_hash(&self) -> BTreeMap<String, String> {
         let mut l = self.labels.clone();
         l.insert(HASH_LABEL.into(), self.hash());
+        l.insert(SPEC_LABEL.into(), serde_json::to_string(self).expect("spec serialises"));
         l
+    }
+
+    /// Human-readable differences from `old` (a spec read back from a container's label):
+    /// flags compared one by one, other fields as a whole.
+    pub fn differences(&self, old: &serde_json::Value) -> Vec<String> {
+        let new = serde_json::to_value(self).expect("spec serialises");
+        let mut out = Vec::new();
+        let empty = serde_json::Map::new();
+        let (n, o) = (new.as_object().unwrap_or(&empty), old.as_object().unwrap_or(&empty));
+        let keys: std::collections::BTreeSet<&String> = n.keys().chain(o.keys()).collect();
+        for k in keys {
+            let (a, b) = (o.get(k), n.get(k));
+            if a == b {
+                continue;
+            }
+            if k == "cmd" {
+                out.extend(flag_differences(a, b));
+            } else {
+                let show = |v: Option<&serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into());
+                out.push(format!("{k}: {} -> {}", show(a), show(b)));
+            }
+        }
+        out
     }
 }
 
 pub fn base_labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(RKE_NAME_LABEL.to_string(), name.to_string()), (MANAGED_LABEL.to_string(), "true".to_string())])
+}
+
+/// `--flag` level differences between two command lines.
+fn flag_differences(old: Option<&serde_json::Value>, new: Option<&serde_json::Value>) -> Vec<String> {
+    let list = |v: Option<&serde_json::Value>| -> Vec<String> {
+        v.and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    };
+    let (old, new) = (list(old), list(new));
+    let split = |a: &str| a.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).unwrap_or((a.to_string(), String::new()));
+    let old_map: BTreeMap<String, String> = old.iter().map(|a| split(a)).collect();
+    let new_map: BTreeMap<String, String> = new.iter().map(|a| split(a)).collect();
+    let mut out = Vec::new();
+    for (k, v) in &new_map {
+        match old_map.get(k) {
+            None => out.push(format!("{k}: (unset) -> {v}")),
+            Some(o) if o != v => out.push(format!("{k}: {o} -> {v}")),
+            _ => {}
+        }
+    }
+    for (k, o) in &old_map {
+        if !new_map.contains_key(k) {
+            out.push(format!("{k}: {o} -> (unset)"));
+        }
+    }
+    if out.is_empty() && old != new {
+        out.push("cmd: order of repeated flags changed".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn differences_name_the_changed_flag() {
+        let spec = |args: &[&str]| ContainerSpec {
+            name: "x".into(),
+            image: "i".into(),
+            entrypoint: None,
+            cmd: args.iter().map(|s| s.to_string()).collect(),
+            env: vec![],
+            binds: vec![],
+            network_mode: "host".into(),
+            pid_mode: None,
+            privileged: false,
+            restart: "always".into(),
+            user: None,
+            volumes_from: vec![],
+            create_only: false,
+            labels: BTreeMap::new(),
+        };
+        let old = serde_json::to_value(spec(&["a", "--x=1", "--y=2"])).unwrap();
+        let mut new = spec(&["a", "--x=3", "--z=4"]);
+        new.image = "j".into();
+        assert_eq!(new.differences(&old), vec!["--x: 1 -> 3", "--z: (unset) -> 4", "--y: 2 -> (unset)", "image: \"i\" -> \"j\""]);
+    }
 }

@@ -35,6 +35,8 @@ for a in "$@"; do
 done
 
 mkdir -p /tmp/www && echo ok > /tmp/www/healthz && cd /tmp/www || die "no /tmp"
+# run the server as a child so SIGTERM (docker stop) ends it at once, as with the real ones
+serve() { "$@" & pid=$!; trap 'kill $pid 2>/dev/null; exit 0' TERM INT; wait $pid; }
 kc_get() { sed -n "s/^ *$2: *//p" "$1" | head -1 | tr -d '"'; }
 selfsigned() {
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 -keyout /tmp/serving.key -out /tmp/serving.crt >/dev/null 2>&1 ||
@@ -59,16 +61,16 @@ case "$C" in
     handshake 60 -connect "$first" -CAfile "$(flag etcd-cafile)" -cert "$(flag etcd-certfile)" -key "$(flag etcd-keyfile)" ||
       die "cannot reach etcd at $first with --etcd-certfile"
     log "etcd at $first accepted the client certificate; serving https://0.0.0.0:$(flag secure-port)/healthz"
-    exec openssl s_server -quiet -WWW -accept "$(flag secure-port)" -cert "$(flag tls-cert-file)" -key "$(flag tls-private-key-file)" \
+    serve openssl s_server -quiet -WWW -accept "$(flag secure-port)" -cert "$(flag tls-cert-file)" -key "$(flag tls-private-key-file)" \
       -CAfile "$(flag client-ca-file)" -Verify 1 ;;
   kube-controller-manager)
     need kubeconfig cluster-cidr service-account-private-key-file root-ca-file service-cluster-ip-range
     selfsigned; log "serving https://127.0.0.1:10257/healthz"
-    exec openssl s_server -quiet -WWW -accept 10257 -cert /tmp/serving.crt -key /tmp/serving.key ;;
+    serve openssl s_server -quiet -WWW -accept 10257 -cert /tmp/serving.crt -key /tmp/serving.key ;;
   kube-scheduler)
     need kubeconfig
     selfsigned; log "serving https://127.0.0.1:10259/healthz"
-    exec openssl s_server -quiet -WWW -accept 10259 -cert /tmp/serving.crt -key /tmp/serving.key ;;
+    serve openssl s_server -quiet -WWW -accept 10259 -cert /tmp/serving.crt -key /tmp/serving.key ;;
   kubelet)
     need kubeconfig hostname-override root-dir client-ca-file pod-infra-container-image
     kc=$(flag kubeconfig); server=$(kc_get "$kc" server); server=${server#https://}
@@ -76,10 +78,10 @@ case "$C" in
       -cert "$(kc_get "$kc" client-certificate)" -key "$(kc_get "$kc" client-key)" ||
       die "cannot reach the API at $server with $kc"
     log "API at $server accepted $kc; serving http://127.0.0.1:10248/healthz"
-    exec httpd -f -p 127.0.0.1:10248 -h /tmp/www ;;
+    serve httpd -f -p 127.0.0.1:10248 -h /tmp/www ;;
   kube-proxy)
     need kubeconfig hostname-override cluster-cidr
     log "serving http://127.0.0.1:10256/healthz"
-    exec httpd -f -p 127.0.0.1:10256 -h /tmp/www ;;
+    serve httpd -f -p 127.0.0.1:10256 -h /tmp/www ;;
   *) die "unknown component (called as $C)" ;;
 esac

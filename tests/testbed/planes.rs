@@ -34,3 +34,61 @@ fn up_brings_every_plane_up_and_a_worker_only_host_gets_no_control_plane() {
     let again = tb.up_ok(&[]);
     assert!(again.all().contains("Nothing changed"), "{}", again.all());
 }
+
+#[test]
+fn dry_run_lists_exactly_the_changed_container_and_up_then_recreates_only_those() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    let hosts = [(0, all), (1, all), (2, all), (3, "[worker]")];
+    tb.write_config(&tb.cluster_yml_roles(&hosts, ""));
+    tb.up_ok(&[]);
+    let ids = |tb: &Testbed| -> Vec<(String, String, String)> {
+        let mut v = Vec::new();
+        for i in 0..4 {
+            let h = tb.h(i);
+            for line in tb.docker_out(h, &["ps", "-a", "--format", "{{.Names}} {{.ID}}"]).lines() {
+                let (n, id) = line.split_once(' ').unwrap();
+                v.push((h.name.clone(), n.to_string(), id.to_string()));
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = ids(&tb);
+    let state_before = std::fs::read(tb.state_path()).unwrap();
+    tb.write_config(&tb.cluster_yml_roles(&hosts, "services:\n  kube-api:\n    extra_args:\n      audit-log-maxage: \"60\"\n"));
+
+    let archive = tb.archive();
+    let dry = tb.stockade(&["up", "--dry-run", "--output", "json", "--image-archive", archive.to_str().unwrap()]);
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    let plan: serde_json::Value = serde_json::from_str(&dry.stdout).expect("the JSON plan on stdout");
+    for (i, host) in plan["hosts"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(host["address"], tb.h(i).ip.as_str());
+        assert_eq!(host["files"].as_array().unwrap().len(), 0, "{host}");
+        assert_eq!(host["images"].as_array().unwrap().len(), 0, "{host}");
+        let changes = host["containers"].as_array().unwrap();
+        if i < 3 {
+            assert_eq!(changes.len(), 1, "{host}");
+            assert_eq!(changes[0]["name"], "kube-apiserver");
+            assert_eq!(changes[0]["action"], "recreate");
+            assert_eq!(changes[0]["changes"], serde_json::json!(["--audit-log-maxage: 30 -> 60"]));
+        } else {
+            assert!(changes.is_empty(), "the worker-only host has no kube-apiserver: {host}");
+        }
+    }
+    let text = tb.stockade(&["up", "--dry-run", "--image-archive", archive.to_str().unwrap()]);
+    assert_eq!(text.stdout.matches("recreate   kube-apiserver").count(), 3, "{}", text.stdout);
+    assert!(text.stdout.contains(&format!("{}: no changes", tb.h(3).ip)), "{}", text.stdout);
+    // a dry run changes nothing: not a container, not the state file
+    assert_eq!(ids(&tb), before);
+    assert_eq!(std::fs::read(tb.state_path()).unwrap(), state_before);
+
+    tb.up_ok(&[]);
+    let after = ids(&tb);
+    let changed: Vec<(String, String)> =
+        before.iter().zip(&after).filter(|(b, a)| b.2 != a.2).map(|(b, _)| (b.0.clone(), b.1.clone())).collect();
+    let expected: Vec<(String, String)> = (0..3).map(|i| (tb.h(i).name.clone(), "kube-apiserver".to_string())).collect();
+    assert_eq!(changed, expected);
+    let args = tb.docker_out(tb.h(1), &["inspect", "-f", "{{json .Args}}", "kube-apiserver"]);
+    assert!(args.contains("--audit-log-maxage=60"), "{args}");
+}
