@@ -211,7 +211,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --dry-run --output --health-timeout --config --debug --quiet --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --dry-run --output --etcd-health-timeout --health-timeout --config --debug --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,12 +237,12 @@ _stockade() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --etcd-health-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --etcd-health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --health-timeout)

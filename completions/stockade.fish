@@ -39,9 +39,9 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-timeout -d 
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
-complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l output -d 'Format of the --dry-run plan' -r -f -a "text\t''
 json\t''"
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'

@@ -3,7 +3,8 @@
 //! and its CA and keys reused, and a file written by stockade is still readable by RKE1.
 //! Unknown fields are kept as they were. Writes are atomic (temp file, fsync, rename), mode
 //! 0600, and the previous version is kept as `<name>.rkestate.bak`.
-use crate::config::ClusterConfig;
+use crate::config::{ClusterConfig, Node};
+use std::collections::BTreeSet;
 use crate::pki::Bundle;
 use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,48 @@ pub struct ClusterState {
     pub encryption_config: String,
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// Where stockade keeps what RKE's format has no field for (RKE ignores unknown fields).
+const JOINED_KEY: &str = "stockadeEtcdJoined";
+
+impl ClusterState {
+    /// The hosts this state records (`rkeConfig.nodes`, RKE's camelCase), as cluster.yml nodes.
+    pub fn nodes(&self) -> Vec<Node> {
+        let Some(nodes) = self.rke_config.as_ref().and_then(|c| c.get("nodes")).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        nodes.iter().filter_map(|n| serde_json::from_value(snake_node(n)).ok()).collect()
+    }
+
+    /// etcd hosts that joined an existing cluster (their etcd runs with state "existing").
+    pub fn joined_etcd(&self) -> BTreeSet<String> {
+        self.other.get(JOINED_KEY).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+
+    pub fn set_joined_etcd(&mut self, joined: &BTreeSet<String>) {
+        if joined.is_empty() {
+            self.other.remove(JOINED_KEY);
+        } else {
+            self.other.insert(JOINED_KEY.into(), Value::from(joined.iter().cloned().collect::<Vec<_>>()));
+        }
+    }
+}
+
+/// A recorded node's keys back to cluster.yml's names; keys stockade does not know are dropped.
+fn snake_node(n: &Value) -> Value {
+    const KEYS: [&str; 15] = [
+        "address", "port", "internal_address", "role", "hostname_override", "user", "docker_socket", "ssh_agent_auth", "ssh_key",
+        "ssh_key_path", "ssh_cert", "ssh_cert_path", "labels", "taints", "nodeName",
+    ];
+    let mut out = serde_json::Map::new();
+    for (k, v) in n.as_object().into_iter().flatten() {
+        let snake = if k == "nodeName" { k.clone() } else { k.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect() };
+        if KEYS.contains(&snake.as_str()) && !v.is_null() {
+            out.insert(snake, v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 impl FullState {
@@ -189,6 +232,9 @@ mod tests {
         let t = r#"{"desiredState":{"rkeConfig":{"nodes":[{"address":"1.1.1.1","role":["etcd"],"hostnameOverride":"a"}]},"certificatesBundle":{"kube-ca":{"certificatePEM":"C","keyPEM":"K","name":"kube-ca"}},"somethingNew":1},"currentState":{}}"#;
         let s: FullState = serde_json::from_str(t).unwrap();
         assert_eq!(s.certificates()["kube-ca"].key_pem, "K");
+        let nodes = s.desired.nodes();
+        assert_eq!((nodes[0].address.as_str(), nodes[0].hostname_override.as_deref()), ("1.1.1.1", Some("a")));
+        assert_eq!(nodes[0].role, vec!["etcd"]);
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["desiredState"]["somethingNew"], 1);
     }

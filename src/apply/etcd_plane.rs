@@ -3,6 +3,7 @@
 //! member list. A container that exits or never becomes healthy fails `up` with the host,
 //! its last log lines and a hint.
 use super::health;
+use super::containers::Action;
 use super::{Ctx, Phase};
 use crate::transport::hosts::all_ok;
 use crate::etcd::{self, Credentials};
@@ -21,13 +22,17 @@ impl Phase for EtcdPlane {
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let members: Vec<&Host> = ctx.hosts.with_role("etcd").collect();
-            // one host at a time, as RKE does
-            for h in &members {
-                ctx.ensure_containers(h, &[CONTAINER]).await?;
-            }
-            ctx.ui.status("waiting for etcd members to report healthy");
             let creds = Credentials::from_bundle(ctx.bundle)?;
             let expected = members.len();
+            // one host at a time, as RKE does; a member replaced in a running cluster must be
+            // healthy again before the next one is touched, so quorum is never lost
+            for h in &members {
+                let actions = ctx.ensure_containers(h, &[CONTAINER]).await?;
+                if actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
+                    wait_healthy(ctx, h, &creds, expected).await?;
+                }
+            }
+            ctx.ui.status("waiting for etcd members to report healthy");
             let checks = members.iter().map(|h| wait_healthy(ctx, h, &creds, expected));
             all_ok(join_all(checks).await)?;
             Ok(())

@@ -6,6 +6,7 @@ pub mod controlplane;
 pub mod etcd_plane;
 pub mod files;
 pub mod health;
+pub mod membership;
 pub mod preview;
 pub mod worker;
 pub mod images;
@@ -34,6 +35,16 @@ pub struct Timeouts {
     pub helper: Duration,
 }
 
+/// What `up` changes beyond the plan's containers: etcd membership and departed hosts.
+#[derive(Default)]
+pub struct Reconcile<'a> {
+    pub etcd: crate::plan::membership::EtcdChanges,
+    /// the etcd members the state records
+    pub recorded_etcd: Vec<crate::config::Node>,
+    /// connected hosts that left cluster.yml
+    pub departed: Vec<&'a Host>,
+}
+
 pub struct Ctx<'a> {
     pub ui: &'a Ui,
     pub hosts: &'a Hosts,
@@ -42,6 +53,7 @@ pub struct Ctx<'a> {
     pub bundle: &'a Bundle,
     pub archive: Option<&'a ImageArchive>,
     pub timeouts: Timeouts,
+    pub reconcile: Reconcile<'a>,
     changes: Mutex<Vec<String>>,
 }
 
@@ -55,7 +67,7 @@ impl<'a> Ctx<'a> {
         archive: Option<&'a ImageArchive>,
         timeouts: Timeouts,
     ) -> Self {
-        Ctx { ui, hosts, plan, config, bundle, archive, timeouts, changes: Mutex::new(Vec::new()) }
+        Ctx { ui, hosts, plan, config, bundle, archive, timeouts, reconcile: Reconcile::default(), changes: Mutex::new(Vec::new()) }
     }
 
     /// Records (and shows) one change made on a host.
@@ -82,20 +94,22 @@ impl<'a> Ctx<'a> {
 
     /// Makes the named containers of the host's plan match it, in order, recording changes.
     /// Names the plan does not hold for this host are skipped.
-    pub async fn ensure_containers(&self, h: &Host, names: &[&str]) -> Result<()> {
-        let Some(plan) = self.host_plan(h.name()) else { return Ok(()) };
+    pub async fn ensure_containers(&self, h: &Host, names: &[&str]) -> Result<Vec<containers::Action>> {
+        let mut actions = Vec::new();
+        let Some(plan) = self.host_plan(h.name()) else { return Ok(actions) };
         for name in names {
             let Some(spec) = plan.containers.iter().find(|c| c.name == *name) else { continue };
             self.ui.status(&format!("{}: {name}", h.name()));
             let action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
-            match action {
+            match &action {
                 containers::Action::Unchanged => {}
                 containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
                 containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
                 containers::Action::Recreated(diff) => self.changed(h.name(), format!("recreated container {name} ({})", diff.join("; "))),
             }
+            actions.push(action);
         }
-        Ok(())
+        Ok(actions)
     }
 
     pub fn host_plan(&self, address: &str) -> Option<&'a crate::plan::HostPlan> {

@@ -49,7 +49,7 @@ impl Phase for CleanDirectories {
         "Clean host directories"
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(ctx.on_each_host(move |h| clean(ctx, h)))
+        Box::pin(ctx.on_each_host(move |h| clean_host(ctx, h)))
     }
 }
 
@@ -97,16 +97,33 @@ pub fn cleaned_dirs(ctx: &Ctx<'_>) -> Vec<String> {
         .collect()
 }
 
-async fn clean(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+async fn clean_host(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    clean(ctx, h, &cleaned_dirs(ctx)).await
+}
+
+/// Removes the given containers if present, recording each removal.
+pub async fn remove_named(ctx: &Ctx<'_>, h: &Host, names: &[&str]) -> Result<()> {
+    for name in names {
+        match h.docker.remove_container(name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await {
+            Ok(()) => ctx.changed(h.name(), format!("removed container {name}")),
+            Err(e) if crate::transport::docker::is_not_found(&e) => {}
+            Err(e) => return Err(anyhow!("host {}: removing container {name}: {e}", h.name())),
+        }
+    }
+    Ok(())
+}
+
+/// Empties and removes host directories through a helper container (a mount point is
+/// emptied instead); reports what was cleaned.
+pub async fn clean(ctx: &Ctx<'_>, h: &Host, dirs: &[String]) -> Result<()> {
     super::images::ensure_host(ctx, h, std::slice::from_ref(&ctx.plan.helper_image))
         .await
         .map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
-    let dirs = cleaned_dirs(ctx);
-    // A directory that is a mount point cannot be removed; it is emptied instead.
     let script = r#"rc=0
 for d in "$@"; do
   p="/host$d"
   [ -e "$p" ] || continue
+  [ -z "$(ls -A "$p" 2>/dev/null)" ] && [ -d "$p" ] && { rmdir "$p" 2>/dev/null; continue; }
   rm -rf "$p" 2>/dev/null
   if [ -e "$p" ]; then rm -rf "$p"/* "$p"/.[!.]* "$p"/..?* 2>/dev/null; fi
   if [ -e "$p" ] && [ -n "$(ls -A "$p" 2>/dev/null)" ]; then echo "could not clean $d"; rc=1; else echo "cleaned $d"; fi
@@ -144,4 +161,23 @@ pub async fn obsolete_containers(h: &Host, plan: &crate::plan::HostPlan) -> Resu
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// Hosts taken out of cluster.yml: every stockade container removed and the directories
+/// cleaned, where the host can be reached (the others are named at the end of `up`).
+pub struct RemoveDeparted;
+
+impl Phase for RemoveDeparted {
+    fn title(&self) -> &'static str {
+        "Remove departed hosts"
+    }
+    fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            for h in &ctx.reconcile.departed {
+                remove_containers(ctx, h).await?;
+                clean_host(ctx, h).await?;
+            }
+            Ok(())
+        })
+    }
 }

@@ -1,16 +1,21 @@
 //! `stockade up`: bring the hosts to what cluster.yml describes.
 //!
-//! Order matters for safety: the file is validated and the certificates are prepared before
-//! any host is contacted; every host is connected (SSH, host key, Docker) before anything is
-//! changed on any of them; the desired state (with the certificates) is saved before the
-//! first host change, so a crash never loses them; the current state is saved only after the
-//! plan was applied and etcd reported healthy.
+//! Order matters for safety: the file is validated, unsafe etcd membership changes are
+//! refused and the certificates are prepared before any host is contacted; every host is
+//! connected (SSH, host key, Docker) before anything is changed on any of them; the desired
+//! state (with the certificates) is saved before the first host change, so a crash never loses
+//! them; the current state is saved only after every plane reported healthy.
 use super::connect::ConnectArgs;
-use crate::apply::{self, remove::RemoveObsolete, controlplane::ControlPlane, worker::WorkerPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, Ctx, ImageArchive, Timeouts};
+use crate::apply::{
+    self, controlplane::ControlPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, membership::EtcdMembership,
+    remove::{RemoveDeparted, RemoveObsolete}, worker::WorkerPlane, Ctx, ImageArchive, Reconcile, Timeouts,
+};
+use crate::config::Node;
 use crate::transport::Hosts;
 use crate::ui::Ui;
 use crate::{config, kubeconfig, pki, plan, state};
-use anyhow::Result;
+use anyhow::{bail, Result};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,15 +28,15 @@ pub enum Output {
 pub struct Args {
     #[command(flatten)]
     pub connect: ConnectArgs,
-    /// Seconds etcd members get to report healthy
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub etcd_health_timeout: u64,
     /// Print what `up` would change on each host, change nothing
     #[arg(long)]
     pub dry_run: bool,
     /// Format of the --dry-run plan
     #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
     pub output: Output,
+    /// Seconds etcd members get to report healthy
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub etcd_health_timeout: u64,
     /// Seconds each Kubernetes component gets to answer /healthz
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub health_timeout: u64,
@@ -50,6 +55,19 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     let state_path = loaded.state_path();
     let mut full = state::load(&state_path)?.unwrap_or_default();
+
+    // what the last successful run left, against what cluster.yml wants
+    let recorded = full.current.nodes();
+    let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
+        Ok(c) => c,
+        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+    };
+    let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
+    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).map(|n| n.address.clone()).collect();
+    let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
+    joined.extend(etcd_changes.add.iter().cloned());
+    joined.retain(|a| desired_etcd.contains(a));
+
     let mut bundle = full.certificates();
     let reused_ca = bundle.contains_key(pki::names::CA);
     let pki_changes = pki::reconcile(&mut bundle, cfg)?;
@@ -57,26 +75,39 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
 
     ui.phase("Connect");
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
+    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }
     ui.finish_bar();
-
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
     if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
         hosts.close().await;
         return Err(e);
     }
 
+    let the_plan = plan::build(cfg, &bundle, &joined);
+    let timeouts = Timeouts {
+        etcd_health: Duration::from_secs(args.etcd_health_timeout),
+        component_health: Duration::from_secs(args.health_timeout),
+        helper: Duration::from_secs(args.connect.command_timeout),
+    };
+    let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
+    ctx.reconcile = Reconcile {
+        etcd: etcd_changes,
+        recorded_etcd: recorded.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).cloned().collect(),
+        departed: hosts.departed.iter().collect(),
+    };
+
     if args.dry_run {
-        let result = dry_run(ui, &hosts, cfg, &bundle, archive.as_ref(), &pki_changes, args.output).await;
+        let result = dry_run(&ctx, &pki_changes, args.output).await;
         hosts.close().await;
         return result;
     }
 
     full.desired.rke_config = Some(state::rke_config_json(cfg));
     full.desired.certificates = bundle.clone();
+    full.desired.set_joined_etcd(&joined);
     state::save(&state_path, &full)?;
     if pki_changes.is_empty() {
         tracing::debug!("certificates unchanged");
@@ -86,18 +117,23 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         ui.info("created a new cluster CA and certificates");
     }
 
-    let the_plan = plan::build(cfg, &bundle);
-    let timeouts = Timeouts {
-        etcd_health: Duration::from_secs(args.etcd_health_timeout),
-        component_health: Duration::from_secs(args.health_timeout),
-        helper: Duration::from_secs(args.connect.command_timeout),
-    };
-    let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    let result = apply::run_phases(&ctx, &[&EnsureImages, &DeployFiles, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete]).await;
+    let result = apply::run_phases(
+        &ctx,
+        &[&EnsureImages, &DeployFiles, &EtcdMembership, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete, &RemoveDeparted],
+    )
+    .await;
     hosts.close().await;
     result?;
 
+    // departed hosts that could not be reached stay recorded, so a later run cleans them
     full.current = full.desired.clone();
+    if !hosts.unreachable_departed.is_empty() {
+        let mut nodes = cfg.nodes.clone();
+        nodes.extend(departed.iter().filter(|d| !hosts.departed.iter().any(|h| h.node.address == d.address)).cloned());
+        let mut kept = cfg.clone();
+        kept.nodes = nodes;
+        full.current.rke_config = Some(state::rke_config_json(&kept));
+    }
     state::save(&state_path, &full)?;
     state::write_atomic(&loaded.kubeconfig_path(), kubeconfig::render(cfg, &bundle)?.as_bytes())?;
 
@@ -107,11 +143,13 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     } else {
         ui.info(&format!("Applied {} change(s) in {:.1}s.", changes.len(), ui.elapsed().as_secs_f64()));
     }
-    ui.info(&format!(
-        "State: {}, kubeconfig: {}",
-        state_path.display(),
-        loaded.kubeconfig_path().display()
-    ));
+    ui.info(&format!("State: {}, kubeconfig: {}", state_path.display(), loaded.kubeconfig_path().display()));
+    if !hosts.unreachable_departed.is_empty() {
+        bail!(
+            "hosts removed from cluster.yml could not be reached and were NOT cleaned (the cluster itself is up to date; the next `up` tries again):\n{}",
+            hosts.unreachable_departed.join("\n")
+        );
+    }
     Ok(())
 }
 
@@ -129,7 +167,7 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
             None => !have_current,
         };
         if foreign {
-            anyhow::bail!(
+            bail!(
                 "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
                 h.name(),
                 state_path.display()
@@ -141,39 +179,45 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
 /// (not even the state file).
-async fn dry_run(
-    ui: &Ui,
-    hosts: &Hosts,
-    cfg: &config::ClusterConfig,
-    bundle: &pki::Bundle,
-    archive: Option<&ImageArchive>,
-    pki_changes: &pki::PkiChanges,
-    output: Output,
-) -> Result<()> {
-    ui.phase("Plan");
-    let the_plan = plan::build(cfg, bundle);
-    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: Duration::ZERO };
-    let ctx = Ctx::new(ui, hosts, &the_plan, cfg, bundle, archive, timeouts);
-    let previews = apply::preview::preview(&ctx).await?;
-    ui.finish_bar();
+async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
+    ctx.ui.phase("Plan");
+    let previews = apply::preview::preview(ctx).await?;
+    ctx.ui.finish_bar();
+    let etcd = &ctx.reconcile.etcd;
+    let membership: Vec<String> = etcd
+        .remove
+        .iter()
+        .map(|n| format!("remove member {} ({})", plan::etcd::member_name(n), n.address))
+        .chain(etcd.add.iter().map(|a| format!("add member etcd-{} ({a})", ctx.config.nodes.iter().find(|n| &n.address == a).and_then(|n| n.hostname_override.clone()).unwrap_or_default())))
+        .collect();
+    let departed: Vec<String> = ctx.reconcile.departed.iter().map(|h| h.name().to_string()).chain(ctx.hosts.unreachable_departed.iter().cloned()).collect();
     let changes = previews.iter().filter(|p| !p.is_empty()).count();
     match output {
         Output::Json => {
-            let doc = serde_json::json!({ "dry_run": true, "certificates_to_issue": pki_changes.issued, "hosts": previews });
+            let doc = serde_json::json!({
+                "dry_run": true,
+                "certificates_to_issue": pki_changes.issued,
+                "etcd_membership": membership,
+                "departed_hosts_to_clean": departed,
+                "hosts": previews,
+            });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Output::Text => {
             if !pki_changes.issued.is_empty() {
                 println!("certificates to issue: {}", pki_changes.issued.join(", "));
             }
+            for m in &membership {
+                println!("etcd: {m} (one member at a time, cluster health checked between changes)");
+            }
+            for d in &departed {
+                println!("departed host {d}: remove its containers and clean its directories");
+            }
             print!("{}", apply::preview::render(&previews));
+            let nothing = changes == 0 && pki_changes.issued.is_empty() && membership.is_empty() && departed.is_empty();
             println!(
                 "{}",
-                if changes == 0 && pki_changes.issued.is_empty() {
-                    "Nothing to change.".to_string()
-                } else {
-                    format!("{changes} host(s) would change. This was a dry run: nothing was changed.")
-                }
+                if nothing { "Nothing to change.".to_string() } else { format!("{changes} host(s) would change. This was a dry run: nothing was changed.") }
             );
         }
     }

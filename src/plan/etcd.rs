@@ -9,6 +9,19 @@ pub const CONTAINER: &str = "etcd";
 pub const CLIENT_PORT: u16 = 2379;
 const SSL: &str = "/etc/kubernetes/ssl";
 
+/// The same container with `--initial-cluster` set to `members`: etcd requires a joining
+/// member's list to match the membership at the moment it joins.
+pub fn with_initial_cluster(spec: &ContainerSpec, members: &[&Node]) -> ContainerSpec {
+    let list = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
+    let mut s = spec.clone();
+    for a in &mut s.cmd {
+        if a.starts_with("--initial-cluster=") {
+            *a = format!("--initial-cluster={list}");
+        }
+    }
+    s
+}
+
 pub fn member_name(n: &Node) -> String {
     format!("etcd-{}", n.hostname_override.as_deref().unwrap_or(&n.address))
 }
@@ -27,7 +40,7 @@ fn listen_address(n: &Node) -> &str {
     if n.address == internal(n) { "0.0.0.0" } else { internal(n) }
 }
 
-pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &Bundle) -> ContainerSpec {
+pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &Bundle, joined: bool) -> ContainerSpec {
     let svc = &cfg.services.etcd;
     let cert = names::etcd_cert(node);
     let listen = listen_address(node);
@@ -42,7 +55,7 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         .set("initial-advertise-peer-urls", peer_url(node))
         .set("initial-cluster", initial_cluster)
         .set("initial-cluster-token", "etcd-cluster-1")
-        .set("initial-cluster-state", "new")
+        .set("initial-cluster-state", if joined { "existing" } else { "new" })
         .set("trusted-ca-file", format!("{SSL}/{}.pem", names::CA))
         .set("peer-trusted-ca-file", format!("{SSL}/{}.pem", names::CA))
         .set("cert-file", format!("{SSL}/{cert}.pem"))

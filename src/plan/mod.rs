@@ -5,6 +5,7 @@ pub mod container;
 pub mod controlplane;
 pub mod etcd;
 pub mod files;
+pub mod membership;
 pub mod worker;
 
 pub use container::ContainerSpec;
@@ -41,7 +42,9 @@ pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
     format!("{prefix}{host_path}")
 }
 
-pub fn build(cfg: &ClusterConfig, bundle: &Bundle) -> Plan {
+/// `joined`: etcd hosts that joined (or join in this run) an existing cluster; their etcd
+/// starts with `--initial-cluster-state=existing`.
+pub fn build(cfg: &ClusterConfig, bundle: &Bundle, joined: &std::collections::BTreeSet<String>) -> Plan {
     let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
     let helper_image = cfg.system_images.alpine.clone().unwrap_or_default();
     let (admission, audit) = (files::admission_config(cfg), files::audit_policy(cfg));
@@ -52,7 +55,7 @@ pub fn build(cfg: &ClusterConfig, bundle: &Bundle) -> Plan {
             let has = |r: &str| n.role.iter().any(|x| x == r);
             let mut containers = Vec::new();
             if has("etcd") {
-                containers.push(etcd::container(cfg, n, &etcd_members, bundle));
+                containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));
             }
             // every host runs Kubernetes components: they take their entrypoint from the sidekick
             containers.push(controlplane::sidekick(cfg));

@@ -40,6 +40,10 @@ impl Host {
 
 pub struct Hosts {
     pub hosts: Vec<Host>,
+    /// hosts that left cluster.yml and could be reached (to be cleaned)
+    pub departed: Vec<Host>,
+    /// hosts that left cluster.yml and could not be reached, with the reason
+    pub unreachable_departed: Vec<String>,
     pub concurrency: usize,
     bastion: Option<Arc<Session>>,
 }
@@ -105,6 +109,18 @@ impl Hosts {
     /// Connects to every node and checks its Docker Engine answers. Fails, naming every host
     /// that could not be reached, before any caller gets to change anything.
     pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
+        Self::connect_with_departed(cfg, nodes, &[], opts, warn).await
+    }
+
+    /// Like `connect`, plus hosts that left cluster.yml: those may be unreachable (a dead host
+    /// is a common reason to remove one), which is recorded instead of failing.
+    pub async fn connect_with_departed(
+        cfg: &ClusterConfig,
+        nodes: &[Node],
+        departed: &[Node],
+        opts: &ConnectOptions,
+        warn: &dyn Fn(String),
+    ) -> Result<Hosts> {
         let keys = KeyCache::default();
         let bastion = match &cfg.bastion_host {
             Some(b) => {
@@ -117,6 +133,7 @@ impl Hosts {
         };
         let futs = nodes
             .iter()
+            .chain(departed)
             .map(|n| {
                 let (keys, bastion) = (&keys, bastion.clone());
                 async move {
@@ -137,13 +154,22 @@ impl Hosts {
                 }
             })
             .collect();
-        let results: Vec<Result<Host>> = bounded(opts.concurrency, futs).await;
+        let mut results: Vec<Result<Host>> = bounded(opts.concurrency, futs).await;
+        let departed_results = results.split_off(nodes.len());
         if results.iter().any(|r| r.is_err()) {
-            for h in results.iter().flatten() {
+            for h in results.iter().chain(&departed_results).flatten() {
                 h.session.close().await;
             }
         }
         let hosts = all_ok(results)?;
+        let mut departed_hosts = Vec::new();
+        let mut unreachable_departed = Vec::new();
+        for r in departed_results {
+            match r {
+                Ok(h) => departed_hosts.push(h),
+                Err(e) => unreachable_departed.push(format!("{e:#}")),
+            }
+        }
         for h in &hosts {
             if !opts.ignore_docker_version && !TESTED_DOCKER.iter().any(|v| h.docker_version.starts_with(v)) {
                 warn(format!(
@@ -153,7 +179,7 @@ impl Hosts {
                 ));
             }
         }
-        Ok(Hosts { hosts, concurrency: opts.concurrency, bastion })
+        Ok(Hosts { hosts, departed: departed_hosts, unreachable_departed, concurrency: opts.concurrency, bastion })
     }
 
     pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Host> + 'a {
@@ -161,7 +187,7 @@ impl Hosts {
     }
 
     pub async fn close(&self) {
-        for h in &self.hosts {
+        for h in self.hosts.iter().chain(&self.departed) {
             h.session.close().await;
         }
         if let Some(b) = &self.bastion {

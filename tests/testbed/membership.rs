@@ -1,0 +1,76 @@
+//! etcd membership changes on `up`, one member at a time, with the cluster healthy throughout.
+use crate::common::*;
+
+fn members(tb: &Testbed, via: usize) -> Vec<String> {
+    let out = tb.etcdctl(tb.h(via), &["member", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split(", ").nth(2).unwrap_or("").to_string()).collect();
+    v.sort();
+    v
+}
+
+fn all_healthy(tb: &Testbed, hosts: &[usize]) {
+    for &i in hosts {
+        let h = tb.etcdctl(tb.h(i), &["endpoint", "health"]);
+        assert!(h.status.success(), "{} unhealthy: {}", tb.h(i).name, String::from_utf8_lossy(&h.stderr));
+    }
+}
+
+#[test]
+fn etcd_members_are_added_and_removed_one_at_a_time_and_unsafe_changes_are_refused() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    let base = [(0, all), (1, all), (2, all)];
+    tb.write_config(&tb.cluster_yml_roles(&base, ""));
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["put", "written-at-the-start", "still-here"]).status.success());
+
+    // replacing every member, or dropping below quorum in one step, is refused before any change
+    let ids: Vec<String> = (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect();
+    let cw = "[controlplane, worker]";
+    let archive = tb.archive();
+    tb.write_config(&tb.cluster_yml_roles(&[(0, cw), (1, cw), (2, cw), (3, "[etcd]"), (4, "[etcd]")], ""));
+    let refused = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.error_line().contains("replaces every etcd member"), "{}", refused.error_line());
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, cw), (2, cw)], ""));
+    let refused = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.error_line().contains("below the quorum of 2"), "{}", refused.error_line());
+    assert_eq!(ids, (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect::<Vec<_>>(), "a refused run changed etcd");
+    assert!(tb.managed_containers(tb.h(3)).is_empty() && tb.managed_containers(tb.h(4)).is_empty());
+
+    // a 4th, then a 5th etcd host, one `up` each
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[etcd]")], ""));
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert!(dry.stdout.contains("etcd: add member etcd-h4"), "{}", dry.stdout);
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains(&format!("{}: added etcd member etcd-h4", tb.h(3).ip)), "{}", r.all());
+    assert_eq!(members(&tb, 3), vec!["etcd-h1", "etcd-h2", "etcd-h3", "etcd-h4"]);
+    all_healthy(&tb, &[0, 1, 2, 3]);
+    let args = tb.docker_out(tb.h(3), &["inspect", "-f", "{{json .Args}}", "etcd"]);
+    assert!(args.contains("--initial-cluster-state=existing"), "{args}");
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"), "a joined member must stay as it is");
+
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[etcd]"), (4, "[etcd]")], ""));
+    tb.up_ok(&[]);
+    assert_eq!(members(&tb, 4), vec!["etcd-h1", "etcd-h2", "etcd-h3", "etcd-h4", "etcd-h5"]);
+    all_healthy(&tb, &[0, 1, 2, 3, 4]);
+    let get = tb.etcdctl(tb.h(4), &["get", "written-at-the-start", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "still-here");
+
+    // removing two of five: h4 and h5 leave cluster.yml entirely
+    tb.write_config(&tb.cluster_yml_roles(&base, ""));
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("removed etcd member etcd-h4") && r.all().contains("removed etcd member etcd-h5"), "{}", r.all());
+    assert_eq!(members(&tb, 0), vec!["etcd-h1", "etcd-h2", "etcd-h3"]);
+    all_healthy(&tb, &[0, 1, 2]);
+    for i in [3, 4] {
+        assert!(tb.managed_containers(tb.h(i)).is_empty(), "{} keeps {:?}", tb.h(i).name, tb.managed_containers(tb.h(i)));
+        let left: Vec<_> = std::fs::read_dir(tb.host_path(tb.h(i), "var-lib-etcd")).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{}: etcd data left", tb.h(i).name);
+    }
+    let get = tb.etcdctl(tb.h(2), &["get", "written-at-the-start", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "still-here");
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}
