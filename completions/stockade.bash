@@ -19,6 +19,9 @@ _stockade() {
             stockade,completions)
                 cmd="stockade__subcmd__completions"
                 ;;
+            stockade,config)
+                cmd="stockade__subcmd__config"
+                ;;
             stockade,help)
                 cmd="stockade__subcmd__help"
                 ;;
@@ -28,11 +31,17 @@ _stockade() {
             stockade,up)
                 cmd="stockade__subcmd__up"
                 ;;
+            stockade,util)
+                cmd="stockade__subcmd__util"
+                ;;
             stockade,version)
                 cmd="stockade__subcmd__version"
                 ;;
             stockade__subcmd__help,completions)
                 cmd="stockade__subcmd__help__subcmd__completions"
+                ;;
+            stockade__subcmd__help,config)
+                cmd="stockade__subcmd__help__subcmd__config"
                 ;;
             stockade__subcmd__help,help)
                 cmd="stockade__subcmd__help__subcmd__help"
@@ -43,8 +52,26 @@ _stockade() {
             stockade__subcmd__help,up)
                 cmd="stockade__subcmd__help__subcmd__up"
                 ;;
+            stockade__subcmd__help,util)
+                cmd="stockade__subcmd__help__subcmd__util"
+                ;;
             stockade__subcmd__help,version)
                 cmd="stockade__subcmd__help__subcmd__version"
+                ;;
+            stockade__subcmd__help__subcmd__util,get-kubeconfig)
+                cmd="stockade__subcmd__help__subcmd__util__subcmd__get__subcmd__kubeconfig"
+                ;;
+            stockade__subcmd__util,get-kubeconfig)
+                cmd="stockade__subcmd__util__subcmd__get__subcmd__kubeconfig"
+                ;;
+            stockade__subcmd__util,help)
+                cmd="stockade__subcmd__util__subcmd__help"
+                ;;
+            stockade__subcmd__util__subcmd__help,get-kubeconfig)
+                cmd="stockade__subcmd__util__subcmd__help__subcmd__get__subcmd__kubeconfig"
+                ;;
+            stockade__subcmd__util__subcmd__help,help)
+                cmd="stockade__subcmd__util__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -53,7 +80,7 @@ _stockade() {
 
     case "${cmd}" in
         stockade)
-            opts="-d -q -h -V --config --debug --quiet --help --version up remove version completions help"
+            opts="-d -q -h -V --config --debug --quiet --help --version up remove version config util completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -88,8 +115,30 @@ _stockade() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        stockade__subcmd__config)
+            opts="-s -l -d -q -h --system-images --list-version --version --config --debug --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         stockade__subcmd__help)
-            opts="up remove version completions help"
+            opts="up remove version config util completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +152,20 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -147,6 +210,34 @@ _stockade() {
         stockade__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__util)
+            opts="get-kubeconfig"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__util__subcmd__get__subcmd__kubeconfig)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -253,6 +344,84 @@ _stockade() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__util)
+            opts="-d -q -h --config --debug --quiet --help get-kubeconfig help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__util__subcmd__get__subcmd__kubeconfig)
+            opts="-d -q -h --config --debug --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__util__subcmd__help)
+            opts="get-kubeconfig help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__util__subcmd__help__subcmd__get__subcmd__kubeconfig)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__util__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -146,9 +146,10 @@ exit $rc"#;
 }
 
 /// Containers stockade manages on the host that the host's plan no longer has (for example
-/// nginx-proxy on a host that gained the controlplane role). Helpers are not counted.
+/// nginx-proxy on a host that gained the controlplane role), and what an interrupted run can
+/// leave: `old-*` containers of a replacement and helper containers.
 pub async fn obsolete_containers(h: &Host, plan: &crate::plan::HostPlan) -> Result<Vec<String>> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{MANAGED_LABEL}=true")])]);
+    let filters = HashMap::from([("label".to_string(), vec![MANAGED_LABEL.to_string()])]);
     let list = h
         .docker
         .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))

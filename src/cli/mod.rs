@@ -1,8 +1,10 @@
 //! Command-line interface: global flags here, one file per subcommand.
 mod completions;
+mod config_cmd;
 mod connect;
 mod remove;
 mod up;
+mod util;
 mod version;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,11 @@ pub enum Command {
     Remove(remove::Args),
     /// Print stockade's version and the default Kubernetes version
     Version,
+    /// Default system images per Kubernetes version
+    Config(config_cmd::Args),
+    /// Utilities
+    #[command(subcommand)]
+    Util(util::Util),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -53,6 +60,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up(a) => up::run(&cli, a, &ui).await,
         Command::Remove(a) => remove::run(&cli, a, &ui).await,
         Command::Version => version::run(),
+        Command::Config(a) => config_cmd::run(a),
+        Command::Util(u) => util::run(&cli, u, &ui),
         Command::Completions(a) => completions::run(a),
     }
 }

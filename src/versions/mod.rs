@@ -46,6 +46,12 @@ pub fn is_known(version: &str) -> bool {
     table().contains_key(version)
 }
 
+/// The default images of a version, by system_images key.
+pub fn system_images(version: &str) -> Option<BTreeMap<String, String>> {
+    let Some(Value::Object(m)) = table().get(version) else { return None };
+    Some(m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+}
+
 /// Fills every `system_images` key the user left empty from the table for the configured
 /// version, prefixed with the default private registry as RKE does.
 pub fn fill_system_images(cfg: &mut ClusterConfig) {

@@ -6,6 +6,7 @@ mod common;
 
 mod etcd_plane;
 mod input;
+mod interrupted;
 mod membership;
 mod planes;
 mod remove;

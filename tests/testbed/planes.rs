@@ -92,3 +92,17 @@ fn dry_run_lists_exactly_the_changed_container_and_up_then_recreates_only_those(
     let args = tb.docker_out(tb.h(1), &["inspect", "-f", "{{json .Args}}", "kube-apiserver"]);
     assert!(args.contains("--audit-log-maxage=60"), "{args}");
 }
+
+#[test]
+fn get_kubeconfig_rebuilds_the_kubeconfig_from_state() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let path = tb.work.path().join("kube_config_cluster.yml");
+    let original = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let r = tb.stockade(&["util", "get-kubeconfig"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+    assert_eq!(file_mode(&path), 0o600);
+}
