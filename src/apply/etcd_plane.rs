@@ -24,11 +24,14 @@ impl Phase for EtcdPlane {
             let members: Vec<&Host> = ctx.hosts.with_role("etcd").collect();
             let creds = Credentials::from_bundle(ctx.bundle)?;
             let expected = members.len();
-            // one host at a time, as RKE does; a member replaced in a running cluster must be
-            // healthy again before the next one is touched, so quorum is never lost
+            // one host at a time, as RKE does. In a healthy cluster a replaced member must be
+            // healthy again before the next one is touched, so quorum is never lost; a cluster
+            // that is not healthy (new, or broken by an earlier failed run) cannot wait member
+            // by member: its members are started together and checked at the end.
+            let was_healthy = super::membership::healthy_member(ctx, &creds).await.is_ok();
             for h in &members {
                 let actions = ctx.ensure_containers(h, &[CONTAINER]).await?;
-                if actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
+                if was_healthy && actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
                     wait_healthy(ctx, h, &creds, expected).await?;
                 }
             }

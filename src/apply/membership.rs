@@ -45,7 +45,7 @@ impl Phase for EtcdMembership {
 }
 
 /// A client to a healthy member among the etcd hosts that stay.
-async fn healthy_member(ctx: &Ctx<'_>, creds: &Credentials) -> Result<(Client, String)> {
+pub(super) async fn healthy_member(ctx: &Ctx<'_>, creds: &Credentials) -> Result<(Client, String)> {
     let mut errors = Vec::new();
     for h in ctx.hosts.with_role("etcd") {
         if ctx.reconcile.etcd.add.contains(&h.node.address) {

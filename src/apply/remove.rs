@@ -53,23 +53,23 @@ impl Phase for CleanDirectories {
     }
 }
 
+/// Names of the containers (running or not) that carry `label`.
+async fn labelled(h: &Host, label: &str) -> Result<Vec<String>> {
+    let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+    let list = h
+        .docker
+        .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
+        .await
+        .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
+    Ok(list.into_iter().filter_map(|c| c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string()).or(c.id)).collect())
+}
+
 /// Containers carrying stockade's or RKE's label.
 pub async fn managed_containers(h: &Host) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for label in [MANAGED_LABEL, RKE_NAME_LABEL] {
-        let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
-        let list = h
-            .docker
-            .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
-            .await
-            .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
-        for c in list {
-            let name = c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string());
-            if let Some(n) = name.or(c.id)
-                && !names.contains(&n)
-            {
-                names.push(n);
-            }
+    let mut names = labelled(h, MANAGED_LABEL).await?;
+    for n in labelled(h, RKE_NAME_LABEL).await? {
+        if !names.contains(&n) {
+            names.push(n);
         }
     }
     Ok(names)
@@ -149,17 +149,7 @@ exit $rc"#;
 /// nginx-proxy on a host that gained the controlplane role), and what an interrupted run can
 /// leave: `old-*` containers of a replacement and helper containers.
 pub async fn obsolete_containers(h: &Host, plan: &crate::plan::HostPlan) -> Result<Vec<String>> {
-    let filters = HashMap::from([("label".to_string(), vec![MANAGED_LABEL.to_string()])]);
-    let list = h
-        .docker
-        .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
-        .await
-        .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
-    let mut out: Vec<String> = list
-        .into_iter()
-        .filter_map(|c| c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string()))
-        .filter(|n| !plan.containers.iter().any(|c| &c.name == n))
-        .collect();
+    let mut out: Vec<String> = labelled(h, MANAGED_LABEL).await?.into_iter().filter(|n| !plan.containers.iter().any(|c| &c.name == n)).collect();
     out.sort();
     Ok(out)
 }

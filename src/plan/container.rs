@@ -54,6 +54,27 @@ pub struct ContainerSpec {
 }
 
 impl ContainerSpec {
+    /// A long-running container on the host network with RKE's labels: the common case, which
+    /// callers adjust (privileges, pid mode, mounts, ...).
+    pub fn new(name: &str, image: impl Into<String>, cmd: Vec<String>) -> Self {
+        ContainerSpec {
+            name: name.into(),
+            image: image.into(),
+            entrypoint: None,
+            cmd,
+            env: vec![],
+            binds: vec![],
+            network_mode: "host".into(),
+            pid_mode: None,
+            privileged: false,
+            restart: "always".into(),
+            user: None,
+            volumes_from: vec![],
+            create_only: false,
+            labels: base_labels(name),
+        }
+    }
+
     /// sha256 over the canonical JSON of everything that defines the container.
     pub fn hash(&self) -> String {
         use sha2::Digest;
@@ -131,22 +152,7 @@ mod tests {
     use super::*;
     #[test]
     fn differences_name_the_changed_flag() {
-        let spec = |args: &[&str]| ContainerSpec {
-            name: "x".into(),
-            image: "i".into(),
-            entrypoint: None,
-            cmd: args.iter().map(|s| s.to_string()).collect(),
-            env: vec![],
-            binds: vec![],
-            network_mode: "host".into(),
-            pid_mode: None,
-            privileged: false,
-            restart: "always".into(),
-            user: None,
-            volumes_from: vec![],
-            create_only: false,
-            labels: BTreeMap::new(),
-        };
+        let spec = |args: &[&str]| ContainerSpec::new("x", "i", args.iter().map(|s| s.to_string()).collect());
         let old = serde_json::to_value(spec(&["a", "--x=1", "--y=2"])).unwrap();
         let mut new = spec(&["a", "--x=3", "--z=4"]);
         new.image = "j".into();

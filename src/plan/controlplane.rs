@@ -3,7 +3,7 @@
 //! from the `service-sidekick` volume, with RKE's flags, RKE1's per-version defaults and the
 //! user's extra_args / extra_args_array / extra_binds / extra_env.
 use super::args::Flags;
-use super::container::{base_labels, inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
+use super::container::{inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
 use super::files::{ADMISSION_CONFIG, AUDIT_POLICY};
 use super::{etcd, prefixed};
 use crate::config::{ClusterConfig, Node};
@@ -30,46 +30,24 @@ fn kubecfg(name: &str) -> String {
 
 /// The container every Kubernetes component of a host gets its entrypoint from.
 pub fn sidekick(cfg: &ClusterConfig) -> ContainerSpec {
-    ContainerSpec {
-        name: SIDEKICK.into(),
-        image: cfg.system_images.kubernetes_services_sidecar.clone().unwrap_or_default(),
-        entrypoint: None,
-        cmd: vec!["/bin/sh".into()],
-        env: vec![],
-        binds: vec![],
-        network_mode: "none".into(),
-        pid_mode: None,
-        privileged: false,
-        restart: "no".into(),
-        user: None,
-        volumes_from: vec![],
-        create_only: true,
-        labels: base_labels(SIDEKICK),
-    }
+    let mut spec = ContainerSpec::new(SIDEKICK, cfg.system_images.kubernetes_services_sidecar.clone().unwrap_or_default(), vec!["/bin/sh".into()]);
+    spec.network_mode = "none".into();
+    spec.restart = "no".into();
+    spec.create_only = true;
+    spec
 }
 
 /// A Kubernetes component: the `kubernetes` image run through the sidekick's entrypoint.
 pub(super) fn component(cfg: &ClusterConfig, name: &str, args: Vec<String>, env: Vec<String>, binds: Vec<String>, inputs: String) -> ContainerSpec {
     let mut cmd = vec![name.to_string()];
     cmd.extend(args);
-    let mut labels = base_labels(name);
-    labels.insert(INPUTS_LABEL.into(), inputs);
-    ContainerSpec {
-        name: name.into(),
-        image: cfg.system_images.kubernetes.clone().unwrap_or_default(),
-        entrypoint: Some(vec![ENTRYPOINT.into()]),
-        cmd,
-        env,
-        binds,
-        network_mode: "host".into(),
-        pid_mode: None,
-        privileged: false,
-        restart: "always".into(),
-        user: None,
-        volumes_from: vec![SIDEKICK.into()],
-        create_only: false,
-        labels,
-    }
+    let mut spec = ContainerSpec::new(name, cfg.system_images.kubernetes.clone().unwrap_or_default(), cmd);
+    spec.entrypoint = Some(vec![ENTRYPOINT.into()]);
+    spec.env = env;
+    spec.binds = binds;
+    spec.volumes_from = vec![SIDEKICK.into()];
+    spec.labels.insert(INPUTS_LABEL.into(), inputs);
+    spec
 }
 
 /// Digest of certificates and files a component reads, so a change restarts it.

@@ -1,5 +1,5 @@
 //! The `etcd` container of an etcd host (rke.md §3: args, mounts, env, TLS).
-use super::container::{base_labels, inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
+use super::container::{inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
 use super::args::Flags;
 use super::prefixed;
 use crate::config::{ClusterConfig, Node};
@@ -89,26 +89,16 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         (Some(u), None) if u != 0 => Some(u.to_string()),
         _ => None,
     };
-    let mut labels = base_labels(CONTAINER);
+    let mut labels = std::collections::BTreeMap::new();
     let pem = |n: &str, key: bool| bundle.get(n).map(|c| if key { c.key_pem.as_str() } else { c.certificate_pem.as_str() }).unwrap_or("");
     labels.insert(CA_LABEL.into(), inputs_digest([pem(names::CA, false)]));
     labels.insert(INPUTS_LABEL.into(), inputs_digest([pem(names::CA, false), pem(&cert, false), pem(&cert, true)]));
-    ContainerSpec {
-        name: CONTAINER.into(),
-        image,
-        entrypoint: None,
-        cmd,
-        env,
-        binds,
-        network_mode: "host".into(),
-        pid_mode: None,
-        privileged: false,
-        restart: "always".into(),
-        user,
-        volumes_from: vec![],
-        create_only: false,
-        labels,
-    }
+    let mut spec = ContainerSpec::new(CONTAINER, image, cmd);
+    spec.env = env;
+    spec.binds = binds;
+    spec.user = user;
+    spec.labels.extend(labels);
+    spec
 }
 
 /// etcd accepts `--cipher-suites` from 3.4.15 on; judged from the image tag (`v3.5.15`).

@@ -3,7 +3,7 @@
 //! nginx-proxy on hosts without the controlplane role: a stream proxy on 6443 to every
 //! controlplane host, so every component kubeconfig can use https://127.0.0.1:6443.
 use super::args::Flags;
-use super::container::{base_labels, ContainerSpec};
+use super::container::ContainerSpec;
 use super::controlplane::{component, digest};
 use super::{etcd, prefixed};
 use crate::config::{ClusterConfig, Node};
@@ -112,20 +112,7 @@ pub fn kube_proxy(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Containe
 pub fn nginx_proxy(cfg: &ClusterConfig) -> ContainerSpec {
     let cp_hosts = cfg.nodes.iter().filter(|n| has(n, "controlplane")).map(|n| etcd::internal(n).to_string()).collect::<Vec<_>>().join(",");
     let env = format!("CP_HOSTS={cp_hosts}");
-    ContainerSpec {
-        name: NGINX_PROXY.into(),
-        image: cfg.system_images.nginx_proxy.clone().unwrap_or_default(),
-        entrypoint: None,
-        cmd: vec!["nginx-proxy".into(), env.clone()],
-        env: vec![env],
-        binds: vec![],
-        network_mode: "host".into(),
-        pid_mode: None,
-        privileged: false,
-        restart: "always".into(),
-        user: None,
-        volumes_from: vec![],
-        create_only: false,
-        labels: base_labels(NGINX_PROXY),
-    }
+    let mut spec = ContainerSpec::new(NGINX_PROXY, cfg.system_images.nginx_proxy.clone().unwrap_or_default(), vec!["nginx-proxy".into(), env.clone()]);
+    spec.env = vec![env];
+    spec
 }
