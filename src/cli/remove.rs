@@ -41,7 +41,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     let opts = args.connect.options(cfg);
     let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
-    let the_plan = plan::build(cfg, &pki::Bundle::new(), &Default::default());
+    let the_plan = plan::build(cfg, &plan::Inputs::default());
     let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: Duration::from_secs(args.connect.command_timeout) };
     let bundle = pki::Bundle::new();
     let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);

@@ -86,7 +86,9 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         return Err(e);
     }
 
-    let the_plan = plan::build(cfg, &bundle, &joined);
+    let encryption = plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key);
+    let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone() };
+    let the_plan = plan::build(cfg, &inputs);
     let timeouts = Timeouts {
         etcd_health: Duration::from_secs(args.etcd_health_timeout),
         component_health: Duration::from_secs(args.health_timeout),
@@ -108,6 +110,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
     full.desired.rke_config = Some(state::rke_config_json(cfg));
     full.desired.certificates = bundle.clone();
     full.desired.set_joined_etcd(&joined);
+    full.desired.encryption_config = encryption.clone().unwrap_or_default();
     state::save(&state_path, &full)?;
     if pki_changes.is_empty() {
         tracing::debug!("certificates unchanged");
@@ -222,4 +225,13 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
         }
     }
     Ok(())
+}
+
+/// 32 random bytes, base64: an AES-CBC key for secrets encryption at rest.
+fn new_encryption_key() -> String {
+    use base64::Engine;
+    use std::io::Read;
+    let mut key = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)).expect("reading /dev/urandom");
+    base64::engine::general_purpose::STANDARD.encode(key)
 }

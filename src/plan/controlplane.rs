@@ -67,7 +67,7 @@ fn ca_label(bundle: &Bundle) -> String {
     inputs_digest([bundle.get(names::CA).map(|c| c.certificate_pem.as_str()).unwrap_or("")])
 }
 
-pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str]) -> ContainerSpec {
+pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str], encryption: Option<&str>) -> ContainerSpec {
     let svc = &cfg.services.kube_api;
     let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     // the local etcd member first, as RKE lists them
@@ -101,6 +101,9 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
         .set("audit-log-maxsize", "100")
         .set("audit-log-format", "json")
         .set("audit-policy-file", format!("/etc/kubernetes/{AUDIT_POLICY}"));
+    if encryption.is_some() {
+        f.set("encryption-provider-config", super::encryption::CONTAINER_PATH);
+    }
     f.layer(&versions::service_options(version, "kube-api")).layer(&svc.extra_args);
     let mut binds = vec![
         format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
@@ -113,7 +116,8 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
         format!("RKE_AUDITLOG_CONFIG_CHECKSUM={}", file_digests.get(1).copied().unwrap_or("")),
     ];
     env.extend(svc.extra_env.iter().cloned());
-    let inputs = digest(bundle, &[names::CA, names::APISERVER, names::NODE, names::SERVICE_ACCOUNT, names::PROXY_CLIENT, names::REQUESTHEADER_CA], &[]);
+    // a changed encryption configuration must restart the apiserver (it reads it at start)
+    let inputs = digest(bundle, &[names::CA, names::APISERVER, names::NODE, names::SERVICE_ACCOUNT, names::PROXY_CLIENT, names::REQUESTHEADER_CA], &encryption.into_iter().collect::<Vec<_>>());
     let mut c = component(cfg, APISERVER, f.render(&svc.extra_args_array), env, binds, inputs);
     c.labels.insert(CA_LABEL.into(), ca_label(bundle));
     c

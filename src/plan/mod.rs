@@ -3,6 +3,7 @@
 pub mod args;
 pub mod container;
 pub mod controlplane;
+pub mod encryption;
 pub mod etcd;
 pub mod files;
 pub mod membership;
@@ -42,9 +43,19 @@ pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
     format!("{prefix}{host_path}")
 }
 
-/// `joined`: etcd hosts that joined (or join in this run) an existing cluster; their etcd
-/// starts with `--initial-cluster-state=existing`.
-pub fn build(cfg: &ClusterConfig, bundle: &Bundle, joined: &std::collections::BTreeSet<String>) -> Plan {
+/// What the plan needs besides the configuration.
+#[derive(Default)]
+pub struct Inputs {
+    pub bundle: Bundle,
+    /// etcd hosts that joined (or join in this run) an existing cluster; their etcd starts
+    /// with `--initial-cluster-state=existing`
+    pub joined: std::collections::BTreeSet<String>,
+    /// the secrets EncryptionConfiguration, when encryption at rest is enabled
+    pub encryption: Option<String>,
+}
+
+pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
+    let (bundle, joined) = (&inputs.bundle, &inputs.joined);
     let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
     let helper_image = cfg.system_images.alpine.clone().unwrap_or_default();
     let (admission, audit) = (files::admission_config(cfg), files::audit_policy(cfg));
@@ -62,7 +73,7 @@ pub fn build(cfg: &ClusterConfig, bundle: &Bundle, joined: &std::collections::BT
             if has("controlplane") {
                 let digests = [container::inputs_digest([admission.as_str()]), container::inputs_digest([audit.as_str()])];
                 let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
-                containers.push(controlplane::apiserver(cfg, n, bundle, &digests));
+                containers.push(controlplane::apiserver(cfg, n, bundle, &digests, inputs.encryption.as_deref()));
                 containers.push(controlplane::controller_manager(cfg, bundle));
                 containers.push(controlplane::scheduler(cfg, bundle));
             } else {
@@ -74,7 +85,13 @@ pub fn build(cfg: &ClusterConfig, bundle: &Bundle, joined: &std::collections::BT
             images.push(helper_image.clone());
             images.sort();
             images.dedup();
-            HostPlan { address: n.address.clone(), containers, files: files::for_host(cfg, n, bundle), images }
+            let mut files = files::for_host(cfg, n, bundle);
+            if let (true, Some(enc)) = (has("controlplane"), &inputs.encryption) {
+                let dir = prefixed(cfg, "/etc/kubernetes");
+                files.push(FileSpec { dir, name: encryption::FILE.into(), content: enc.clone().into_bytes(), mode: files::FILE_MODE });
+                files.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            HostPlan { address: n.address.clone(), containers, files, images }
         })
         .collect();
     Plan { hosts, helper_image }

@@ -21,7 +21,7 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
 }
 
 fn render(cfg: &ClusterConfig) -> Value {
-    let plan = build(cfg, &placeholder_bundle(cfg), &Default::default());
+    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()) });
     let hosts: serde_json::Map<String, Value> = plan
         .hosts
         .iter()
@@ -60,9 +60,9 @@ fn hash_changes_with_any_field() {
     let p = Path::new("c.yml");
     let mut cfg = crate::config::load::parse(p, text).unwrap();
     crate::config::defaults::apply(&mut cfg);
-    let a = build(&cfg, &Bundle::new(), &Default::default()).hosts[0].containers[0].hash();
+    let a = build(&cfg, &Inputs::default()).hosts[0].containers[0].hash();
     cfg.services.etcd.extra_args.insert("quota-backend-bytes".into(), "1".into());
-    let b = build(&cfg, &Bundle::new(), &Default::default()).hosts[0].containers[0].hash();
+    let b = build(&cfg, &Inputs::default()).hosts[0].containers[0].hash();
     assert_ne!(a, b);
-    assert_eq!(b, build(&cfg, &Bundle::new(), &Default::default()).hosts[0].containers[0].hash(), "stable");
+    assert_eq!(b, build(&cfg, &Inputs::default()).hosts[0].containers[0].hash(), "stable");
 }

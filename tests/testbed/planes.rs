@@ -106,3 +106,25 @@ fn get_kubeconfig_rebuilds_the_kubeconfig_from_state() {
     assert_eq!(std::fs::read(&path).unwrap(), original);
     assert_eq!(file_mode(&path), 0o600);
 }
+
+#[test]
+fn secrets_encryption_config_is_written_to_controlplane_hosts_and_kept() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    let enc = "services:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[worker]")], enc));
+    tb.up_ok(&[]);
+    let file = |i: usize| tb.host_path(tb.h(i), "etc-kubernetes").join("ssl/encryption.yaml");
+    let first = std::fs::read_to_string(file(0)).unwrap();
+    assert!(first.contains("aescbc") && first.contains("kind: EncryptionConfiguration"), "{first}");
+    assert_eq!(file_mode(&file(0)), 0o600);
+    assert_eq!(std::fs::read_to_string(file(2)).unwrap(), first, "every controlplane host gets the same key");
+    assert!(!file(3).exists(), "the key stays off hosts without the controlplane role");
+    let args = tb.docker_out(tb.h(0), &["inspect", "-f", "{{json .Args}}", "kube-apiserver"]);
+    assert!(args.contains("--encryption-provider-config=/etc/kubernetes/ssl/encryption.yaml"), "{args}");
+    // the key is kept in the state and reused: a second run changes nothing
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    assert_eq!(state["currentState"]["encryptionConfig"].as_str().unwrap(), first);
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+    assert_eq!(std::fs::read_to_string(file(1)).unwrap(), first);
+}
