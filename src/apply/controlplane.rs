@@ -6,7 +6,10 @@ use super::health::{self, Endpoint};
 use super::{Ctx, Phase};
 use crate::pki::names;
 use crate::plan::controlplane::{APISERVER, CONTROLLER, SCHEDULER, SIDEKICK};
+use super::containers::Action;
+use crate::transport::hosts::all_ok;
 use anyhow::{anyhow, Result};
+use futures_util::future::join_all;
 use futures_util::future::BoxFuture;
 
 pub struct ControlPlane;
@@ -24,13 +27,26 @@ impl Phase for ControlPlane {
                 (CONTROLLER, Endpoint::HttpsSelfSigned { port: 10257 }, "check the kube-controller-manager flags and its kubeconfig"),
                 (SCHEDULER, Endpoint::HttpsSelfSigned { port: 10259 }, "check the kube-scheduler flags and its kubeconfig"),
             ];
-            for h in ctx.hosts.with_role("controlplane") {
-                ctx.ensure_containers(h, &[SIDEKICK, APISERVER, CONTROLLER, SCHEDULER]).await?;
-                for (name, ep, hint) in &checks {
+            let checks = &checks;
+            let check_host = |h: &'a crate::transport::Host| async move {
+                for (name, ep, hint) in checks {
                     ctx.ui.status(&format!("{}: waiting for {name}", h.name()));
                     health::wait_healthy(h, name, ctx.timeouts.component_health, hint, || health::healthz(h, ep)).await?;
                 }
+                Ok::<_, anyhow::Error>(())
+            };
+            // a host that changes is checked before the next one is touched (rolling); hosts
+            // with nothing to change are checked together at the end
+            let mut unchanged = Vec::new();
+            for h in ctx.hosts.with_role("controlplane") {
+                let actions = ctx.ensure_containers(h, &[SIDEKICK, APISERVER, CONTROLLER, SCHEDULER]).await?;
+                if actions.iter().all(|a| *a == Action::Unchanged) {
+                    unchanged.push(h);
+                } else {
+                    check_host(h).await?;
+                }
             }
+            all_ok(join_all(unchanged.into_iter().map(check_host)).await)?;
             Ok(())
         })
     }

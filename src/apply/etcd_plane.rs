@@ -28,7 +28,13 @@ impl Phase for EtcdPlane {
             // healthy again before the next one is touched, so quorum is never lost; a cluster
             // that is not healthy (new, or broken by an earlier failed run) cannot wait member
             // by member: its members are started together and checked at the end.
-            let was_healthy = super::membership::healthy_member(ctx, &creds).await.is_ok();
+            let mut will_replace = false;
+            for h in &members {
+                if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
+                    will_replace |= matches!(super::containers::diff(&h.docker, spec).await?, Action::Recreated(_) | Action::Started);
+                }
+            }
+            let was_healthy = will_replace && super::membership::healthy_member(ctx, &creds).await.is_ok();
             for h in &members {
                 let actions = ctx.ensure_containers(h, &[CONTAINER]).await?;
                 if was_healthy && actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
