@@ -38,18 +38,20 @@ impl Phase for EtcdPlane {
             for h in &members {
                 let actions = ctx.ensure_containers(h, &[CONTAINER]).await?;
                 if was_healthy && actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
-                    wait_healthy(ctx, h, &creds, expected).await?;
+                    wait_member_healthy(ctx, h, &creds, expected).await?;
                 }
             }
             ctx.ui.status("waiting for etcd members to report healthy");
-            let checks = members.iter().map(|h| wait_healthy(ctx, h, &creds, expected));
+            let checks = members.iter().map(|h| wait_member_healthy(ctx, h, &creds, expected));
             all_ok(join_all(checks).await)?;
             Ok(())
         })
     }
 }
 
-async fn wait_healthy(ctx: &Ctx<'_>, h: &Host, creds: &Credentials, expected: usize) -> Result<()> {
+/// Waits until the etcd member on `h` is healthy and sees `expected` members (the etcd plane
+/// and membership changes share this check).
+pub(super) async fn wait_member_healthy(ctx: &Ctx<'_>, h: &Host, creds: &Credentials, expected: usize) -> Result<()> {
     let ip = internal(&h.node).to_string();
     let hint = "etcd members must reach each other on ports 2379/2380 (firewall?), and all etcd hosts must be up";
     health::wait_healthy(h, CONTAINER, ctx.timeouts.etcd_health, hint, || async {

@@ -26,10 +26,8 @@ impl Phase for DeployFiles {
     }
 }
 
-/// Where host directory number `i` is mounted inside the helper.
-fn mount_point(i: usize) -> String {
-    format!("/stockade/{i}")
-}
+/// Where the host directory is mounted inside a helper container.
+const HELPER_MOUNT: &str = "/stockade/dir";
 
 /// A container already on the host that bind-mounts `dir`, and where: reading (and writing)
 /// through it needs no helper container, and reading through it changes nothing.
@@ -88,8 +86,8 @@ async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
         match via {
             Some((container, dest)) => upload(&h.docker, &container, &dest, tar).await?,
             None => {
-                let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{}", mount_point(0))], vec!["true".into()]).await?;
-                let r = upload(&h.docker, &helper.id, &mount_point(0), tar).await;
+                let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{HELPER_MOUNT}")], vec!["true".into()]).await?;
+                let r = upload(&h.docker, &helper.id, HELPER_MOUNT, tar).await;
                 helper.remove().await;
                 r?;
             }

@@ -5,7 +5,7 @@
 //! moment and `--initial-cluster-state=existing`, and must be healthy before the next change.
 //! Every step checks first whether it was already done, so an interrupted run is finished by
 //! the next one.
-use super::health;
+use super::etcd_plane::wait_member_healthy;
 use super::{Ctx, Phase};
 use crate::config::Node;
 use crate::etcd::{self, Credentials};
@@ -78,7 +78,7 @@ async fn remove_member(ctx: &Ctx<'_>, creds: &Credentials, leaving: &Node) -> Re
     // the members that stay must agree on the new membership before anything else happens
     let expected = list.members().len() - usize::from(found.is_some());
     for h in ctx.hosts.with_role("etcd").filter(|h| !ctx.reconcile.etcd.add.contains(&h.node.address)) {
-        wait_member(ctx, h, creds, expected).await?;
+        wait_member_healthy(ctx, h, creds, expected).await?;
     }
     // then the departed member's etcd and data go, where the host can be reached
     let host = ctx.hosts.hosts.iter().chain(ctx.reconcile.departed.iter().copied()).find(|h| h.node.address == leaving.address);
@@ -112,20 +112,5 @@ async fn add_member(ctx: &Ctx<'_>, creds: &Credentials, h: &Host, members: &[&No
     if action != super::containers::Action::Unchanged {
         ctx.changed(h.name(), "started etcd as a new member");
     }
-    wait_member(ctx, h, creds, members.len()).await
-}
-
-/// Waits until the member on `h` is healthy and sees `expected` members.
-async fn wait_member(ctx: &Ctx<'_>, h: &Host, creds: &Credentials, expected: usize) -> Result<()> {
-    let ip = internal(&h.node).to_string();
-    let hint = "etcd members must reach each other on ports 2379/2380; check the member's log";
-    health::wait_healthy(h, CONTAINER, ctx.timeouts.etcd_health, hint, || async {
-        let mut c = etcd::connect(h.session.clone(), &ip, CLIENT_PORT, creds, Duration::from_secs(5)).await?;
-        let health = etcd::member_health(&mut c).await?;
-        if health.members.len() != expected {
-            return Err(anyhow!("member list has {} of {expected} members", health.members.len()));
-        }
-        Ok(())
-    })
-    .await
+    wait_member_healthy(ctx, h, creds, members.len()).await
 }
