@@ -1,15 +1,5 @@
-//! stockade: RKE1-compatible Kubernetes cluster lifecycle over SSH and Docker.
-mod apply;
-mod cli;
-mod config;
-mod etcd;
-mod kubeconfig;
-mod pki;
-mod plan;
-mod state;
-mod transport;
-mod ui;
-mod versions;
+//! The `stockade` executable: everything lives in the library; this only starts it.
+use stockade::cli;
 
 use clap::Parser;
 

@@ -1,6 +1,5 @@
 //! Flags shared by every command that connects to hosts.
-use crate::transport::ssh::SshOptions;
-use crate::transport::ConnectOptions;
+use crate::ops::ConnectSettings;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,18 +32,16 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    pub fn options(&self, cfg: &crate::config::ClusterConfig) -> ConnectOptions {
-        let known_hosts = self.known_hosts.clone().unwrap_or_else(|| crate::transport::keys::expand_home("~/.ssh/known_hosts"));
-        ConnectOptions {
-            ssh: SshOptions {
-                known_hosts,
-                accept_new_host_keys: self.ssh_accept_new,
-                connect_timeout: Duration::from_secs(self.ssh_timeout),
-            },
+    pub fn settings(&self) -> ConnectSettings {
+        ConnectSettings {
+            ssh_agent_auth: self.ssh_agent_auth,
+            ssh_accept_new: self.ssh_accept_new,
+            known_hosts: self.known_hosts.clone(),
+            ssh_timeout: Duration::from_secs(self.ssh_timeout),
+            command_timeout: Duration::from_secs(self.command_timeout),
             concurrency: self.concurrency as usize,
-            force_agent: self.ssh_agent_auth,
-            docker_timeout: Duration::from_secs(self.command_timeout),
-            ignore_docker_version: self.ignore_docker_version || cfg.ignore_docker_version.unwrap_or(false),
+            ignore_docker_version: self.ignore_docker_version,
+            image_archive: self.image_archive.clone(),
         }
     }
 }

@@ -1,13 +1,8 @@
-//! `stockade remove`: take the cluster off every host. Asks first (`--force` skips); the local
-//! state file and kubeconfig are deleted only when every host was cleaned.
+//! `stockade remove`: flags only; the work is `ops::remove`.
 use super::connect::ConnectArgs;
-use crate::apply::{self, remove::{CleanDirectories, RemoveContainers}, Ctx, ImageArchive, Timeouts};
-use crate::transport::Hosts;
+use crate::ops::remove::RemoveOptions;
 use crate::ui::Ui;
-use crate::{config, pki, plan, state};
-use anyhow::{bail, Result};
-use std::io::IsTerminal;
-use std::time::Duration;
+use anyhow::Result;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,48 +14,6 @@ pub struct Args {
 }
 
 pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
-    let loaded = config::load(&cli.config_path())?;
-    let cfg = &loaded.config;
-    let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
-    if !args.force {
-        if !std::io::stdin().is_terminal() {
-            bail!("remove deletes every cluster container and the etcd data on {} hosts: rerun with --force to confirm", cfg.nodes.len());
-        }
-        let ok = dialoguer::Confirm::new()
-            .with_prompt(format!(
-                "Remove the cluster from {} hosts? This deletes its containers, certificates and etcd data",
-                cfg.nodes.len()
-            ))
-            .default(false)
-            .interact()?;
-        if !ok {
-            bail!("nothing removed");
-        }
-    }
-    ui.phase("Connect");
-    let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
-    ui.finish_bar();
-    let the_plan = plan::build(cfg, &plan::Inputs::default());
-    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: Duration::from_secs(args.connect.command_timeout) };
-    let bundle = pki::Bundle::new();
-    let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    let result = apply::run_phases(&ctx, &[&RemoveContainers, &CleanDirectories]).await;
-    hosts.close().await;
-    result?;
-    let state_path = loaded.state_path();
-    for p in [&state_path, &loaded.kubeconfig_path()] {
-        match std::fs::remove_file(p) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => bail!("removing {}: {e}", p.display()),
-            _ => {}
-        }
-    }
-    ui.info(&format!("Removed the cluster from {} hosts; deleted {} and {}.", hosts.hosts.len(), state_path.display(), loaded.kubeconfig_path().display()));
-    if state::backup_path(&state_path).exists() {
-        ui.info(&format!(
-            "The previous state (with the cluster CA, needed to restore etcd snapshots) is kept in {}",
-            state::backup_path(&state_path).display()
-        ));
-    }
-    Ok(())
+    let opts = RemoveOptions { config_path: cli.config_path(), connect: args.connect.settings(), force: args.force };
+    crate::ops::remove::run(&opts, ui).await
 }

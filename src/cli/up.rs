@@ -1,21 +1,8 @@
-//! `stockade up`: bring the hosts to what cluster.yml describes.
-//!
-//! Order matters for safety: the file is validated, unsafe etcd membership changes are
-//! refused and the certificates are prepared before any host is contacted; every host is
-//! connected (SSH, host key, Docker) before anything is changed on any of them; the desired
-//! state (with the certificates) is saved before the first host change, so a crash never loses
-//! them; the current state is saved only after every plane reported healthy.
+//! `stockade up`: flags only; the work is `ops::up`.
 use super::connect::ConnectArgs;
-use crate::apply::{
-    self, controlplane::ControlPlane, etcd_plane::EtcdPlane, files::DeployFiles, images::EnsureImages, membership::EtcdMembership,
-    remove::{RemoveDeparted, RemoveObsolete}, worker::WorkerPlane, Ctx, ImageArchive, Reconcile, Timeouts,
-};
-use crate::config::Node;
-use crate::transport::Hosts;
+use crate::ops::up::{Output as PlanOutput, UpOptions};
 use crate::ui::Ui;
-use crate::{config, kubeconfig, pki, plan, state};
-use anyhow::{bail, Result};
-use std::collections::BTreeSet;
+use anyhow::Result;
 use std::time::Duration;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,195 +30,16 @@ pub struct Args {
 }
 
 pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
-    let loaded = config::load(&cli.config_path())?;
-    let cfg = &loaded.config;
-    if !loaded.not_applied.is_empty() {
-        ui.warn(&format!(
-            "{}: parsed and kept but not applied yet by this stockade version: {}",
-            loaded.path.display(),
-            loaded.not_applied.join(", ")
-        ));
-    }
-    let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
-    let state_path = loaded.state_path();
-    let mut full = state::load(&state_path)?.unwrap_or_default();
-
-    // what the last successful run left, against what cluster.yml wants
-    let recorded = full.current.nodes();
-    let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
-        Ok(c) => c,
-        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+    let opts = UpOptions {
+        config_path: cli.config_path(),
+        connect: args.connect.settings(),
+        dry_run: args.dry_run,
+        output: match args.output {
+            Output::Text => PlanOutput::Text,
+            Output::Json => PlanOutput::Json,
+        },
+        etcd_health_timeout: Duration::from_secs(args.etcd_health_timeout),
+        health_timeout: Duration::from_secs(args.health_timeout),
     };
-    let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
-    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).map(|n| n.address.clone()).collect();
-    let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
-    joined.extend(etcd_changes.add.iter().cloned());
-    joined.retain(|a| desired_etcd.contains(a));
-
-    let mut bundle = full.certificates();
-    let reused_ca = bundle.contains_key(pki::names::CA);
-    let pki_changes = pki::reconcile(&mut bundle, cfg)?;
-    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
-
-    ui.phase("Connect");
-    let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
-    for h in &hosts.hosts {
-        ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
-    }
-    ui.finish_bar();
-    let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
-    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
-        hosts.close().await;
-        return Err(e);
-    }
-
-    let encryption = plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key);
-    let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone() };
-    let the_plan = plan::build(cfg, &inputs);
-    let timeouts = Timeouts {
-        etcd_health: Duration::from_secs(args.etcd_health_timeout),
-        component_health: Duration::from_secs(args.health_timeout),
-        helper: Duration::from_secs(args.connect.command_timeout),
-    };
-    let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    ctx.reconcile = Reconcile {
-        etcd: etcd_changes,
-        recorded_etcd: recorded.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).cloned().collect(),
-        departed: hosts.departed.iter().collect(),
-    };
-
-    if args.dry_run {
-        let result = dry_run(&ctx, &pki_changes, args.output).await;
-        hosts.close().await;
-        return result;
-    }
-
-    full.desired.rke_config = Some(state::rke_config_json(cfg));
-    full.desired.certificates = bundle.clone();
-    full.desired.set_joined_etcd(&joined);
-    full.desired.encryption_config = encryption.clone().unwrap_or_default();
-    state::save(&state_path, &full)?;
-    if pki_changes.is_empty() {
-        tracing::debug!("certificates unchanged");
-    } else if reused_ca {
-        ui.info(&format!("certificates issued with the existing CA: {}", pki_changes.issued.join(", ")));
-    } else {
-        ui.info("created a new cluster CA and certificates");
-    }
-
-    let result = apply::run_phases(
-        &ctx,
-        &[&EnsureImages, &DeployFiles, &EtcdMembership, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete, &RemoveDeparted],
-    )
-    .await;
-    hosts.close().await;
-    result?;
-
-    // departed hosts that could not be reached stay recorded, so a later run cleans them
-    full.current = full.desired.clone();
-    if !hosts.unreachable_departed.is_empty() {
-        let mut nodes = cfg.nodes.clone();
-        nodes.extend(departed.iter().filter(|d| !hosts.departed.iter().any(|h| h.node.address == d.address)).cloned());
-        let mut kept = cfg.clone();
-        kept.nodes = nodes;
-        full.current.rke_config = Some(state::rke_config_json(&kept));
-    }
-    state::save(&state_path, &full)?;
-    state::write_atomic(&loaded.kubeconfig_path(), kubeconfig::render(cfg, &bundle)?.as_bytes())?;
-
-    let changes = ctx.changes();
-    if changes.is_empty() {
-        ui.info(&format!("Nothing changed: all {} hosts already match cluster.yml.", hosts.hosts.len()));
-    } else {
-        ui.info(&format!("Applied {} change(s) in {:.1}s.", changes.len(), ui.elapsed().as_secs_f64()));
-    }
-    ui.info(&format!("State: {}, kubeconfig: {}", state_path.display(), loaded.kubeconfig_path().display()));
-    if !hosts.unreachable_departed.is_empty() {
-        bail!(
-            "hosts removed from cluster.yml could not be reached and were NOT cleaned (the cluster itself is up to date; the next `up` tries again):\n{}",
-            hosts.unreachable_departed.join("\n")
-        );
-    }
-    Ok(())
-}
-
-/// A host whose etcd trusts another CA belongs to another cluster: new certificates would cut
-/// its members off from each other (RKE1's "lost cluster.rkestate" outage). An etcd without
-/// stockade's CA label was made by RKE1 or by hand: adopted only when the state file records
-/// the cluster (an RKE1 state). Checked before any change.
-async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool) -> Result<()> {
-    let ours = crate::plan::container::inputs_digest([ca_pem]);
-    for h in hosts.with_role("etcd") {
-        let Ok(c) = h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await else { continue };
-        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
-        let foreign = match label {
-            Some(ca) => ca != ours,
-            None => !have_current,
-        };
-        if foreign {
-            bail!(
-                "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
-                h.name(),
-                state_path.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
-/// (not even the state file).
-async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
-    ctx.ui.phase("Plan");
-    let previews = apply::preview::preview(ctx).await?;
-    ctx.ui.finish_bar();
-    let etcd = &ctx.reconcile.etcd;
-    let membership: Vec<String> = etcd
-        .remove
-        .iter()
-        .map(|n| format!("remove member {} ({})", plan::etcd::member_name(n), n.address))
-        .chain(etcd.add.iter().map(|a| format!("add member etcd-{} ({a})", ctx.config.nodes.iter().find(|n| &n.address == a).and_then(|n| n.hostname_override.clone()).unwrap_or_default())))
-        .collect();
-    let departed: Vec<String> = ctx.reconcile.departed.iter().map(|h| h.name().to_string()).chain(ctx.hosts.unreachable_departed.iter().cloned()).collect();
-    let changes = previews.iter().filter(|p| !p.is_empty()).count();
-    match output {
-        Output::Json => {
-            let doc = serde_json::json!({
-                "dry_run": true,
-                "certificates_to_issue": pki_changes.issued,
-                "etcd_membership": membership,
-                "departed_hosts_to_clean": departed,
-                "hosts": previews,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Output::Text => {
-            if !pki_changes.issued.is_empty() {
-                println!("certificates to issue: {}", pki_changes.issued.join(", "));
-            }
-            for m in &membership {
-                println!("etcd: {m} (one member at a time, cluster health checked between changes)");
-            }
-            for d in &departed {
-                println!("departed host {d}: remove its containers and clean its directories");
-            }
-            print!("{}", apply::preview::render(&previews));
-            let nothing = changes == 0 && pki_changes.issued.is_empty() && membership.is_empty() && departed.is_empty();
-            println!(
-                "{}",
-                if nothing { "Nothing to change.".to_string() } else { format!("{changes} host(s) would change. This was a dry run: nothing was changed.") }
-            );
-        }
-    }
-    Ok(())
-}
-
-/// 32 random bytes, base64: an AES-CBC key for secrets encryption at rest.
-fn new_encryption_key() -> String {
-    use base64::Engine;
-    use std::io::Read;
-    let mut key = [0u8; 32];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)).expect("reading /dev/urandom");
-    base64::engine::general_purpose::STANDARD.encode(key)
+    crate::ops::up::run(&opts, ui).await
 }

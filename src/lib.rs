@@ -1,0 +1,22 @@
+//! stockade: RKE1-compatible Kubernetes cluster lifecycle over SSH and Docker.
+//!
+//! Layers, lowest first (no module reaches upward):
+//! - `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
+//!   `pki`, `kubeconfig`: data, no I/O to hosts;
+//! - `plan`: pure — what every host should run, from the config, the state and the certificates;
+//! - `transport` (SSH, Docker over SSH), `etcd` (the etcd API over SSH);
+//! - `apply`: phases that diff the plan against the hosts and change only what differs;
+//! - `ops`: one function per command (`ops::up`, `ops::remove`), the decisions a command makes;
+//! - `cli`: parses the command line and calls `ops` (cargo's `commands` → `ops` split).
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod etcd;
+pub mod kubeconfig;
+pub mod ops;
+pub mod pki;
+pub mod plan;
+pub mod state;
+pub mod transport;
+pub mod ui;
+pub mod versions;
