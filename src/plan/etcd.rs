@@ -79,10 +79,12 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         format!("ETCDCTL_ENDPOINTS=https://{endpoint_host}:{CLIENT_PORT}"),
     ];
     env.extend(svc.extra_env.iter().cloned());
-    let mut binds = vec![
-        format!("{}:/var/lib/rancher/etcd/", prefixed(cfg, "/var/lib/etcd")),
-        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
+    // `z`: SELinux relabel below Kubernetes 1.22, as RKE (`versioned::binds`)
+    let binds = vec![
+        format!("{}:/var/lib/rancher/etcd/:z", prefixed(cfg, "/var/lib/etcd")),
+        format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")),
     ];
+    let mut binds = super::versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
     let user = match (svc.uid, svc.gid) {
         (Some(u), Some(g)) if u != 0 || g != 0 => Some(format!("{u}:{g}")),

@@ -7,6 +7,7 @@ pub mod encryption;
 pub mod etcd;
 pub mod files;
 pub mod membership;
+pub mod versioned;
 pub mod worker;
 
 pub use container::ContainerSpec;
@@ -69,7 +70,10 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));
             }
             // every host runs Kubernetes components: they take their entrypoint from the sidekick
-            containers.push(controlplane::sidekick(cfg));
+            // (upstream releases run their images' own binaries and need none)
+            if !versioned::upstream(cfg) {
+                containers.push(controlplane::sidekick(cfg));
+            }
             if has("controlplane") {
                 let digests = [container::inputs_digest([admission.as_str()]), container::inputs_digest([audit.as_str()])];
                 let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
