@@ -110,3 +110,22 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
     files.sort_by(|a, b| a.name.cmp(&b.name));
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn at(v: &str) -> ClusterConfig {
+        ClusterConfig { kubernetes_version: Some(v.into()), ..Default::default() }
+    }
+    #[test]
+    fn pod_security_configuration_follows_the_minor() {
+        assert!(admission_config(&at("v1.22.17-rancher1-2")).ends_with("plugins: []\n"));
+        assert!(admission_config(&at("v1.24.17-rancher1-1")).contains("apiVersion: pod-security.admission.config.k8s.io/v1beta1\n"));
+        let v1 = admission_config(&at("v1.25.16-rancher2-3"));
+        assert!(v1.contains("apiVersion: pod-security.admission.config.k8s.io/v1\n") && v1.contains("enforce: privileged\n"), "{v1}");
+        let mut c = at("v1.30.5-rancher1-1");
+        c.services.kube_api.pod_security_configuration = Some("restricted".into());
+        let r = admission_config(&c);
+        assert!(r.contains("warn: restricted\n") && r.contains("namespaces: [ingress-nginx, kube-system]\n"), "{r}");
+    }
+}

@@ -11,6 +11,9 @@
 //!   with `--container-runtime=remote` below 1.27 (the flag is gone in 1.27);
 //! - the PodSecurity admission configuration exists from 1.23: `v1beta1` in 1.23 and 1.24,
 //!   `v1` from 1.25;
+//! - controller-manager's /healthz is checked on plain-HTTP 10252 up to 1.21, the scheduler's on
+//!   10251 up to 1.22 (their insecure ports, bound by `--address` from RKE1's options); on the
+//!   self-signed TLS ports 10257/10259 after;
 //! - upstream releases (1.33 on, `versions::upstream`) run upstream's distroless images directly.
 use crate::config::ClusterConfig;
 use crate::versions;
@@ -79,6 +82,19 @@ pub fn pod_security_api(cfg: &ClusterConfig) -> Option<&'static str> {
     }
 }
 
+/// Where controller-manager and scheduler answer /healthz, and whether over TLS: RKE1 checks the
+/// plain-HTTP ports up to the last minor that serves them (controller-manager 10252 to 1.21,
+/// scheduler 10251 to 1.22), the self-signed TLS ports (10257, 10259) after.
+pub fn health_port(cfg: &ClusterConfig, component: &str) -> (u16, bool) {
+    let m = minor(cfg);
+    match component {
+        super::controlplane::CONTROLLER if m < (1, 22) => (10252, false),
+        super::controlplane::CONTROLLER => (10257, true),
+        super::controlplane::SCHEDULER if m < (1, 23) => (10251, false),
+        _ => (10259, true),
+    }
+}
+
 /// An upstream release: components run upstream's own images and binaries.
 pub fn upstream(cfg: &ClusterConfig) -> bool {
     versions::upstream::is_upstream(version(cfg))
@@ -121,6 +137,14 @@ mod tests {
         assert_eq!(runtime_flags(&at("v1.26.15-rancher1-1")), vec![("container-runtime", "remote"), ("container-runtime-endpoint", "unix:///var/run/cri-dockerd.sock")]);
         assert_eq!(runtime_flags(&at("v1.27.16-rancher1-1")), vec![("container-runtime-endpoint", "unix:///var/run/cri-dockerd.sock")]);
         assert_eq!(runtime_flags(&at("v1.33.5")), vec![("container-runtime-endpoint", "unix:///var/run/cri-dockerd.sock")]);
+    }
+    #[test]
+    fn legacy_health_ports_where_rke1_uses_them() {
+        use super::super::controlplane::{CONTROLLER, SCHEDULER};
+        assert_eq!(health_port(&at("v1.21.14-rancher1-1"), CONTROLLER), (10252, false));
+        assert_eq!(health_port(&at("v1.22.17-rancher1-2"), CONTROLLER), (10257, true));
+        assert_eq!(health_port(&at("v1.22.17-rancher1-2"), SCHEDULER), (10251, false));
+        assert_eq!(health_port(&at("v1.23.16-rancher2-3"), SCHEDULER), (10259, true));
     }
     #[test]
     fn pod_security_by_minor() {
