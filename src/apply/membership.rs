@@ -12,7 +12,7 @@ use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, member_name, peer_url, with_initial_cluster, CLIENT_PORT, CONTAINER};
 use crate::transport::Host;
 use anyhow::{anyhow, Result};
-use etcd_client::Client;
+use crate::etcd::Client;
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -69,14 +69,14 @@ async fn remove_member(ctx: &Ctx<'_>, creds: &Credentials, leaving: &Node) -> Re
     let (mut client, via) = healthy_member(ctx, creds).await?;
     let list = client.member_list().await?;
     let peer = peer_url(leaving);
-    let found = list.members().iter().find(|m| m.peer_urls().iter().any(|u| *u == peer) || m.name() == member_name(leaving)).map(|m| m.id());
+    let found = list.iter().find(|m| m.peer_ur_ls.contains(&peer) || m.name == member_name(leaving)).map(|m| m.id);
     if let Some(id) = found {
         ctx.ui.status(&format!("removing etcd member {} through {via}", member_name(leaving)));
         client.member_remove(id).await.map_err(|e| anyhow!("removing etcd member {} through {via}: {e}", member_name(leaving)))?;
         ctx.changed(&leaving.address, format!("removed etcd member {}", member_name(leaving)));
     }
     // the members that stay must agree on the new membership before anything else happens
-    let expected = list.members().len() - usize::from(found.is_some());
+    let expected = list.len() - usize::from(found.is_some());
     for h in ctx.hosts.with_role("etcd").filter(|h| !ctx.reconcile.etcd.add.contains(&h.node.address)) {
         wait_member_healthy(ctx, h, creds, expected).await?;
     }
@@ -93,9 +93,9 @@ async fn add_member(ctx: &Ctx<'_>, creds: &Credentials, h: &Host, members: &[&No
     let (mut client, via) = healthy_member(ctx, creds).await?;
     let peer = peer_url(&h.node);
     let list = client.member_list().await?;
-    if !list.members().iter().any(|m| m.peer_urls().iter().any(|u| *u == peer)) {
+    if !list.iter().any(|m| m.peer_ur_ls.contains(&peer)) {
         ctx.ui.status(&format!("adding etcd member {} through {via}", member_name(&h.node)));
-        client.member_add([peer.as_str()], None).await.map_err(|e| anyhow!("adding etcd member {} through {via}: {e}", member_name(&h.node)))?;
+        client.member_add(std::slice::from_ref(&peer), false).await.map_err(|e| anyhow!("adding etcd member {} through {via}: {e}", member_name(&h.node)))?;
         ctx.changed(h.name(), format!("added etcd member {}", member_name(&h.node)));
         // a new member must start from an empty data directory (left-overs of an earlier
         // membership would make it refuse to join)

@@ -1,0 +1,125 @@
+//! Talking to etcd members through the etcd API, over a `direct-tcpip` channel of the host's
+//! SSH connection (no port forward, no port opened on the laptop), with mutual TLS using the
+//! cluster's certificates.
+pub mod api;
+
+use crate::pki::{names, Bundle};
+use crate::transport::ssh::Session;
+use anyhow::{anyhow, Result};
+use api::etcdserverpb::{
+    cluster_client::ClusterClient, kv_client::KvClient, maintenance_client::MaintenanceClient, Member, MemberAddRequest, MemberListRequest,
+    MemberPromoteRequest, MemberRemoveRequest, StatusRequest, StatusResponse,
+};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Client credentials for etcd: the CA and the kube-node certificate, as RKE uses them.
+pub struct Credentials {
+    ca: String,
+    cert: String,
+    key: String,
+}
+
+impl Credentials {
+    pub fn from_bundle(b: &Bundle) -> Result<Self> {
+        let get = |n: &str| b.get(n).ok_or_else(|| anyhow!("certificate {n} missing from the state"));
+        let (ca, node) = (get(names::CA)?, get(names::NODE)?);
+        Ok(Credentials { ca: ca.certificate_pem.clone(), cert: node.certificate_pem.clone(), key: node.key_pem.clone() })
+    }
+}
+
+/// Connects to the member listening on `ip:port` as seen from the host behind `session`.
+pub async fn connect(session: Arc<Session>, ip: &str, port: u16, creds: &Credentials, timeout: Duration) -> Result<Client> {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(creds.ca.as_bytes()))
+        .identity(Identity::from_pem(creds.cert.as_bytes(), creds.key.as_bytes()))
+        .domain_name(ip.to_string());
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("https://{ip}:{port}"))?
+        .tls_config(tls)?
+        .connect_timeout(timeout)
+        .timeout(timeout);
+    let target = ip.to_string();
+    let channel = endpoint
+        .connect_with_connector(tower::service_fn(move |_uri: http::Uri| {
+            let (session, target) = (session.clone(), target.clone());
+            async move { session.open_tcp(&target, port).await.map(TokioIo::new) }
+        }))
+        .await
+        .map_err(|e| anyhow!("{}", chain(&e)))?;
+    Ok(Client::new(channel))
+}
+
+/// The parts of etcd's API stockade uses, on one channel to one member. Every call has the
+/// channel's deadline (`Endpoint::timeout`), so a member that stops answering cannot hang a run.
+#[derive(Clone)]
+pub struct Client {
+    pub kv: KvClient<Channel>,
+    pub cluster: ClusterClient<Channel>,
+    pub maintenance: MaintenanceClient<Channel>,
+}
+
+impl Client {
+    pub fn new(channel: Channel) -> Self {
+        Client { kv: KvClient::new(channel.clone()), cluster: ClusterClient::new(channel.clone()), maintenance: MaintenanceClient::new(channel) }
+    }
+
+    pub async fn status(&mut self) -> Result<StatusResponse> {
+        Ok(self.maintenance.status(StatusRequest {}).await.map_err(rpc_error)?.into_inner())
+    }
+
+    /// The live member list, read linearizably (through the leader), so it is the membership
+    /// the cluster agrees on and not one member's possibly stale view.
+    pub async fn member_list(&mut self) -> Result<Vec<Member>> {
+        Ok(self.cluster.member_list(MemberListRequest { linearizable: true }).await.map_err(rpc_error)?.into_inner().members)
+    }
+
+    pub async fn member_remove(&mut self, id: u64) -> Result<Vec<Member>> {
+        Ok(self.cluster.member_remove(MemberRemoveRequest { id }).await.map_err(rpc_error)?.into_inner().members)
+    }
+
+    /// Adds a member (as a non-voting learner when `learner`); returns the new member.
+    pub async fn member_add(&mut self, peer_urls: &[String], learner: bool) -> Result<Member> {
+        let resp = self.cluster.member_add(MemberAddRequest { peer_ur_ls: peer_urls.to_vec(), is_learner: learner }).await.map_err(rpc_error)?;
+        resp.into_inner().member.ok_or_else(|| anyhow!("etcd answered MemberAdd without the new member"))
+    }
+
+    pub async fn member_promote(&mut self, id: u64) -> Result<Vec<Member>> {
+        Ok(self.cluster.member_promote(MemberPromoteRequest { id }).await.map_err(rpc_error)?.into_inner().members)
+    }
+}
+
+/// A gRPC status as one line: the code's name and etcd's message (etcd puts the reason there,
+/// e.g. "etcdserver: re-configuration failed due to not enough started members").
+fn rpc_error(s: tonic::Status) -> anyhow::Error {
+    anyhow!("{:?}: {}", s.code(), s.message())
+}
+
+/// A member is healthy when it answers `status` and knows a leader.
+pub async fn member_health(client: &mut Client) -> Result<MemberHealth> {
+    let st = client.status().await?;
+    if st.leader == 0 {
+        return Err(anyhow!("no leader elected yet"));
+    }
+    let members = client.member_list().await?;
+    Ok(MemberHealth { members: members.iter().map(|m| m.name.clone()).collect() })
+}
+
+pub struct MemberHealth {
+    pub members: Vec<String>,
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
