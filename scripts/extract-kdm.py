@@ -27,9 +27,9 @@ too large for the snapshot, so the dev-v2.10 tip 8f9a33aa (2024-10-21, up to 1.3
 the Go sources it is generated from, and every service-option key both hold must agree:
   KDM=<a clone of rancher/kontainer-driver-metadata>
   git -C $KDM show 3dcd42bf556a2a8309246bfe155a0304141d7ec7:data/data.json > /tmp/data-3dcd42bf.json
-  for f in k8s_rke_system_images k8s_service_options k8s_docker_info k8s_version_info; do
+  mkdir -p /tmp/kdm-2.10/pkg/rke; for f in k8s_rke_system_images k8s_service_options k8s_docker_info k8s_version_info; do
     git -C $KDM show 8f9a33aaa01d7129157f0313bad03ebd4d38cd9a:pkg/rke/$f.go > /tmp/kdm-2.10/pkg/rke/$f.go; done
-  git -C <rancher/rke clone> show HEAD:types/rke_types.go > /tmp/rke_types.go
+  git -C <rancher/rke clone> show 40c5dd465677305662bc0471bfb9cf6ccf966782:types/rke_types.go > /tmp/rke_types.go
   python3 scripts/extract-kdm.py --data-json /tmp/data-3dcd42bf.json --go-source /tmp/kdm-2.10/pkg/rke \
       --rke-types /tmp/rke_types.go --kdm-132 kdm-1.32.json --out src/versions/kdm.json
 """

@@ -255,6 +255,31 @@ mod tests {
         assert!(!docker_versions("v1.22.17-rancher1-2").contains(&"23.0.x".to_string()));
     }
 
+    /// The table is generated, so its parsers are tested on inputs in KDM's shapes.
+    #[test]
+    fn extraction_script_passes_its_tests() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test_extract_kdm.py");
+        let out = std::process::Command::new("python3").arg(script).output().expect("python3 runs (a fresh machine has it)");
+        assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// KDM's own rule (its `initData` panics otherwise): the Kubernetes image tag is a prefix of
+    /// the version key; and every version has the images stockade starts.
+    #[test]
+    fn every_version_is_complete() {
+        for v in known_versions() {
+            let images = system_images(&v).unwrap();
+            for key in ["etcd", "alpine", "nginx_proxy", "cert_downloader", "kubernetes_services_sidecar", "kubernetes", "pod_infra_container"] {
+                assert!(images.get(key).is_some_and(|i| !i.is_empty()), "{v}: no {key}");
+            }
+            let tag = images["kubernetes"].rsplit(':').next().unwrap();
+            assert!(v.starts_with(tag), "{v}: kubernetes image {}", images["kubernetes"]);
+            let repo = images["kubernetes"].rsplit_once(':').unwrap().0;
+            assert_eq!(repo == "rke-extended-life/hyperkube", version_subscription_warning(&v).is_some(), "{v}");
+            assert!(!service_options(&v, "kube-api").is_empty() && !service_options(&v, "kubelet").is_empty(), "{v}: no flags");
+        }
+    }
+
     #[test]
     fn default_version_is_rke1s_last_default() {
         assert_eq!(table_default(), DEFAULT_KUBERNETES_VERSION);
