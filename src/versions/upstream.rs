@@ -123,6 +123,14 @@ mod tests {
         assert_eq!(component_image("v1.33.5", "kube-proxy", Some("reg.example:5000")), "reg.example:5000/kube-proxy:v1.33.5");
     }
 
+    /// The node image's entrypoint (images/kubelet/entrypoint.sh) with recording stand-ins.
+    #[test]
+    fn node_image_entrypoint_passes_its_tests() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/images/kubelet/test_entrypoint.py");
+        let out = std::process::Command::new("python3").arg(script).output().expect("python3 runs (a fresh machine has it)");
+        assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+
     #[test]
     fn flags_drop_what_upstream_removed() {
         let api = service_options("v1.33.5", "kube-api");
