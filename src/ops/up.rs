@@ -48,7 +48,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
             loaded.not_applied.join(", ")
         ));
     }
-    if let Some(w) = crate::versions::subscription_warning(cfg) {
+    for w in crate::versions::subscription_warning(cfg).into_iter().chain(crate::versions::removed_flag_warnings(cfg)) {
         ui.warn(&w);
     }
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;

@@ -75,7 +75,6 @@ fn ca_label(bundle: &Bundle) -> String {
 
 pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str], encryption: Option<&str>) -> ContainerSpec {
     let svc = &cfg.services.kube_api;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     // the local etcd member first, as RKE lists them
     let mut etcd_nodes: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
     etcd_nodes.sort_by_key(|n| n.address != node.address);
@@ -110,7 +109,7 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
     if encryption.is_some() {
         f.set("encryption-provider-config", super::encryption::CONTAINER_PATH);
     }
-    f.layer(&versions::service_options(version, "kube-api")).layer(&svc.extra_args);
+    f.layer(&versions::cluster_service_options(cfg, "kube-api")).layer(&svc.extra_args);
     let mut binds = versioned::binds(cfg, vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")), format!("{AUDIT_LOG_DIR}:{AUDIT_LOG_DIR}")]);
     binds.extend(svc.extra_binds.iter().cloned());
     // RKE passes file checksums as env so that a changed file recreates the container
@@ -128,7 +127,6 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
 
 pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kube_controller;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let cfg_file = kubecfg(names::CONTROLLER);
     let mut f = Flags::default();
     f.set("cluster-cidr", svc.cluster_cidr.clone().unwrap_or_default())
@@ -137,7 +135,7 @@ pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec
         .set("service-account-private-key-file", ssl_key(names::SERVICE_ACCOUNT))
         .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
         .set("use-service-account-credentials", "true");
-    f.layer(&versions::service_options(version, "kube-controller"));
+    f.layer(&versions::cluster_service_options(cfg, "kube-controller"));
     if versioned::delegated_auth_kubeconfig(cfg) {
         f.set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
     }
@@ -150,11 +148,10 @@ pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec
 
 pub fn scheduler(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.scheduler;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let cfg_file = kubecfg(names::SCHEDULER);
     let mut f = Flags::default();
     f.set("kubeconfig", &cfg_file);
-    f.layer(&versions::service_options(version, "scheduler"));
+    f.layer(&versions::cluster_service_options(cfg, "scheduler"));
     if versioned::delegated_auth_kubeconfig(cfg) {
         f.set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
     }

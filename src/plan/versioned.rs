@@ -1,6 +1,6 @@
 //! What changes with the Kubernetes version, per RKE1's code for each minor (rancher/rke
 //! `cluster/plan.go`, `cluster/defaults.go`, read for facts). The default flags themselves come
-//! from RKE1's metadata (`versions::service_options`): dockershim's kubelet flags below 1.24,
+//! from RKE1's metadata (`versions::cluster_service_options`): dockershim's kubelet flags below 1.24,
 //! etcd's v2 API up to 1.21, kube-apiserver's ServiceAccountIssuerDiscovery gate in 1.20, ...
 //! Here are the decisions RKE1 makes in code:
 //! - below 1.22, RKE's own bind mounts carry SELinux's `z` relabel option (removed from 1.22 on);

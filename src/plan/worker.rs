@@ -27,7 +27,6 @@ pub fn cri_dockerd(cfg: &ClusterConfig) -> bool {
 
 pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kubelet;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let mut f = Flags::default();
     f.set("client-ca-file", format!("{SSL}/{}.pem", names::CA))
         .set("cluster-dns", svc.cluster_dns_server.clone().unwrap_or_default())
@@ -55,7 +54,7 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
     if cri_dockerd(cfg) {
         env.push("RKE_KUBELET_CRIDOCKERD=true".to_string());
     }
-    f.layer(&versions::service_options(version, "kubelet")).layer(&svc.extra_args);
+    f.layer(&versions::cluster_service_options(cfg, "kubelet")).layer(&svc.extra_args);
     env.extend(svc.extra_env.iter().cloned());
     let kubelet_dir = prefixed(cfg, "/var/lib/kubelet");
     // RKE's list, `z` (SELinux relabel) included: `versioned::binds` drops it from 1.22 on
@@ -97,12 +96,11 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
 
 pub fn kube_proxy(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kubeproxy;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let mut f = Flags::default();
     f.set("cluster-cidr", cfg.services.kube_controller.cluster_cidr.clone().unwrap_or_default())
         .set("hostname-override", node.hostname_override.clone().unwrap_or_else(|| node.address.clone()))
         .set("kubeconfig", format!("{SSL}/kubecfg-{}.yaml", names::PROXY));
-    f.layer(&versions::service_options(version, "kubeproxy")).layer(&svc.extra_args);
+    f.layer(&versions::cluster_service_options(cfg, "kubeproxy")).layer(&svc.extra_args);
     let binds = vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")), "/run:/run".into(), "/lib/modules:/lib/modules:ro".into()];
     let mut binds = versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());

@@ -86,6 +86,25 @@ pub fn service_options(version: &str, service: &str) -> Flags {
     rke_service_options(version, service)
 }
 
+/// The default flags of a service in a cluster, as RKE looks them up: the exact version first;
+/// else the minor of the `kubernetes` image's tag (RKE lets it win over the cluster version's, so
+/// a pinned hyperkube gets its own minor's flags), when the table has that minor; else the
+/// cluster version's minor.
+pub fn cluster_service_options(cfg: &ClusterConfig, service: &str) -> Flags {
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    if upstream::is_upstream(version) || table().service_options.contains_key(version) {
+        return service_options(version, service);
+    }
+    let image_minor = cfg.system_images.kubernetes.as_deref().and_then(|i| i.rsplit_once(':')).map(|(_, tag)| tag).and_then(|tag| {
+        let parts: Vec<&str> = tag.splitn(3, '.').collect();
+        (parts.len() >= 2).then(|| format!("{}.{}", parts[0], parts[1]))
+    });
+    match image_minor.filter(|m| table().service_options.contains_key(m)) {
+        Some(minor) => rke_service_options(&minor, service),
+        None => service_options(version, service),
+    }
+}
+
 pub(crate) fn rke_service_options(version: &str, service: &str) -> Flags {
     let t = table();
     let (major, minor) = minor_of(version);
@@ -178,6 +197,40 @@ pub fn version_subscription_warning(version: &str) -> Option<String> {
     (!paid.is_empty()).then(|| images_warning(version, &paid))
 }
 
+/// Whether a host's Docker Engine version (`24.0.7`) is one RKE1's metadata lists for the
+/// cluster's minor (`24.0.x`; `26.1.x`).
+pub fn docker_tested(version: &str, docker: &str) -> bool {
+    docker_versions(version).iter().any(|pattern| {
+        let prefix = pattern.trim_end_matches('x');
+        docker.starts_with(prefix) && (prefix.ends_with('.') || docker.len() == prefix.len())
+    })
+}
+
+/// Flags in the user's `extra_args`/`extra_args_array` that the cluster's Kubernetes minor no
+/// longer has (upstream's removals, `upstream::REMOVED_FLAGS`): the component would refuse to start.
+pub fn removed_flag_warnings(cfg: &ClusterConfig) -> Vec<String> {
+    let version = cfg.kubernetes_version.as_deref().unwrap_or(DEFAULT_KUBERNETES_VERSION);
+    let minor = minor_of(version);
+    let Ok(services) = serde_json::to_value(&cfg.services) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (service, removed_in, flag, why) in upstream::REMOVED_FLAGS {
+        if minor < *removed_in {
+            continue;
+        }
+        for key in ["extra_args", "extra_args_array"] {
+            let set = services.get(*service).and_then(|s| s.get(key)).and_then(|m| m.get(*flag));
+            // an empty extra_args value removes a flag instead of setting it
+            if set.is_some_and(|v| v.as_str() != Some("")) {
+                out.push(format!(
+                    "services.{service}.{key} sets --{flag}, which Kubernetes {}.{} no longer has ({why}): the component will not start; remove it from cluster.yml",
+                    minor.0, minor.1
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Fills every `system_images` key the user left empty from the table for the configured
 /// version, prefixed with the default private registry as RKE does.
 pub fn fill_system_images(cfg: &mut ClusterConfig) {
@@ -241,6 +294,40 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_kubernetes_image_brings_its_minors_flags() {
+        let mut c = ClusterConfig { kubernetes_version: Some("v1.20.15-rancher2-2".into()), ..Default::default() };
+        assert!(cluster_service_options(&c, "kubelet").contains_key("network-plugin"));
+        c.system_images.kubernetes = Some("mine/hyperkube:v1.24.17-custom".into());
+        assert!(!cluster_service_options(&c, "kubelet").contains_key("network-plugin"), "v1.24 flags for a v1.24 image");
+        c.system_images.kubernetes = Some("mine/hyperkube:latest".into());
+        assert!(cluster_service_options(&c, "kubelet").contains_key("network-plugin"), "no minor in the tag: the cluster's");
+        c.system_images.kubernetes = Some("mine/hyperkube:v1.40.0".into());
+        assert!(cluster_service_options(&c, "kubelet").contains_key("network-plugin"), "a minor the table lacks: the cluster's");
+        c.kubernetes_version = Some("v1.23.4-rancher1-2".into());
+        assert!(cluster_service_options(&c, "etcd").contains_key("experimental-initial-corrupt-check"), "an exact key wins");
+    }
+
+    #[test]
+    fn docker_versions_match_rke1s_patterns() {
+        assert!(docker_tested("v1.32.13-rancher1-1", "28.3.1"));
+        assert!(docker_tested("v1.24.17-rancher1-1", "20.10.24+dfsg1"));
+        assert!(!docker_tested("v1.24.17-rancher1-1", "26.1.0"), "1.24 lists up to 24.0.x");
+        assert!(!docker_tested("v1.32.13-rancher1-1", "28.30.1"));
+    }
+
+    #[test]
+    fn flags_the_minor_removed_are_named() {
+        let mut c = ClusterConfig { kubernetes_version: Some("v1.27.16-rancher1-1".into()), ..Default::default() };
+        c.services.kube_controller.extra_args.insert("pod-eviction-timeout".into(), "1m".into());
+        c.services.kubelet.extra_args.insert("network-plugin".into(), String::new());
+        let w = removed_flag_warnings(&c);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("services.kube-controller.extra_args sets --pod-eviction-timeout, which Kubernetes 1.27 no longer has"), "{}", w[0]);
+        c.kubernetes_version = Some("v1.26.15-rancher1-1".into());
+        assert!(removed_flag_warnings(&c).is_empty(), "1.26 still has it");
+    }
+
+    #[test]
     fn every_minor_from_1_20_to_1_32_is_in_the_table() {
         let versions = known_versions();
         for minor in 20..=32 {
@@ -294,8 +381,7 @@ mod tests {
         assert!(w.contains("rke-extended-life/hyperkube:v1.32.7-rancher1") && w.contains("subscription") && w.contains("v1.32.6-rancher1-1"), "{w}");
         assert!(needs_subscription("reg.example:5000/rke-extended-life/hyperkube:v1.32.7-rancher1"));
         assert!(!needs_subscription("rancher/hyperkube:v1.32.6-rancher1"));
-        let mut c = ClusterConfig::default();
-        c.kubernetes_version = Some("v1.32.13-rancher1-2".into());
+        let mut c = ClusterConfig { kubernetes_version: Some("v1.32.13-rancher1-2".into()), ..Default::default() };
         fill_system_images(&mut c);
         assert!(subscription_warning(&c).is_some());
         c.system_images.kubernetes = Some("mine/hyperkube:v1.32.13".into());
@@ -304,8 +390,7 @@ mod tests {
 
     #[test]
     fn user_images_win_and_registry_prefixes_the_rest() {
-        let mut c = ClusterConfig::default();
-        c.kubernetes_version = Some("v1.31.1-rancher1-1".into());
+        let mut c = ClusterConfig { kubernetes_version: Some("v1.31.1-rancher1-1".into()), ..Default::default() };
         c.system_images.etcd = Some("mine/etcd:1".into());
         c.private_registries.push(crate::config::schema::PrivateRegistry {
             url: "reg.example:5000".into(),
