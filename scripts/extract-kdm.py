@@ -23,14 +23,25 @@ Inputs (python3 standard library only):
 
 How the committed table was made (see README "Kubernetes versions"). The newest data.json the
 KDM snapshot holds is 3dcd42bf (2023-01-27, Kubernetes up to 1.24); data.json of later commits is
-too large for the snapshot, so the dev-v2.10 tip 8f9a33aa (2024-10-21, up to 1.31) is read from
-the Go sources it is generated from, and every service-option key both hold must agree:
-  KDM=<a clone of rancher/kontainer-driver-metadata>
+too large for the snapshot, so later commits are read from the Go sources data.json is generated
+from, and every service-option key data.json also holds must agree. The Go sources, oldest first:
+rancher/kontainer-driver-metadata dev-v2.10 at 8f9a33aa (2024-10-21, up to v1.31.1); the merge of
+PR #1614 into dev-v2.10, 0f48c6fe (2025-02-27, adds up to v1.29.14); the merge of PR #1615 into
+dev-v2.11, 0d00bf5e (2025-03-03, up to v1.31.6 and v1.32.2). The last two are read from the fork
+vardhaman22/rancher-kontainer-driver-metadata, whose history holds those upstream merges. A version
+a newer commit dropped (v1.31.1-rancher1-1, RKE v1.7's default) is kept: RKE1 shipped it.
+  KDM=<a clone of rancher/kontainer-driver-metadata>; FORK=<a clone of the fork above>
   git -C $KDM show 3dcd42bf556a2a8309246bfe155a0304141d7ec7:data/data.json > /tmp/data-3dcd42bf.json
-  mkdir -p /tmp/kdm-2.10/pkg/rke; for f in k8s_rke_system_images k8s_service_options k8s_docker_info k8s_version_info; do
-    git -C $KDM show 8f9a33aaa01d7129157f0313bad03ebd4d38cd9a:pkg/rke/$f.go > /tmp/kdm-2.10/pkg/rke/$f.go; done
+  get() { mkdir -p /tmp/kdm-$2/pkg/rke; for f in k8s_rke_system_images k8s_service_options k8s_docker_info k8s_version_info; do
+    git -C $1 show $2:pkg/rke/$f.go > /tmp/kdm-$2/pkg/rke/$f.go; done; }
+  get $KDM 8f9a33aaa01d7129157f0313bad03ebd4d38cd9a
+  get $FORK 0f48c6fec8b20483058a01c3ffadf89a3b772167
+  get $FORK 0d00bf5e6205a84badba72cc5be224fe4d114292
   git -C <rancher/rke clone> show 40c5dd465677305662bc0471bfb9cf6ccf966782:types/rke_types.go > /tmp/rke_types.go
-  python3 scripts/extract-kdm.py --data-json /tmp/data-3dcd42bf.json --go-source /tmp/kdm-2.10/pkg/rke \
+  python3 scripts/extract-kdm.py --data-json /tmp/data-3dcd42bf.json \
+      --go-source /tmp/kdm-8f9a33aaa01d7129157f0313bad03ebd4d38cd9a/pkg/rke --go-label 8f9a33aa \
+      --go-source /tmp/kdm-0f48c6fec8b20483058a01c3ffadf89a3b772167/pkg/rke --go-label 0f48c6fe \
+      --go-source /tmp/kdm-0d00bf5e6205a84badba72cc5be224fe4d114292/pkg/rke --go-label 0d00bf5e \
       --rke-types /tmp/rke_types.go --kdm-132 kdm-1.32.json --out src/versions/kdm.json
 """
 import argparse
@@ -277,6 +288,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-json", action="append", default=[])
     ap.add_argument("--go-source", action="append", default=[])
+    ap.add_argument("--go-label", action="append", default=[], help="names the matching --go-source in the table's inputs (a commit)")
     ap.add_argument("--rke-types", required=True)
     ap.add_argument("--kdm-132", required=True)
     ap.add_argument("--out", required=True)
@@ -284,15 +296,17 @@ def main():
 
     by_field, by_json = image_key_maps(a.rke_types)
     images, options, docker, default, sources = {}, {}, {}, None, []
+    from_json = {}
     for path in a.data_json:
         i, o, d, dflt = from_data_json(path, by_json)
+        from_json.update(o)
         changed = sorted(v for v in i if v in images and images[v] != i[v])
         images.update(i), options.update(o), docker.update(d)
         default = dflt
         sources.append(f"data.json {os.path.basename(path)}: {len(i)} versions, {len(o)} service-option keys")
         if changed:
             print(f"{path}: newer values for {len(changed)} versions", file=sys.stderr)
-    for d in a.go_source:
+    for n, d in enumerate(a.go_source):
         i = go_images(f"{d}/k8s_rke_system_images.go", by_field)
         # values change in place between KDM commits: report how many the newer source changes
         changed = sorted(v for v in i if v in images and images[v] != i[v])
@@ -300,13 +314,14 @@ def main():
         images.update(i)
         go_options = go_service_options(f"{d}/k8s_service_options.go")
         # the evaluator is checked against KDM's own generated data wherever both hold a key
-        disagree = sorted(k for k in go_options if k in options and go_options[k] != options[k])
+        # (between Go sources of different commits a difference is a real change: newer wins)
+        disagree = sorted(k for k in go_options if k in from_json and go_options[k] != from_json[k])
         if disagree:
             raise SystemExit(f"{d}: evaluated service options differ from data.json for {', '.join(disagree)}")
         options.update(go_options)
         docker.update(go_docker(f"{d}/k8s_docker_info.go"))
         default = go_default(f"{d}/k8s_version_info.go")
-        sources.append(f"Go source pkg/rke: {len(i)} versions ({len(changed)} with newer values, {len(dropped)} only in older inputs)")
+        sources.append(f"Go source {a.go_label[n] if n < len(a.go_label) else 'pkg/rke'}: {len(i)} versions ({len(changed)} with newer values, {len(dropped)} only in older inputs)")
         if dropped:
             print(f"{d}: versions only in older inputs (kept): {', '.join(dropped)}", file=sys.stderr)
 
