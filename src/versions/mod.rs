@@ -261,10 +261,11 @@ pub fn default_registry(cfg: &ClusterConfig) -> Option<String> {
         .filter(|r| !r.is_empty() && r != "docker.io")
 }
 
-/// `image` pulled through `registry` (RKE prefixes the default registry to every image).
+/// `image` pulled through `registry` (RKE prefixes the default registry to every image; an
+/// upstream image's `registry.k8s.io/` is replaced, as for the upstream components).
 pub fn with_registry(registry: Option<&str>, image: &str) -> String {
     match registry {
-        Some(r) => format!("{r}/{image}"),
+        Some(r) => format!("{r}/{}", image.strip_prefix(&format!("{}/", upstream::REGISTRY)).unwrap_or(image)),
         None => image.to_string(),
     }
 }
@@ -400,5 +401,10 @@ mod tests {
         fill_system_images(&mut c);
         assert_eq!(c.system_images.etcd.as_deref(), Some("mine/etcd:1"));
         assert_eq!(c.system_images.alpine.as_deref(), Some("reg.example:5000/rancher/rke-tools:v0.1.100"));
+        c.kubernetes_version = Some("v1.33.5".into());
+        c.system_images = Default::default();
+        fill_system_images(&mut c);
+        assert_eq!(c.system_images.etcd.as_deref(), Some("reg.example:5000/etcd:3.5.21-0"), "the registry stands in for registry.k8s.io");
+        assert_eq!(c.system_images.kubernetes.as_deref(), Some("reg.example:5000/stockade/kubelet:v1.33.5"));
     }
 }
