@@ -88,9 +88,9 @@ pub fn system_images(version: &str) -> Option<BTreeMap<String, String>> {
     Some(images)
 }
 
-/// Default flags of an upstream release: RKE1's for its last minor less what upstream dropped.
-pub fn service_options(version: &str, service: &str) -> BTreeMap<String, String> {
-    let _ = version;
+/// Default flags of an upstream release: RKE1's for its last minor less what upstream dropped
+/// (the same for every upstream minor until one needs its own).
+pub fn service_options(_version: &str, service: &str) -> BTreeMap<String, String> {
     let mut flags = super::rke_service_options("v1.32", service);
     for (component, flag) in DROPPED_FROM_RKE {
         if *component == service {
