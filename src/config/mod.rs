@@ -2,6 +2,7 @@
 //! (`defaults`) and whole-file checks (`validate`).
 pub mod defaults;
 pub mod load;
+pub mod rke_reading;
 pub mod schema;
 pub mod secret;
 pub mod validate;
@@ -11,6 +12,7 @@ pub use schema::{ClusterConfig, Node};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A cluster.yml that parsed, got its defaults and passed validation.
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct Loaded {
     pub config: ClusterConfig,
     /// The keys the user set that stockade parses and keeps but does not act on yet.
     pub not_applied: Vec<String>,
+    /// What RKE1 silently ignored (unknown or obsolete keys), each `file:line:column: ...`.
+    pub warnings: Vec<String>,
 }
 
 impl Loaded {
@@ -37,12 +41,33 @@ fn sibling(config: &Path, prefix: &str, ext: &str) -> PathBuf {
     config.with_file_name(format!("{prefix}{stem}{ext}"))
 }
 
+/// `--strict` given on the command line: every unknown key and every duplicate is an error.
+/// A process-wide switch so every command that loads the file honours the global flag.
+static STRICT: AtomicBool = AtomicBool::new(false);
+
+pub fn set_strict(strict: bool) {
+    STRICT.store(strict, Ordering::Relaxed);
+}
+
+/// Loads with the command line's strictness and logs the warnings (before any host is touched).
 pub fn load(path: &Path) -> Result<Loaded, InputError> {
-    let (mut config, text) = load::read(path)?;
+    let loaded = load_with(path, STRICT.load(Ordering::Relaxed))?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(loaded)
+}
+
+/// Reads, fills RKE1's defaults and validates; nothing is contacted.
+pub fn load_with(path: &Path, strict: bool) -> Result<Loaded, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::at(path, None, format!("cannot read the cluster file: {e} (pass --config FILE)"))
+    })?;
+    let (mut config, warnings) = load::parse_with(path, &text, strict)?;
     let not_applied = not_applied_keys(&config);
     defaults::apply(&mut config);
     validate::validate(&config, path, &text)?;
-    Ok(Loaded { path: path.to_path_buf(), config, not_applied })
+    Ok(Loaded { path: path.to_path_buf(), config, not_applied, warnings })
 }
 
 /// Keys stockade accepts for compatibility but does not act on yet; `up` names them once.
@@ -54,7 +79,11 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
         }
     };
     note(c.network.is_some(), "network");
-    note(c.authorization.is_some(), "authorization");
+    // RKE1's default (and stockade's behaviour) is RBAC: only another mode is not applied
+    note(
+        c.authorization.as_ref().is_some_and(|a| a.mode.as_deref().is_some_and(|m| m != "rbac") || !a.options.is_empty()),
+        "authorization",
+    );
     note(c.addons.is_some(), "addons");
     note(!c.addons_include.is_empty(), "addons_include");
     note(c.ingress.is_some(), "ingress");
@@ -89,7 +118,7 @@ mod tests {
 
     #[test]
     fn state_and_kubeconfig_names_follow_rke() {
-        let l = super::Loaded { path: "/x/prod.yml".into(), config: Default::default(), not_applied: vec![] };
+        let l = super::Loaded { path: "/x/prod.yml".into(), config: Default::default(), not_applied: vec![], warnings: vec![] };
         assert_eq!(l.state_path(), std::path::PathBuf::from("/x/prod.rkestate"));
         assert_eq!(l.kubeconfig_path(), std::path::PathBuf::from("/x/kube_config_prod.yml"));
     }
