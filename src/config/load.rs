@@ -2,8 +2,10 @@
 //! comes with a "did you mean" hint built from the keys that are valid at that spot.
 use super::rke_reading;
 use super::schema::ClusterConfig;
-use serde::Deserialize;
+use super::yaml_v2;
+use serde::de::DeserializeSeed;
 use serde_yaml::Value;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -58,21 +60,42 @@ pub fn parse(path: &Path, text: &str) -> Result<ClusterConfig, InputError> {
 }
 
 /// The file's tree as yaml.v2 read it: the first non-empty document (a trailing `---` or empty
-/// document is allowed), merge keys applied.
-fn read_tree(path: &Path, text: &str) -> Result<Value, InputError> {
+/// document is allowed), repeated keys merged (`yaml_v2`), merge keys applied. Returns the
+/// repeated keys too.
+fn read_tree(path: &Path, text: &str) -> Result<(Value, Vec<String>), InputError> {
     let located = |e: serde_yaml::Error| {
         let loc = e.location().map(|l| (l.line(), l.column()));
         InputError::at(path, loc, explain(&e.to_string()))
     };
+    let duplicates = RefCell::new(Vec::new());
     let mut tree = Value::Null;
     for doc in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(doc).map_err(located)?;
+        let v = yaml_v2::Tree { duplicates: &duplicates, path: String::new() }.deserialize(doc).map_err(located)?;
         if tree.is_null() {
             tree = v;
         }
     }
     tree.apply_merge().map_err(located)?;
-    Ok(tree)
+    Ok((tree, duplicates.into_inner()))
+}
+
+/// Where a repeated key is written the first and the second time: the first two lines that set
+/// its last segment at the same indentation.
+fn locate_duplicate(text: &str, path: &str) -> Option<((usize, usize), (usize, usize))> {
+    let key = path.rsplit('.').next()?;
+    let mut first: Option<(usize, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start().trim_start_matches("- ");
+        if t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')) {
+            let col = line.find(key)? + 1;
+            match first {
+                Some(f) if f.1 == col => return Some((f, (i + 1, col))),
+                Some(_) => {}
+                None => first = Some((i + 1, col)),
+            }
+        }
+    }
+    None
 }
 
 /// Parses with RKE1's reading rules. Returns the config and the warnings (each
@@ -81,16 +104,25 @@ pub fn parse_with(path: &Path, text: &str, strict: bool) -> Result<(ClusterConfi
     if text.trim().is_empty() {
         return Err(InputError::at(path, None, "the file is empty: it needs at least a `nodes:` list"));
     }
-    let mut tree = read_tree(path, text)?;
+    let (mut tree, duplicates) = read_tree(path, text)?;
     if !tree.is_mapping() {
         return Err(InputError::at(path, Some((1, 1)), "the file is not a YAML mapping: it needs at least a `nodes:` list"));
     }
-    let mut warnings: Vec<String> = rke_reading::normalize(&mut tree)
-        .into_iter()
-        .map(|w| InputError::at(path, None, w).to_string())
-        .collect();
-    if strict && !warnings.is_empty() {
-        return Err(InputError::at(path, None, format!("{} (--strict)", warnings[0].splitn(2, ": ").nth(1).unwrap_or_default())));
+    let mut warnings = Vec::new();
+    for d in duplicates {
+        let (first, second) = match locate_duplicate(text, &d) {
+            Some((f, s)) => (Some(s), format!(" (first set at line {}, again at line {})", f.0, s.0)),
+            None => (None, String::new()),
+        };
+        let msg = format!("duplicate key `{d}`{second}: read as RKE1 read it, the later value wins and a repeated mapping is merged");
+        if strict {
+            return Err(InputError::at(path, first, format!("duplicate key `{d}`{second} (--strict refuses duplicates)")));
+        }
+        warnings.push(InputError::at(path, first, msg).to_string());
+    }
+    warnings.extend(rke_reading::normalize(&mut tree).into_iter().map(|w| InputError::at(path, None, w).to_string()));
+    if strict && let Some(w) = warnings.first() {
+        return Err(InputError::at(path, None, format!("{} (--strict)", w.split_once(": ").map_or("", |x| x.1))));
     }
     // Each round either parses or drops one unknown key, so the loop ends.
     loop {

@@ -6,6 +6,7 @@ pub mod rke_reading;
 pub mod schema;
 pub mod secret;
 pub mod validate;
+pub mod yaml_v2;
 
 pub use load::InputError;
 pub use schema::{ClusterConfig, Node};

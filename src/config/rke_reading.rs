@@ -135,3 +135,118 @@ pub fn remove_at(root: &mut Value, path: &str, key: &str) -> bool {
     }
     cur.as_mapping_mut().and_then(|m: &mut Mapping| m.remove(key)).is_some()
 }
+
+/// One test per numbered rule of issue 11, through the whole reading pipeline.
+#[cfg(test)]
+mod tests {
+    use crate::config::{defaults, load, schema::ClusterConfig, validate};
+    use std::path::Path;
+
+    const NODES: &str = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n";
+
+    fn read(text: &str, strict: bool) -> Result<(ClusterConfig, Vec<String>), String> {
+        let p = Path::new("cluster.yml");
+        let (mut c, w) = load::parse_with(p, text, strict).map_err(|e| e.to_string())?;
+        defaults::apply(&mut c);
+        validate::validate(&c, p, text).map_err(|e| e.to_string())?;
+        Ok((c, w))
+    }
+
+    #[test]
+    fn rule1_empty_and_null_mean_default() {
+        let t = format!(
+            "{NODES}kubernetes_version: \"\"\nservices:\n  kube-api:\n    service_node_port_range: \"\"\n    service_cluster_ip_range: \"\"\n  kube-controller:\n    cluster_cidr: \"\"\n  kubelet:\n    cluster_dns_server: \"\"\n    extra_args:\n      v: \"\"\n  scheduler:\naddons_include:\nssh_key_path: ''\n"
+        );
+        let (c, w) = read(&t, false).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.services.kube_api.service_node_port_range.as_deref(), Some("30000-32767"));
+        assert_eq!(c.services.kube_api.service_cluster_ip_range.as_deref(), Some("10.43.0.0/16"));
+        assert_eq!(c.services.kube_controller.cluster_cidr.as_deref(), Some("10.42.0.0/16"));
+        assert_eq!(c.services.kubelet.cluster_dns_server.as_deref(), Some("10.43.0.10"));
+        assert_eq!(c.kubernetes_version.as_deref(), Some(crate::versions::DEFAULT_KUBERNETES_VERSION));
+        assert_eq!(c.ssh_key_path.as_deref(), Some("~/.ssh/id_rsa"));
+        // an empty extra_args value is a flag the user meant, not "default"
+        assert_eq!(c.services.kubelet.extra_args.get("v").map(String::as_str), Some(""));
+        // services: with nothing under it
+        read(&format!("{NODES}services:\n"), false).unwrap();
+    }
+
+    #[test]
+    fn rule2_bastion_without_address_is_no_bastion() {
+        assert!(read(&format!("{NODES}bastion_host: {{}}\n"), false).unwrap().0.bastion_host.is_none());
+        let t = format!("{NODES}bastion_host:\n  address: \"\"\n  user: \"\"\n  port: \"\"\n  ssh_key_path: \"\"\n");
+        assert!(read(&t, false).unwrap().0.bastion_host.is_none());
+    }
+
+    #[test]
+    fn rule3_obsolete_keys_are_named_in_one_warning() {
+        let t = format!(
+            "{NODES}auth:\n  strategy: x509\nauthentication:\n  strategy: x509\n  options: []\nsystem_images:\n  kubedns_image: a/b:1\n  dnsmasq_image: a/c:1\n  wave_node: w:1\n"
+        );
+        let (_, w) = read(&t, false).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("auth, authentication.options, system_images.kubedns_image"), "{}", w[0]);
+        assert!(read(&t, true).unwrap_err().contains("--strict"));
+    }
+
+    #[test]
+    fn rule4_near_typo_is_an_error_other_unknown_keys_warn() {
+        let e = read(&format!("{NODES}kubernetes_verison: v1.30.10-rancher1-1\n"), false).unwrap_err();
+        assert_eq!(e, "cluster.yml:5:1: unknown key `kubernetes_verison` (did you mean `kubernetes_version`?)");
+        let e = read(&format!("{NODES}services:\n  kube-api:\n    service_node_port_rang: 30000-32000\n"), false).unwrap_err();
+        assert!(e.starts_with("cluster.yml:7:5: services.kube-api: unknown key `service_node_port_rang` (did you mean"), "{e}");
+        let t = format!("{NODES}    my_inventory_group: db\nterraform_managed: true\n");
+        let (_, w) = read(&t, false).unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w.iter().any(|w| w.starts_with("cluster.yml:5:5: unknown key `nodes[0].my_inventory_group` ignored")), "{w:?}");
+        assert!(w.iter().any(|w| w.starts_with("cluster.yml:6:1: unknown key `terraform_managed` ignored")), "{w:?}");
+        assert!(read(&t, true).unwrap_err().contains("--strict refuses unknown keys"));
+    }
+
+    #[test]
+    fn rule5_duplicates_merge_as_yaml_v2_and_strict_refuses() {
+        let t = format!(
+            "{NODES}cluster_name: a\nservices:\n  kube-api:\n    service_node_port_range: 30000-31000\ncluster_name: b\nservices:\n  kubelet:\n    cluster_domain: example.local\n"
+        );
+        let (c, w) = read(&t, false).unwrap();
+        assert_eq!(c.cluster_name.as_deref(), Some("b"));
+        assert_eq!(c.services.kube_api.service_node_port_range.as_deref(), Some("30000-31000"));
+        assert_eq!(c.services.kubelet.cluster_domain.as_deref(), Some("example.local"));
+        assert!(w.iter().any(|w| w.starts_with("cluster.yml:9:1: duplicate key `cluster_name` (first set at line 5, again at line 9)")), "{w:?}");
+        assert!(w.iter().any(|w| w.contains("duplicate key `services` (first set at line 6, again at line 10)")), "{w:?}");
+        let e = read(&t, true).unwrap_err();
+        assert!(e.starts_with("cluster.yml:9:1: duplicate key `cluster_name`") && e.contains("--strict"), "{e}");
+    }
+
+    #[test]
+    fn rule6_roles_as_rke1_validates_them() {
+        read("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane]\n", false).unwrap();
+        let e = read("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [controlplane, worker]\n", false).unwrap_err();
+        assert!(e.contains("no host has the `etcd` role"), "{e}");
+        let e = read("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, worker]\n", false).unwrap_err();
+        assert!(e.contains("no host has the `controlplane` role"), "{e}");
+    }
+
+    #[test]
+    fn rule7_yaml_1_1_as_yaml_v2_reads_it() {
+        let t = "common: &user\n  user: root\n  port: 22\nnodes:\n  - address: 10.0.0.1\n    <<: *user\n    role: [etcd, controlplane, worker]\nignore_docker_version: yes\nssh_agent_auth: off\n---\n";
+        // `common` is unknown (an anchor holder): ignored with a warning, as RKE1 did
+        let (c, w) = read(t, false).unwrap();
+        assert_eq!(c.nodes[0].user, "root");
+        assert_eq!(c.ignore_docker_version, Some(true));
+        assert_eq!(c.ssh_agent_auth, Some(false));
+        assert_eq!(w.len(), 1, "{w:?}");
+        let e = read(&format!("{NODES}ignore_docker_version: 'true'\n"), false).unwrap_err();
+        assert!(e.contains("ignore_docker_version") && e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn rule8_authorization_at_default_is_not_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cluster.yml");
+        std::fs::write(&p, format!("{NODES}authorization:\n  mode: rbac\n")).unwrap();
+        assert!(!crate::config::load_with(&p, false).unwrap().not_applied.contains(&"authorization".to_string()));
+        std::fs::write(&p, format!("{NODES}authorization:\n  mode: none\n")).unwrap();
+        assert!(crate::config::load_with(&p, false).unwrap().not_applied.contains(&"authorization".to_string()));
+    }
+}
