@@ -28,6 +28,7 @@ const BOOLEAN_KEYS: &[&str] = &[
 /// names them all.
 pub const OBSOLETE: &[&str] = &[
     "auth",
+    "enforce_docker_version",
     "authentication.options",
     "system_images.wave_node",
     "system_images.wave_cni",
