@@ -69,12 +69,19 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
 
     let mut bundle = full.certificates();
     let reused_ca = bundle.contains_key(pki::names::CA);
-    let pki_changes = pki::reconcile(&mut bundle, cfg)?;
-    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
+    // key generation takes seconds: it runs while the hosts are reached, so an unreachable
+    // host is reported as soon as the connect fails, not after the certificates are done
+    let pki_cfg = cfg.clone();
+    let issuing = async move {
+        tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?
+    };
 
     ui.phase("Connect");
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
+    let warn = |w: String| ui.warn(&w);
+    let connecting = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &warn);
+    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing)?;
+    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }
