@@ -176,3 +176,35 @@ fn no_secret_in_debug_dry_run_or_labels() {
         }
     }
 }
+
+/// Issue 7 item 18: controller-manager and scheduler restart whenever they lose leader
+/// election. Restarts from before a run are history: `up` on an unchanged cluster still passes.
+#[test]
+fn restarts_before_the_run_do_not_fail_it() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all)], ""));
+    tb.up_ok(&[]);
+    let h = tb.h(0);
+    let count = || tb.docker_out(h, &["inspect", "-f", "{{.RestartCount}}", "kube-scheduler"]).trim().parse::<u32>().unwrap();
+    for n in 1..=3 {
+        let pid_of = || tb.docker_out(h, &["inspect", "-f", "{{.State.Pid}}", "kube-scheduler"]).trim().parse::<i32>().unwrap();
+        let t0 = std::time::Instant::now();
+        while pid_of() <= 1 {
+            assert!(t0.elapsed().as_secs() < 60, "kube-scheduler has no process");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let pid = pid_of();
+        assert!(pid > 1, "kube-scheduler has no process (pid {pid})");
+        assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+        // Docker restarts it (restart policy always); wait for the new process
+        let t0 = std::time::Instant::now();
+        while count() < n || tb.docker_out(h, &["inspect", "-f", "{{.State.Running}}", "kube-scheduler"]).trim() != "true" {
+            assert!(t0.elapsed().as_secs() < 60, "kube-scheduler was not restarted by Docker");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    assert!(count() >= 3);
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("Nothing changed"), "{}", r.all());
+}
