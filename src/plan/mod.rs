@@ -35,8 +35,11 @@ pub struct Plan {
 
 /// Host directories `remove` cleans (RKE's `CleanUpAll`); etcd snapshots under /opt/rke are
 /// deliberately kept.
-pub const CLEANED_DIRS: [&str; 7] =
-    ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd", "/var/lib/kubelet"];
+///
+/// Exactly what RKE1 cleans (rancher/rke hosts/hosts.go `CleanUpAll`); `/var/lib/etcd` only on
+/// etcd hosts. Never `/var/lib/kubelet`: pods' volumes (NFS, iSCSI, CSI, secrets) are mounted
+/// below it, and removing through them deletes the volumes' data.
+pub const CLEANED_DIRS: [&str; 6] = ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd"];
 
 /// `host_path` joined under `prefix_path`, as RKE does for its host directories.
 pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
