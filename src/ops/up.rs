@@ -79,6 +79,12 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }
     ui.finish_bar();
+    let machines: Vec<(&str, &str)> = hosts.hosts.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
+    let leaving: Vec<(&str, &str)> = hosts.departed.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
+    if let Err(e) = refuse_departed_machines_still_present(&machines, &leaving, &loaded.path) {
+        hosts.close().await;
+        return Err(e);
+    }
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
     if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
         hosts.close().await;
@@ -151,6 +157,22 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
             "hosts removed from cluster.yml could not be reached and were NOT cleaned (the cluster itself is up to date; the next `up` tries again):\n{}",
             hosts.unreachable_departed.join("\n")
         );
+    }
+    Ok(())
+}
+
+/// A host that left cluster.yml but is the same machine (same Docker engine ID) as a host that
+/// stays — an `address` edited from an IP to a DNS name, say — must not be "departed": that
+/// would remove its etcd member and wipe the data of a machine the cluster keeps using.
+/// Refused before any change.
+pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &[(&str, &str)], file: &std::path::Path) -> Result<()> {
+    for (gone, id) in departed {
+        if let Some((stays, _)) = kept.iter().find(|(_, k)| k == id) {
+            bail!(
+                "{}: host {gone} left cluster.yml, but it is the same machine as {stays} (Docker engine ID {id}): removing it would remove that machine's etcd member and delete its data. Nothing was changed. If the address was edited, put the old address back; to move a node to a new address, remove it in one `up` and add it with the new address in the next",
+                file.display()
+            );
+        }
     }
     Ok(())
 }
@@ -233,4 +255,18 @@ fn new_encryption_key() -> String {
     let mut key = [0u8; 32];
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)).expect("reading /dev/urandom");
     base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_departed_address_of_a_kept_machine_is_refused() {
+        let file = std::path::Path::new("cluster.yml");
+        let kept = [("h1.example.org", "ID-1"), ("10.0.0.2", "ID-2")];
+        let err = refuse_departed_machines_still_present(&kept, &[("10.0.0.1", "ID-1")], file).unwrap_err().to_string();
+        assert!(err.contains("10.0.0.1") && err.contains("h1.example.org") && err.contains("Nothing was changed"), "{err}");
+        assert!(refuse_departed_machines_still_present(&kept, &[("10.0.0.3", "ID-3")], file).is_ok());
+    }
 }

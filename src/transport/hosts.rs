@@ -26,6 +26,9 @@ pub struct Host {
     pub session: Arc<Session>,
     pub docker: Docker,
     pub docker_version: String,
+    /// Docker's engine ID: which machine this is, whatever address reached it (two entries of
+    /// cluster.yml, or a departed and a kept one, can be the same machine)
+    pub machine_id: String,
 }
 
 impl Host {
@@ -181,14 +184,12 @@ impl Hosts {
                     let session = Arc::new(Session::connect(&login, &opts.ssh, keys, bastion.as_deref()).await?);
                     let socket = n.docker_socket.as_deref().unwrap_or(crate::config::defaults::DEFAULT_DOCKER_SOCKET);
                     let docker = open_docker(&session, n, socket, opts.docker_timeout).await?;
-                    let version = docker
-                        .version()
-                        .await
-                        .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?
-                        .version
-                        .unwrap_or_default();
+                    let (version, info) = tokio::try_join!(docker.version(), docker.info())
+                        .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?;
+                    let version = version.version.unwrap_or_default();
+                    let machine_id = info.id.filter(|id| !id.is_empty()).ok_or_else(|| anyhow!("host {}: Docker reports no engine ID", n.address))?;
                     tracing::debug!(host = %n.address, docker = %version, socket, "docker reachable");
-                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version })
+                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id })
                 }
             })
             .collect();
