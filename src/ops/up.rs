@@ -86,7 +86,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
-    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
+    let joining: BTreeSet<&str> = ctx_joining(&etcd_changes);
+    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty(), &joining).await {
         hosts.close().await;
         return Err(e);
     }
@@ -177,28 +178,47 @@ pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &
     Ok(())
 }
 
+/// The etcd hosts that join the cluster in this run.
+fn ctx_joining(changes: &plan::membership::EtcdChanges) -> BTreeSet<&str> {
+    changes.add.iter().map(String::as_str).collect()
+}
+
 /// A host whose etcd trusts another CA belongs to another cluster: new certificates would cut
 /// its members off from each other (RKE1's "lost cluster.rkestate" outage). An etcd without
 /// stockade's CA label was made by RKE1 or by hand: adopted only when the state file records
-/// the cluster (an RKE1 state). Checked before any change.
-async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool) -> Result<()> {
+/// the cluster (an RKE1 state) and the host is already a member — a host that *joins* with an
+/// etcd container of its own would start the new member on another cluster's data. Fails
+/// closed: only Docker's 404 means "no etcd here". Checked before any change.
+async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool, joining: &BTreeSet<&str>) -> Result<()> {
     let ours = crate::plan::container::inputs_digest([ca_pem]);
     for h in hosts.with_role("etcd") {
-        let Ok(c) = h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await else { continue };
-        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
-        let foreign = match label {
-            Some(ca) => ca != ours,
-            None => !have_current,
+        let c = match h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await {
+            Ok(c) => c,
+            Err(e) if crate::transport::docker::is_not_found(&e) => continue,
+            Err(e) => bail!("host {}: cannot tell whether it already runs etcd (inspecting the etcd container: {e}); nothing was changed", h.name()),
         };
-        if foreign {
+        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
+        let verdict = foreign_etcd(label.as_deref(), &ours, have_current, joining.contains(h.node.address.as_str()));
+        if let Some(why) = verdict {
             bail!(
-                "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
+                "host {}: {why}. Restore the state file that cluster was built with (or its .bak: {}), or take the old etcd off that host first (`stockade remove` with that cluster's files); nothing was changed",
                 h.name(),
                 state_path.display()
             );
         }
     }
     Ok(())
+}
+
+/// Why an etcd container found on a host is not this cluster's, if it is not.
+pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, joining: bool) -> Option<&'static str> {
+    match ca_label {
+        Some(ca) if ca != ours => Some("already runs etcd of a cluster whose CA is not the one in the state file"),
+        Some(_) => None,
+        None if joining => Some("joins the cluster as a new etcd member but already runs an etcd container stockade did not create"),
+        None if !have_current => Some("already runs an etcd container, and the state file records no cluster"),
+        None => None,
+    }
 }
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
@@ -260,6 +280,15 @@ fn new_encryption_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_etcd_found_on_a_host_is_ours_only_when_the_state_says_so() {
+        assert_eq!(foreign_etcd(Some("ca1"), "ca1", true, false), None);
+        assert!(foreign_etcd(Some("ca2"), "ca1", true, false).is_some(), "another CA");
+        assert_eq!(foreign_etcd(None, "ca1", true, false), None, "RKE1's etcd of the recorded cluster is adopted");
+        assert!(foreign_etcd(None, "ca1", true, true).is_some(), "a joining host with its own etcd");
+        assert!(foreign_etcd(None, "ca1", false, false).is_some(), "no recorded cluster");
+    }
 
     #[test]
     fn a_departed_address_of_a_kept_machine_is_refused() {

@@ -123,3 +123,29 @@ fn an_edited_address_of_the_same_machine_is_refused() {
     let members = tb.etcdctl(tb.h(1), &["member", "list"]);
     assert_eq!(String::from_utf8_lossy(&members.stdout).lines().count(), 3, "the member list must not change");
 }
+
+/// Issue 7 item 7: a host that joins as a new etcd member but already runs an etcd container
+/// stockade did not make (another cluster's, or one made by hand) is refused before any change;
+/// it used to be adopted and the new member started on that data.
+#[test]
+fn a_joining_host_with_its_own_etcd_is_refused() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let h4 = tb.h(3);
+    let load = tb.docker(h4, &["load", "-i", tb.archive().to_str().unwrap()]);
+    assert!(load.status.success(), "{}", String::from_utf8_lossy(&load.stderr));
+    let other = tb.docker(h4, &["run", "-d", "--name", "etcd", ETCD_IMAGE, "sleep", "3600"]);
+    assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
+    let other_id = tb.container_id(h4, "etcd");
+    let ids: Vec<String> = tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect();
+
+    tb.write_config(&tb.cluster_yml(4, ""));
+    let r = tb.stockade(&["up"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains(&h4.ip) && r.error_line().contains("did not create"), "{}", r.error_line());
+    assert_eq!(tb.container_id(h4, "etcd"), other_id, "the foreign etcd must be untouched");
+    assert_eq!(ids, tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect::<Vec<_>>());
+    let members = tb.etcdctl(tb.h(0), &["member", "list"]);
+    assert_eq!(String::from_utf8_lossy(&members.stdout).lines().count(), 3, "no member may be added");
+}
