@@ -72,6 +72,12 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let pki_changes = pki::reconcile(&mut bundle, cfg)?;
     tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
 
+    // decided before any host is contacted: refusing to drop a recorded key changes nothing
+    let encryption = match plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key) {
+        Ok(e) => e,
+        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+    };
+
     ui.phase("Connect");
     let opts = args.connect.options(cfg);
     let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
@@ -92,7 +98,6 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
 
-    let encryption = plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key);
     let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone() };
     let the_plan = plan::build(cfg, &inputs);
     let timeouts = Timeouts {

@@ -21,7 +21,7 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
 }
 
 fn render(cfg: &ClusterConfig) -> Value {
-    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()) });
+    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
     let hosts: serde_json::Map<String, Value> = plan
         .hosts
         .iter()

@@ -127,6 +127,16 @@ fn secrets_encryption_config_is_written_to_controlplane_hosts_and_kept() {
     assert_eq!(state["currentState"]["encryptionConfig"].as_str().unwrap(), first);
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
     assert_eq!(std::fs::read_to_string(file(1)).unwrap(), first);
+
+    // turning it off would make every Secret unreadable: refused before any change
+    let apiserver = tb.container_id(tb.h(0), "kube-apiserver");
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[worker]")], &enc.replace("enabled: true", "enabled: false")));
+    let r = tb.stockade(&["up"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("unreadable") && r.error_line().contains("Nothing was changed"), "{}", r.error_line());
+    assert_eq!(tb.container_id(tb.h(0), "kube-apiserver"), apiserver);
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    assert_eq!(state["desiredState"]["encryptionConfig"].as_str().unwrap(), first, "the recorded key must stay in the state");
 }
 
 /// Issue 7's secrets line: `--debug`, `--dry-run` (text and JSON) and the containers' labels of a
