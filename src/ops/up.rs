@@ -56,7 +56,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let mut full = state::load(&state_path)?.unwrap_or_default();
 
     // what the last successful run left, against what cluster.yml wants
-    let recorded = full.current.nodes();
+    let recorded = full.current.nodes().map_err(|e| anyhow::anyhow!("{}: {e:#}. Nothing was changed: fix the state file or restore its .bak", state_path.display()))?;
     let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
         Ok(c) => c,
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
@@ -118,7 +118,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return result;
     }
 
-    full.desired.rke_config = Some(state::rke_config_json(cfg));
+    full.desired.rke_config = Some(state::rke_config_json(cfg)?);
     full.desired.certificates = bundle.clone();
     full.desired.set_joined_etcd(&joined);
     full.desired.encryption_config = encryption.clone().unwrap_or_default();
@@ -146,7 +146,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         nodes.extend(departed.iter().filter(|d| !hosts.departed.iter().any(|h| h.node.address == d.address)).cloned());
         let mut kept = cfg.clone();
         kept.nodes = nodes;
-        full.current.rke_config = Some(state::rke_config_json(&kept));
+        full.current.rke_config = Some(state::rke_config_json(&kept)?);
     }
     state::save(&state_path, &full)?;
     state::write_atomic(&loaded.kubeconfig_path(), kubeconfig::render(cfg, &bundle)?.as_bytes())?;
