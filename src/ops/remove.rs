@@ -21,6 +21,7 @@ pub struct RemoveOptions {
 pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    let _lock = state::lock::acquire(&loaded.state_path(), "remove")?;
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     // what will be deleted, said before anything is: the same list the cleaning uses
     let etcd_dirs = crate::apply::remove::cleaned_dirs(cfg, true);

@@ -53,6 +53,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     }
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     let state_path = loaded.state_path();
+    // held until `up` returns, dry runs included (they read the state a writer may be changing)
+    let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
     let mut full = state::load(&state_path)?.unwrap_or_default();
 
     // what the last successful run left, against what cluster.yml wants

@@ -3,6 +3,8 @@
 //! and its CA and keys reused, and a file written by stockade is still readable by RKE1.
 //! Unknown fields are kept as they were. Writes are atomic (temp file, fsync, rename), mode
 //! 0600, and the previous version is kept as `<name>.rkestate.bak`.
+pub mod lock;
+
 use crate::config::{ClusterConfig, Node};
 use std::collections::BTreeSet;
 use crate::pki::Bundle;
