@@ -46,9 +46,10 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
             bail!("nothing removed");
         }
     }
-    ui.phase("Connect");
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &[], opts.force_agent).await?;
+    ui.phase("Connect");
+    let hosts = Hosts::connect(cfg, &cfg.nodes, &keys, &opts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
     let the_plan = plan::build(cfg, &plan::Inputs::default());
     let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout };

@@ -80,9 +80,11 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
     };
 
-    ui.phase("Connect");
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
+    // keys (and passphrase prompts) before the spinner and the SSH timeouts start
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;
+    ui.phase("Connect");
+    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &|w| ui.warn(&w)).await?;
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }

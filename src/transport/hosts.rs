@@ -146,11 +146,34 @@ fn login_for_bastion(b: &BastionHost, force_agent: bool) -> Login {
     }
 }
 
+/// Reads (and decrypts) every distinct SSH key the nodes and the bastion log in with, once,
+/// before any connection: a passphrase prompt then never runs inside the SSH login timeout or
+/// under a progress spinner, and a missing or undecryptable key fails the run before any host
+/// is contacted. Keys of departed hosts are loaded when they can be (such a host may be gone
+/// along with its key); their failure shows when the host is reached.
+pub async fn load_keys(cfg: &ClusterConfig, nodes: &[Node], departed: &[Node], force_agent: bool) -> Result<KeyCache> {
+    let keys = KeyCache::default();
+    let required = cfg.bastion_host.iter().map(|b| login_for_bastion(b, force_agent)).chain(nodes.iter().map(|n| login_for_node(n, force_agent)));
+    let mut seen = std::collections::HashSet::new();
+    // with ssh-agent the key file is only a fallback, read when the agent fails (as before)
+    for login in required.filter(|l| !l.agent) {
+        if let Some(src) = login.key.filter(|k| seen.insert(k.clone())) {
+            keys.load(&src).await?;
+        }
+    }
+    for login in departed.iter().map(|n| login_for_node(n, force_agent)) {
+        if let Some(src) = login.key.filter(|k| seen.insert(k.clone())) {
+            let _ = keys.load(&src).await;
+        }
+    }
+    Ok(keys)
+}
+
 impl Hosts {
     /// Connects to every node and checks its Docker Engine answers. Fails, naming every host
     /// that could not be reached, before any caller gets to change anything.
-    pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
-        Self::connect_with_departed(cfg, nodes, &[], opts, warn).await
+    pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], keys: &KeyCache, opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
+        Self::connect_with_departed(cfg, nodes, &[], keys, opts, warn).await
     }
 
     /// Like `connect`, plus hosts that left cluster.yml: those may be unreachable (a dead host
@@ -159,13 +182,13 @@ impl Hosts {
         cfg: &ClusterConfig,
         nodes: &[Node],
         departed: &[Node],
+        keys: &KeyCache,
         opts: &ConnectOptions,
         warn: &dyn Fn(String),
     ) -> Result<Hosts> {
-        let keys = KeyCache::default();
         let bastion = match &cfg.bastion_host {
             Some(b) => {
-                let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, &keys, None)
+                let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, keys, None)
                     .await
                     .map_err(|e| anyhow!("bastion_host: {e:#}"))?;
                 Some(Arc::new(s))
@@ -176,7 +199,7 @@ impl Hosts {
             .iter()
             .chain(departed)
             .map(|n| {
-                let (keys, bastion) = (&keys, bastion.clone());
+                let bastion = bastion.clone();
                 async move {
                     let login = login_for_node(n, opts.force_agent);
                     let via = if bastion.is_some() { "via bastion" } else { "direct" };
