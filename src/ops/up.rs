@@ -80,6 +80,15 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
     };
 
+    let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
+    if !missing.is_empty() {
+        bail!(
+            "{}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`. Nothing was changed.",
+            loaded.path.display(),
+            missing.join(", "),
+            cfg.kubernetes_version.as_deref().unwrap_or("(default)")
+        );
+    }
     let opts = args.connect.options(cfg);
     // keys (and passphrase prompts) before the spinner and the SSH timeouts start
     let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;

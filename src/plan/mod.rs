@@ -33,6 +33,25 @@ pub struct Plan {
     pub helper_image: String,
 }
 
+impl Plan {
+    /// Containers whose image is not known: a `kubernetes_version` with no default images
+    /// and slots left empty under `system_images`. Checked before any host is contacted,
+    /// rather than failing half-way with an empty image name.
+    pub fn missing_images(&self) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .hosts
+            .iter()
+            .flat_map(|h| h.containers.iter())
+            .filter(|c| c.image.trim().is_empty())
+            .map(|c| c.name.clone())
+            .chain(self.helper_image.trim().is_empty().then(|| "helper containers (system_images.alpine)".to_string()))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+}
+
 /// Host directories `remove` cleans (RKE's `CleanUpAll`); etcd snapshots under /opt/rke are
 /// deliberately kept.
 ///

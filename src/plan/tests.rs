@@ -151,3 +151,18 @@ fn upstream_components_run_upstream_images_directly() {
     assert!(kubelet.cmd.contains(&"--pod-infra-container-image=registry.k8s.io/pause:3.10".to_string()));
     assert!(!container_of(cp, "kube-api").unwrap().cmd.iter().any(|a| a.starts_with("--runtime-config=")));
 }
+
+/// Issue 7 item 15: a version without default images and only some slots set is caught from
+/// the plan alone, before any host is contacted.
+#[test]
+fn images_the_plan_lacks_are_named() {
+    let yaml = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\nkubernetes_version: v1.19.99-rancher1-1\nsystem_images:\n  etcd: e:1\n  alpine: a:1\n";
+    let mut cfg = crate::config::load::parse(std::path::Path::new("c.yml"), yaml).unwrap();
+    crate::config::defaults::apply(&mut cfg);
+    let missing = super::build(&cfg, &super::Inputs::default()).missing_images();
+    assert!(missing.contains(&"kube-apiserver".to_string()) && missing.contains(&"kubelet".to_string()), "{missing:?}");
+    assert!(!missing.contains(&"etcd".to_string()));
+    let mut full = crate::config::load::parse(std::path::Path::new("c.yml"), "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n").unwrap();
+    crate::config::defaults::apply(&mut full);
+    assert!(super::build(&full, &super::Inputs::default()).missing_images().is_empty());
+}
