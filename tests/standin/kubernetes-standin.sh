@@ -81,7 +81,10 @@ case "$C" in
     serve httpd -f -p 127.0.0.1:10248 -h /tmp/www ;;
   kube-proxy)
     need kubeconfig hostname-override cluster-cidr
+    # the real kube-proxy answers 200 with a JSON body, not "ok" (a health check must not insist on "ok")
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)
+    mkdir -p /tmp/proxy-www && printf '{"lastUpdated": "%s","currentTime": "%s"}' "$now" "$now" > /tmp/proxy-www/healthz
     log "serving http://127.0.0.1:10256/healthz"
-    serve httpd -f -p 127.0.0.1:10256 -h /tmp/www ;;
+    serve httpd -f -p 127.0.0.1:10256 -h /tmp/proxy-www ;;
   *) die "unknown component (called as $C)" ;;
 esac
