@@ -9,6 +9,7 @@ mod input;
 mod interrupted;
 mod membership;
 mod planes;
+mod real_kubernetes;
 mod remove;
 mod ssh;
 mod state;
