@@ -8,6 +8,7 @@ mod etcd_plane;
 mod input;
 mod interrupted;
 mod membership;
+mod nodes_ready;
 mod planes;
 mod real_kubernetes;
 mod remove;

@@ -115,6 +115,12 @@ services:
       # kube-proxy exits when it cannot raise it; 0 leaves it alone
       conntrack-max-per-core: \"0\"
   kubelet:
+    # RKE1's v1.20 kubelet options (KDM): written out so this test does not depend on the
+    # version table holding v1.20; the pods' network is the bridge CNI set up below
+    extra_args:
+      network-plugin: cni
+      cni-conf-dir: /etc/cni/net.d
+      cni-bin-dir: /opt/cni/bin
     extra_env:
       # testbed (testbed/k8s/entrypoint.sh): the hosts share one cgroup tree, so each kubelet
       # gets its own cgroup root, or they remove each other's pods as orphans
@@ -122,6 +128,37 @@ services:
 "
     ));
     s
+}
+
+/// The network plugin an operator with `network.plugin: none` provides: Debian's reference CNI
+/// plugins (containernetworking-plugins) and a bridge + host-local config, one subnet per host,
+/// in each host's private /opt/cni and /etc/cni. Without a CNI config a kubelet run with
+/// --network-plugin=cni stays NotReady ("cni config uninitialized").
+fn install_bridge_cni(tb: &Testbed, hosts: usize) {
+    for i in 0..hosts {
+        let h = tb.h(i);
+        let bin = tb.host_path(h, "opt-cni").join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for p in ["bridge", "host-local", "loopback", "portmap"] {
+            let src = PathBuf::from("/usr/lib/cni").join(p);
+            assert!(src.exists(), "{} missing: run testbed/install-deps.sh (containernetworking-plugins)", src.display());
+            std::fs::copy(&src, bin.join(p)).unwrap();
+        }
+        let conf = tb.host_path(h, "etc-cni").join("net.d");
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::write(
+            conf.join("10-testbed.conflist"),
+            format!(
+                r#"{{"cniVersion": "0.3.1", "name": "testbed", "plugins": [
+  {{"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+   "ipam": {{"type": "host-local", "ranges": [[{{"subnet": "10.42.{}.0/24"}}]], "routes": [{{"dst": "0.0.0.0/0"}}]}}}},
+  {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}}
+"#,
+                i + 1
+            ),
+        )
+        .unwrap();
+    }
 }
 
 fn ready_nodes(k: &Kubectl) -> Vec<(String, String, String)> {
@@ -170,6 +207,7 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
     let _sysctls = SysctlGuard::record();
     let started = Instant::now();
     tb.write_config(&cluster_yml(&tb));
+    install_bridge_cni(&tb, 3);
 
     // stockade's normal path: images loaded from the archive (pause included), RKE1's authz,
     // every node Ready before it reports success
@@ -217,6 +255,8 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
     let pod = k.json(&["get", "pod", "ticker"]);
     assert_eq!(pod["spec"]["nodeName"], worker.as_str());
     assert_eq!(pod["status"]["phase"], "Running");
+    let pod_ip = pod["status"]["podIP"].as_str().unwrap_or("");
+    assert!(pod_ip.starts_with("10.42.3."), "the pod got its address from the worker's CNI bridge: {}", pod["status"]);
     let logs = k.eventually(&["logs", "ticker", "--tail=5"], Duration::from_secs(30));
     assert!(logs.contains("tick "), "{logs}");
     let exec = k.ok(&["exec", "ticker", "--", "sh", "-c", "echo exec-ok-in-$(hostname); ls /var/run/secrets/kubernetes.io/serviceaccount"]);
