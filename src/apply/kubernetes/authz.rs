@@ -130,6 +130,47 @@ impl Phase for Authorization {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// What `apply` sends, through a kube client whose transport records each request and
+    /// answers with the object it was given (as the API does on success).
+    #[tokio::test]
+    async fn apply_is_server_side_apply_with_stockades_field_manager() {
+        let seen: Arc<Mutex<Vec<(String, String, String, serde_json::Value)>>> = Arc::default();
+        let record = seen.clone();
+        let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
+            let record = record.clone();
+            async move {
+                use http_body_util::BodyExt;
+                let (parts, body) = req.into_parts();
+                let body = body.collect().await?.to_bytes();
+                let obj: serde_json::Value = serde_json::from_slice(&body)?;
+                let ctype = parts.headers.get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+                record.lock().unwrap().push((parts.method.to_string(), parts.uri.to_string(), ctype, obj));
+                Ok::<_, anyhow::Error>(http::Response::new(http_body_util::Full::new(body)))
+            }
+        });
+        apply(kube::Client::new(service, "default")).await.unwrap();
+        let seen = seen.lock().unwrap();
+        let paths: Vec<&str> = seen.iter().map(|(_, uri, _, _)| uri.split('?').next().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/api/v1/namespaces/kube-system/serviceaccounts/rke-job-deployer",
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles/proxy-clusterrole-kubeapiserver",
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:node",
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/proxy-role-binding-kubernetes-master",
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/job-deployer",
+            ]
+        );
+        for (method, uri, ctype, obj) in seen.iter() {
+            assert_eq!(method, "PATCH", "{uri}");
+            assert!(uri.contains("fieldManager=stockade") && uri.contains("force=true"), "{uri}");
+            assert_eq!(ctype, "application/apply-patch+yaml", "{uri}");
+            // only the fields stockade owns: no status, no resourceVersion that would turn the apply into a replace
+            assert!(obj.get("status").is_none() && obj["metadata"].get("resourceVersion").is_none(), "{obj}");
+        }
+    }
 
     /// The exact objects sent (RKE1's templates/authz.go, as JSON): a golden file, so a change
     /// is a reviewed diff.
