@@ -275,4 +275,6 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
 
     // leave no pod volumes mounted under /var/lib/kubelet for the next test's reset
     k.ok(&["delete", "pod", "ticker", "--grace-period=1", "--wait=true", "--timeout=60s"]);
+    // and no real kubelet left running on the shared machine after a passing run
+    tb.reset();
 }
