@@ -33,8 +33,8 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    need_update=1
   fi
+  need_update=1
 fi
 if [ -n "$missing" ] || [ -n "$need_update" ]; then
   [ -z "$missing" ] || echo "installing:$missing" >&2
