@@ -73,7 +73,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand version" -s h -l help 
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l version -d 'Kubernetes version for --system-images (default: the default version)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s s -l system-images -d 'Print the default system_images for a Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand config" -s l -l list-version -d 'List the Kubernetes versions stockade has default images for'
+complete -c stockade -n "__fish_stockade_using_subcommand config" -s l -l list-version -d 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s h -l help -d 'Print help'

@@ -149,10 +149,13 @@ for i in $(seq 1 "$N"); do
     tb_enter "$i" setsid "$DOCKERD" --config-file "$H/daemon.json" >>"$H/log/dockerd.log" 2>&1 </dev/null &
   fi
   [ -s "$H/ssh/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "h$i" -f "$H/ssh/ssh_host_ed25519_key"
+  # a second host key of another type: known_hosts checks across key types are tested with it
+  [ -s "$H/ssh/ssh_host_rsa_key" ] || ssh-keygen -q -t rsa -b 2048 -N '' -C "h$i" -f "$H/ssh/ssh_host_rsa_key"
   cat > "$H/ssh/sshd_config" <<C
 ListenAddress $ip
 Port 22
 HostKey $H/ssh/ssh_host_ed25519_key
+HostKey $H/ssh/ssh_host_rsa_key
 PidFile /run/sshd.pid
 AuthorizedKeysFile $TB_DIR/keys/authorized_keys
 TrustedUserCAKeys $TB_DIR/keys/user_ca.pub

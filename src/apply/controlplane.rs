@@ -24,8 +24,8 @@ impl Phase for ControlPlane {
             let client = ctx.bundle.get(names::APISERVER).ok_or_else(|| anyhow!("no kube-apiserver certificate"))?;
             let checks = [
                 (APISERVER, Endpoint::https_with(6443, ca, client), "check the kube-apiserver flags and that it reaches etcd (ports 2379)"),
-                (CONTROLLER, Endpoint::HttpsSelfSigned { port: 10257 }, "check the kube-controller-manager flags and its kubeconfig"),
-                (SCHEDULER, Endpoint::HttpsSelfSigned { port: 10259 }, "check the kube-scheduler flags and its kubeconfig"),
+                (CONTROLLER, secure_or_legacy(ctx, CONTROLLER), "check the kube-controller-manager flags and its kubeconfig"),
+                (SCHEDULER, secure_or_legacy(ctx, SCHEDULER), "check the kube-scheduler flags and its kubeconfig"),
             ];
             let checks = &checks;
             let check_host = |h: &'a crate::transport::Host| async move {
@@ -49,5 +49,14 @@ impl Phase for ControlPlane {
             all_ok(join_all(unchanged.into_iter().map(check_host)).await)?;
             Ok(())
         })
+    }
+}
+
+/// controller-manager and scheduler answer /healthz on their self-signed TLS ports, except on the
+/// minors where RKE1 checks their plain-HTTP ports (`plan::versioned::health_port`).
+fn secure_or_legacy(ctx: &Ctx<'_>, component: &str) -> Endpoint {
+    match crate::plan::versioned::health_port(ctx.config, component) {
+        (port, true) => Endpoint::HttpsSelfSigned { port },
+        (port, false) => Endpoint::Http { port },
     }
 }

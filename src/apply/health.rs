@@ -147,8 +147,11 @@ where
 {
     let deadline = Instant::now() + timeout;
     let mut last_error;
+    // restarts before this wait are history (controller-manager and scheduler restart whenever
+    // they lose leader election): only restarts during the wait mean a restart loop
+    let restarts_before = restart_count(host, container).await;
     loop {
-        if let Some(problem) = container_problem(host, container).await {
+        if let Some(problem) = container_problem(host, container, restarts_before).await {
             let logs = tail_logs(&host.docker, container, 20).await;
             return Err(anyhow!("host {}: container {container} {problem}{}\n      hint: {hint}", host.name(), indent_logs(&logs)));
         }
@@ -170,19 +173,24 @@ where
     }
 }
 
-/// Why the container is not running, if it is not (restart loops count as not running).
-async fn container_problem(h: &Host, name: &str) -> Option<String> {
+async fn restart_count(h: &Host, name: &str) -> i64 {
+    h.docker.inspect_container(name, None).await.ok().and_then(|c| c.restart_count).unwrap_or(0)
+}
+
+/// Why the container is not running, if it is not: stopped for good, or restarted three times
+/// since `restarts_before` (one restart during the wait is tolerated and waited out).
+async fn container_problem(h: &Host, name: &str, restarts_before: i64) -> Option<String> {
     let c = match h.docker.inspect_container(name, None).await {
         Ok(c) => c,
         Err(e) => return Some(format!("cannot be inspected: {e}")),
     };
     let state = c.state?;
-    let restarts = c.restart_count.unwrap_or(0);
-    if state.running == Some(true) && state.restarting != Some(true) && restarts < 3 {
-        return None;
+    let restarts = c.restart_count.unwrap_or(0) - restarts_before;
+    if restarts >= 3 {
+        return Some(format!("keeps restarting (restarted {restarts} times while waiting for it, last exit code {})", state.exit_code.unwrap_or(0)));
     }
-    if restarts >= 3 || state.restarting == Some(true) {
-        return Some(format!("keeps restarting (restarted {restarts} times, last exit code {})", state.exit_code.unwrap_or(0)));
+    if state.running == Some(true) || state.restarting == Some(true) {
+        return None;
     }
     Some(format!("is not running (status {:?}, exit code {})", state.status, state.exit_code.unwrap_or(0)))
 }

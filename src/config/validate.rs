@@ -100,7 +100,7 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
             locate(text, "kubernetes_version", version, 0),
             format!(
                 "kubernetes_version {version} is not in stockade's image table (known: {}); pick one of those or set every image under system_images",
-                crate::versions::known_versions().join(", ")
+                crate::versions::known_summary()
             ),
         );
     }

@@ -48,6 +48,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
             loaded.not_applied.join(", ")
         ));
     }
+    for w in crate::versions::subscription_warning(cfg).into_iter().chain(crate::versions::removed_flag_warnings(cfg)) {
+        ui.warn(&w);
+    }
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     let state_path = loaded.state_path();
     let mut full = state::load(&state_path)?.unwrap_or_default();

@@ -5,7 +5,7 @@
 use super::args::Flags;
 use super::container::{inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
 use super::files::{ADMISSION_CONFIG, AUDIT_POLICY};
-use super::{etcd, prefixed};
+use super::{etcd, prefixed, versioned};
 use crate::config::{ClusterConfig, Node};
 use crate::pki::{names, Bundle};
 use crate::versions;
@@ -37,15 +37,21 @@ pub fn sidekick(cfg: &ClusterConfig) -> ContainerSpec {
     spec
 }
 
-/// A Kubernetes component: the `kubernetes` image run through the sidekick's entrypoint.
+/// A Kubernetes component: the `kubernetes` image run through the sidekick's entrypoint, or
+/// for an upstream release upstream's own image (`versioned::component_image`).
 pub(super) fn component(cfg: &ClusterConfig, name: &str, args: Vec<String>, env: Vec<String>, binds: Vec<String>, inputs: String) -> ContainerSpec {
-    let mut cmd = vec![name.to_string()];
+    let (image, entrypoint, uses_sidekick) = versioned::component_image(cfg, name);
+    // rke-tools' entrypoint and the node image's take the component name first; a binary run
+    // directly takes only its flags
+    let mut cmd = if uses_sidekick || entrypoint.is_none() { vec![name.to_string()] } else { Vec::new() };
     cmd.extend(args);
-    let mut spec = ContainerSpec::new(name, cfg.system_images.kubernetes.clone().unwrap_or_default(), cmd);
-    spec.entrypoint = Some(vec![ENTRYPOINT.into()]);
+    let mut spec = ContainerSpec::new(name, image, cmd);
+    spec.entrypoint = entrypoint;
     spec.env = env;
     spec.binds = binds;
-    spec.volumes_from = vec![SIDEKICK.into()];
+    if uses_sidekick {
+        spec.volumes_from = vec![SIDEKICK.into()];
+    }
     spec.labels.insert(INPUTS_LABEL.into(), inputs);
     spec
 }
@@ -69,7 +75,6 @@ fn ca_label(bundle: &Bundle) -> String {
 
 pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str], encryption: Option<&str>) -> ContainerSpec {
     let svc = &cfg.services.kube_api;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     // the local etcd member first, as RKE lists them
     let mut etcd_nodes: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
     etcd_nodes.sort_by_key(|n| n.address != node.address);
@@ -104,11 +109,8 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
     if encryption.is_some() {
         f.set("encryption-provider-config", super::encryption::CONTAINER_PATH);
     }
-    f.layer(&versions::service_options(version, "kube-api")).layer(&svc.extra_args);
-    let mut binds = vec![
-        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
-        format!("{AUDIT_LOG_DIR}:{AUDIT_LOG_DIR}"),
-    ];
+    f.layer(&versions::cluster_service_options(cfg, "kube-api")).layer(&svc.extra_args);
+    let mut binds = versioned::binds(cfg, vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")), format!("{AUDIT_LOG_DIR}:{AUDIT_LOG_DIR}")]);
     binds.extend(svc.extra_binds.iter().cloned());
     // RKE passes file checksums as env so that a changed file recreates the container
     let mut env = vec![
@@ -125,19 +127,20 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
 
 pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kube_controller;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let cfg_file = kubecfg(names::CONTROLLER);
     let mut f = Flags::default();
     f.set("cluster-cidr", svc.cluster_cidr.clone().unwrap_or_default())
         .set("kubeconfig", &cfg_file)
-        .set("authentication-kubeconfig", &cfg_file)
-        .set("authorization-kubeconfig", &cfg_file)
         .set("root-ca-file", ssl(names::CA))
         .set("service-account-private-key-file", ssl_key(names::SERVICE_ACCOUNT))
         .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
         .set("use-service-account-credentials", "true");
-    f.layer(&versions::service_options(version, "kube-controller")).layer(&svc.extra_args);
-    let mut binds = vec![format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes"))];
+    f.layer(&versions::cluster_service_options(cfg, "kube-controller"));
+    if versioned::delegated_auth_kubeconfig(cfg) {
+        f.set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
+    }
+    f.layer(&svc.extra_args);
+    let mut binds = versioned::binds(cfg, vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes"))]);
     binds.extend(svc.extra_binds.iter().cloned());
     let inputs = digest(bundle, &[names::CA, names::CONTROLLER, names::SERVICE_ACCOUNT], &[]);
     component(cfg, CONTROLLER, f.render(&svc.extra_args_array), svc.extra_env.clone(), binds, inputs)
@@ -145,12 +148,15 @@ pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec
 
 pub fn scheduler(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.scheduler;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let cfg_file = kubecfg(names::SCHEDULER);
     let mut f = Flags::default();
-    f.set("kubeconfig", &cfg_file).set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
-    f.layer(&versions::service_options(version, "scheduler")).layer(&svc.extra_args);
-    let mut binds = vec![format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes"))];
+    f.set("kubeconfig", &cfg_file);
+    f.layer(&versions::cluster_service_options(cfg, "scheduler"));
+    if versioned::delegated_auth_kubeconfig(cfg) {
+        f.set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);
+    }
+    f.layer(&svc.extra_args);
+    let mut binds = versioned::binds(cfg, vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes"))]);
     binds.extend(svc.extra_binds.iter().cloned());
     let inputs = digest(bundle, &[names::CA, names::SCHEDULER], &[]);
     component(cfg, SCHEDULER, f.render(&svc.extra_args_array), svc.extra_env.clone(), binds, inputs)

@@ -66,8 +66,7 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
     if supports_cipher_suites(&image) {
         flags.set("cipher-suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
     }
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
-    flags.layer(&crate::versions::service_options(version, "etcd")).layer(&svc.extra_args);
+    flags.layer(&crate::versions::cluster_service_options(cfg, "etcd")).layer(&svc.extra_args);
     let mut cmd = vec!["/usr/local/bin/etcd".to_string()];
     cmd.extend(flags.render(&svc.extra_args_array));
     let endpoint_host = if listen == "0.0.0.0" { "127.0.0.1" } else { listen };
@@ -79,10 +78,12 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         format!("ETCDCTL_ENDPOINTS=https://{endpoint_host}:{CLIENT_PORT}"),
     ];
     env.extend(svc.extra_env.iter().cloned());
-    let mut binds = vec![
-        format!("{}:/var/lib/rancher/etcd/", prefixed(cfg, "/var/lib/etcd")),
-        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
+    // `z`: SELinux relabel below Kubernetes 1.22, as RKE (`versioned::binds`)
+    let binds = vec![
+        format!("{}:/var/lib/rancher/etcd/:z", prefixed(cfg, "/var/lib/etcd")),
+        format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")),
     ];
+    let mut binds = super::versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
     let user = match (svc.uid, svc.gid) {
         (Some(u), Some(g)) if u != 0 || g != 0 => Some(format!("{u}:{g}")),

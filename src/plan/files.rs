@@ -34,15 +34,24 @@ pub const FILE_MODE: u32 = 0o600;
 pub const ADMISSION_CONFIG: &str = "admission.yaml";
 pub const AUDIT_POLICY: &str = "audit-policy.yaml";
 
-/// `/etc/kubernetes/admission.yaml`: the user's `admission_configuration`, else RKE's default
-/// (PodSecurity admission with the `privileged` level, from Kubernetes 1.23 on).
+/// `/etc/kubernetes/admission.yaml`: the user's `admission_configuration`, else RKE's default:
+/// PodSecurity admission at the `privileged` level from Kubernetes 1.23 on (its configuration
+/// API is `v1beta1` in 1.23 and 1.24, `v1` from 1.25), no plugin configuration below 1.23.
 pub fn admission_config(cfg: &ClusterConfig) -> String {
     if let Some(v) = &cfg.services.kube_api.admission_configuration {
         return serde_yaml::to_string(v).unwrap_or_default();
     }
+    let head = "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\n";
+    let Some(api) = super::versioned::pod_security_api(cfg) else { return format!("{head}plugins: []\n") };
     let level = cfg.services.kube_api.pod_security_configuration.clone().unwrap_or_else(|| "privileged".into());
+    // RKE's restricted level also audits and warns, and exempts the system namespaces
+    let (extra, namespaces) = if level == "restricted" {
+        ("      audit: restricted\n      audit-version: latest\n      warn: restricted\n      warn-version: latest\n", "[ingress-nginx, kube-system]")
+    } else {
+        ("", "[]")
+    };
     format!(
-        "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n    apiVersion: pod-security.admission.config.k8s.io/v1\n    kind: PodSecurityConfiguration\n    defaults:\n      enforce: {level}\n      enforce-version: latest\n    exemptions:\n      usernames: []\n      runtimeClasses: []\n      namespaces: []\n"
+        "{head}plugins:\n- name: PodSecurity\n  configuration:\n    apiVersion: {api}\n    kind: PodSecurityConfiguration\n    defaults:\n      enforce: {level}\n      enforce-version: latest\n{extra}    exemptions:\n      usernames: []\n      runtimeClasses: []\n      namespaces: {namespaces}\n"
     )
 }
 
@@ -100,4 +109,23 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn at(v: &str) -> ClusterConfig {
+        ClusterConfig { kubernetes_version: Some(v.into()), ..Default::default() }
+    }
+    #[test]
+    fn pod_security_configuration_follows_the_minor() {
+        assert!(admission_config(&at("v1.22.17-rancher1-2")).ends_with("plugins: []\n"));
+        assert!(admission_config(&at("v1.24.17-rancher1-1")).contains("apiVersion: pod-security.admission.config.k8s.io/v1beta1\n"));
+        let v1 = admission_config(&at("v1.25.16-rancher2-3"));
+        assert!(v1.contains("apiVersion: pod-security.admission.config.k8s.io/v1\n") && v1.contains("enforce: privileged\n"), "{v1}");
+        let mut c = at("v1.30.5-rancher1-1");
+        c.services.kube_api.pod_security_configuration = Some("restricted".into());
+        let r = admission_config(&c);
+        assert!(r.contains("warn: restricted\n") && r.contains("namespaces: [ingress-nginx, kube-system]\n"), "{r}");
+    }
 }

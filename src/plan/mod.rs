@@ -7,6 +7,7 @@ pub mod encryption;
 pub mod etcd;
 pub mod files;
 pub mod membership;
+pub mod versioned;
 pub mod worker;
 
 pub use container::ContainerSpec;
@@ -34,8 +35,11 @@ pub struct Plan {
 
 /// Host directories `remove` cleans (RKE's `CleanUpAll`); etcd snapshots under /opt/rke are
 /// deliberately kept.
-pub const CLEANED_DIRS: [&str; 7] =
-    ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd", "/var/lib/kubelet"];
+///
+/// Exactly what RKE1 cleans (rancher/rke hosts/hosts.go `CleanUpAll`); `/var/lib/etcd` only on
+/// etcd hosts. Never `/var/lib/kubelet`: pods' volumes (NFS, iSCSI, CSI, secrets) are mounted
+/// below it, and removing through them deletes the volumes' data.
+pub const CLEANED_DIRS: [&str; 6] = ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd"];
 
 /// `host_path` joined under `prefix_path`, as RKE does for its host directories.
 pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
@@ -69,7 +73,10 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));
             }
             // every host runs Kubernetes components: they take their entrypoint from the sidekick
-            containers.push(controlplane::sidekick(cfg));
+            // (upstream releases run their images' own binaries and need none)
+            if !versioned::upstream(cfg) {
+                containers.push(controlplane::sidekick(cfg));
+            }
             if has("controlplane") {
                 let digests = [container::inputs_digest([admission.as_str()]), container::inputs_digest([audit.as_str()])];
                 let digests: Vec<&str> = digests.iter().map(String::as_str).collect();

@@ -66,3 +66,88 @@ fn hash_changes_with_any_field() {
     assert_ne!(a, b);
     assert_eq!(b, build(&cfg, &Inputs::default()).hosts[0].containers[0].hash(), "stable");
 }
+
+/// The container of an RKE service name in a host plan.
+fn container_of<'a>(h: &'a HostPlan, service: &str) -> Option<&'a ContainerSpec> {
+    let name = match service {
+        "kube-api" => controlplane::APISERVER,
+        "kube-controller" => controlplane::CONTROLLER,
+        "scheduler" => controlplane::SCHEDULER,
+        "kubeproxy" => worker::KUBE_PROXY,
+        other => other,
+    };
+    h.containers.iter().find(|c| c.name == name)
+}
+
+fn plan_of(fixture: &str) -> (ClusterConfig, Plan) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = crate::config::load(&root.join("tests/fixtures/plan").join(fixture)).unwrap_or_else(|e| panic!("{e}")).config;
+    let plan = build(&cfg, &Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() });
+    (cfg, plan)
+}
+
+/// Upstream's removals (versions::upstream::REMOVED_FLAGS) hold for RKE1's flags of every minor
+/// too: no golden plan passes a component a flag its Kubernetes minor no longer has, and each
+/// minor still passes the ones removed later (so the check can fail).
+#[test]
+fn no_plan_passes_a_flag_its_minor_removed() {
+    let mut seen_before_removal = 0;
+    for minor in 20..=33 {
+        let fixture = if minor == 33 { "v1.33-upstream.yml".to_string() } else { format!("v1.{minor}.yml") };
+        let (_, plan) = plan_of(&fixture);
+        let host = &plan.hosts[0];
+        for (service, removed_in, flag, why) in crate::versions::upstream::REMOVED_FLAGS {
+            let c = container_of(host, service).unwrap_or_else(|| panic!("{fixture}: no {service}"));
+            let passed = c.cmd.iter().any(|a| a.starts_with(&format!("--{flag}=")));
+            if (1, minor) >= *removed_in {
+                assert!(!passed, "{fixture}: {} passes --{flag} ({why})", c.name);
+            } else if passed {
+                seen_before_removal += 1;
+            }
+        }
+    }
+    // 1.20-1.23 pass dockershim's flags and --insecure-port, 1.20-1.26 --pod-eviction-timeout
+    assert!(seen_before_removal >= 20, "only {seen_before_removal} flags seen before their removal");
+}
+
+#[test]
+fn dockershim_below_1_24_cri_dockerd_from_1_24() {
+    for (fixture, network_plugin, endpoint) in [
+        ("v1.20.yml", true, None),
+        ("v1.23.yml", true, None),
+        ("v1.23-cri-dockerd.yml", true, Some("/var/run/dockershim.sock")),
+        ("v1.24.yml", false, Some("unix:///var/run/cri-dockerd.sock")),
+        ("v1.32.yml", false, Some("unix:///var/run/cri-dockerd.sock")),
+        ("v1.33-upstream.yml", false, Some("unix:///var/run/cri-dockerd.sock")),
+    ] {
+        let (_, plan) = plan_of(fixture);
+        let kubelet = container_of(&plan.hosts[0], worker::KUBELET).unwrap();
+        assert_eq!(kubelet.cmd.contains(&"--network-plugin=cni".to_string()), network_plugin, "{fixture}");
+        let got = kubelet.cmd.iter().find_map(|a| a.strip_prefix("--container-runtime-endpoint="));
+        assert_eq!(got, endpoint, "{fixture}");
+        assert_eq!(kubelet.env.contains(&"RKE_KUBELET_CRIDOCKERD=true".to_string()), endpoint.is_some(), "{fixture}");
+    }
+}
+
+#[test]
+fn upstream_components_run_upstream_images_directly() {
+    let (_, plan) = plan_of("v1.33-upstream.yml");
+    for h in &plan.hosts {
+        assert!(h.containers.iter().all(|c| c.name != controlplane::SIDEKICK), "{}: no sidekick for upstream images", h.address);
+        for c in &h.containers {
+            assert!(c.volumes_from.is_empty() && c.entrypoint.as_deref() != Some(&[controlplane::ENTRYPOINT.to_string()][..]), "{}", c.name);
+        }
+    }
+    let cp = &plan.hosts[0];
+    for (service, component) in [("kube-api", "kube-apiserver"), ("kube-controller", "kube-controller-manager"), ("scheduler", "kube-scheduler"), ("kubeproxy", "kube-proxy")] {
+        let c = container_of(cp, service).unwrap();
+        assert_eq!(c.image, format!("registry.k8s.io/{component}:v1.33.5"));
+        assert_eq!(c.entrypoint, Some(vec![format!("/usr/local/bin/{component}")]));
+        assert!(c.cmd.iter().all(|a| a.starts_with("--")), "{component}: flags only, {:?}", c.cmd);
+    }
+    let kubelet = container_of(cp, worker::KUBELET).unwrap();
+    assert_eq!((kubelet.image.as_str(), kubelet.entrypoint.as_ref()), ("stockade/kubelet:v1.33.5", None));
+    assert_eq!(kubelet.cmd[0], "kubelet", "the node image's entrypoint takes the component first");
+    assert!(kubelet.cmd.contains(&"--pod-infra-container-image=registry.k8s.io/pause:3.10".to_string()));
+    assert!(!container_of(cp, "kube-api").unwrap().cmd.iter().any(|a| a.starts_with("--runtime-config=")));
+}

@@ -1,11 +1,12 @@
 //! Worker-plane containers, on every host (rke.md §3): kubelet and kube-proxy (privileged,
-//! host pid and network, RKE's mounts; cri-dockerd from Kubernetes 1.24 on, as RKE), and
+//! host pid and network, RKE's mounts; cri-dockerd from Kubernetes 1.24 on and the other
+//! version-dependent choices in `versioned`), and
 //! nginx-proxy on hosts without the controlplane role: a stream proxy on 6443 to every
 //! controlplane host, so every component kubeconfig can use https://127.0.0.1:6443.
 use super::args::Flags;
 use super::container::ContainerSpec;
 use super::controlplane::{component, digest};
-use super::{etcd, prefixed};
+use super::{etcd, prefixed, versioned};
 use crate::config::{ClusterConfig, Node};
 use crate::pki::{names, Bundle};
 use crate::versions;
@@ -33,13 +34,11 @@ pub fn pod_infra_image(cfg: &ClusterConfig) -> String {
 
 /// cri-dockerd replaces dockershim from Kubernetes 1.24 on; `enable_cri_dockerd` overrides.
 pub fn cri_dockerd(cfg: &ClusterConfig) -> bool {
-    let v = cfg.kubernetes_version.as_deref().unwrap_or_default();
-    cfg.enable_cri_dockerd.unwrap_or(versions::minor_of(v) >= (1, 24))
+    versioned::cri_dockerd(cfg)
 }
 
 pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kubelet;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let mut f = Flags::default();
     f.set("client-ca-file", format!("{SSL}/{}.pem", names::CA))
         .set("cluster-dns", svc.cluster_dns_server.clone().unwrap_or_default())
@@ -61,36 +60,44 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
         }
     }
     let mut env = Vec::new();
+    for (flag, value) in versioned::runtime_flags(cfg) {
+        f.set(flag, value);
+    }
     if cri_dockerd(cfg) {
-        f.set("container-runtime-endpoint", "unix:///var/run/cri-dockerd.sock");
         env.push("RKE_KUBELET_CRIDOCKERD=true".to_string());
     }
-    f.layer(&versions::service_options(version, "kubelet")).layer(&svc.extra_args);
+    f.layer(&versions::cluster_service_options(cfg, "kubelet")).layer(&svc.extra_args);
     env.extend(svc.extra_env.iter().cloned());
     let kubelet_dir = prefixed(cfg, "/var/lib/kubelet");
+    // RKE's list, `z` (SELinux relabel) included: `versioned::binds` drops it from 1.22 on
     let mut binds = vec![
-        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
-        "/etc/cni:/etc/cni:rw".into(),
-        "/opt/cni:/opt/cni:rw".into(),
-        "/var/lib/cni:/var/lib/cni".into(),
-        "/var/lib/calico:/var/lib/calico".into(),
+        format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")),
+        "/etc/cni:/etc/cni:rw,z".into(),
+        "/opt/cni:/opt/cni:rw,z".into(),
+        format!("{}:/var/lib/cni:z", prefixed(cfg, "/var/lib/cni")),
+        "/var/lib/calico:/var/lib/calico:z".into(),
         "/etc/resolv.conf:/etc/resolv.conf".into(),
         "/sys:/sys:rprivate".into(),
-        "/var/lib/docker:/var/lib/docker:rw,rslave".into(),
-        format!("{kubelet_dir}:{kubelet_dir}:shared"),
-        "/var/lib/rancher:/var/lib/rancher:shared".into(),
+        "/var/lib/docker:/var/lib/docker:rw,rslave,z".into(),
+        format!("{kubelet_dir}:{kubelet_dir}:shared,z"),
+        "/var/lib/rancher:/var/lib/rancher:shared,z".into(),
         "/var/run:/var/run:rw,rprivate".into(),
         "/run:/run:rprivate".into(),
-        "/etc/ceph:/etc/ceph".into(),
+        format!("{}:/etc/ceph", prefixed(cfg, "/etc/ceph")),
         "/dev:/host/dev:rprivate".into(),
-        "/var/log/containers:/var/log/containers".into(),
-        "/var/log/pods:/var/log/pods".into(),
+        "/var/log/containers:/var/log/containers:z".into(),
+        "/var/log/pods:/var/log/pods:z".into(),
         "/usr:/host/usr:ro".into(),
         "/etc:/host/etc:ro".into(),
     ];
-    if cri_dockerd(cfg) {
-        binds.push("/var/lib/cri-dockerd:/var/lib/cri-dockerd".into());
+    // flex volume plugins stay where their installers put them when the kubelet dir moves
+    if kubelet_dir != "/var/lib/kubelet" {
+        binds.push("/var/lib/kubelet/volumeplugins:/var/lib/kubelet/volumeplugins:shared,z".into());
     }
+    if versioned::cri_dockerd_state_bind(cfg) {
+        binds.push(format!("{}:/var/lib/cri-dockerd:z", prefixed(cfg, "/var/lib/cri-dockerd")));
+    }
+    let mut binds = versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
     let inputs = digest(bundle, &[names::CA, names::NODE], &[]);
     let mut c = component(cfg, KUBELET, f.render(&svc.extra_args_array), env, binds, inputs);
@@ -101,17 +108,13 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
 
 pub fn kube_proxy(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {
     let svc = &cfg.services.kubeproxy;
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     let mut f = Flags::default();
     f.set("cluster-cidr", cfg.services.kube_controller.cluster_cidr.clone().unwrap_or_default())
         .set("hostname-override", node.hostname_override.clone().unwrap_or_else(|| node.address.clone()))
         .set("kubeconfig", format!("{SSL}/kubecfg-{}.yaml", names::PROXY));
-    f.layer(&versions::service_options(version, "kubeproxy")).layer(&svc.extra_args);
-    let mut binds = vec![
-        format!("{}:/etc/kubernetes", prefixed(cfg, "/etc/kubernetes")),
-        "/run:/run".into(),
-        "/lib/modules:/lib/modules:ro".into(),
-    ];
+    f.layer(&versions::cluster_service_options(cfg, "kubeproxy")).layer(&svc.extra_args);
+    let binds = vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")), "/run:/run".into(), "/lib/modules:/lib/modules:ro".into()];
+    let mut binds = versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
     let inputs = digest(bundle, &[names::CA, names::PROXY], &[]);
     let mut c = component(cfg, KUBE_PROXY, f.render(&svc.extra_args_array), svc.extra_env.clone(), binds, inputs);

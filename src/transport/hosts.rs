@@ -49,8 +49,46 @@ pub struct Hosts {
 }
 
 /// Runs the futures with at most `limit` at once; results keep the input order.
+///
+/// Unordered underneath: a finished host frees its slot at once, so one slow host never holds
+/// up the others (`buffered` keeps finished results in their slots until every earlier one is
+/// done, which stalls the whole fan-out behind the slowest host).
 pub async fn bounded<T, F: Future<Output = T>>(limit: usize, futs: Vec<F>) -> Vec<T> {
-    stream::iter(futs).buffered(limit.max(1)).collect().await
+    let mut done: Vec<(usize, T)> =
+        stream::iter(futs.into_iter().enumerate().map(|(i, f)| async move { (i, f.await) })).buffer_unordered(limit.max(1)).collect().await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+    use std::time::Duration;
+
+    /// One slow host must not stop the next hosts from starting: with 2 slots, a 400 ms host and
+    /// eight 50 ms hosts — every other host starts (and finishes) while the slow one still runs.
+    #[tokio::test]
+    async fn a_slow_host_does_not_hold_up_the_others() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let slow_done = std::sync::Arc::new(AtomicBool::new(false));
+        let futs: Vec<_> = (0..9u64)
+            .map(|i| {
+                let slow_done = slow_done.clone();
+                async move {
+                    let slow_was_done = slow_done.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(if i == 0 { 400 } else { 50 })).await;
+                    if i == 0 {
+                        slow_done.store(true, Ordering::SeqCst);
+                    }
+                    (i, slow_was_done)
+                }
+            })
+            .collect();
+        let out = bounded(2, futs).await;
+        assert_eq!(out.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>(), "results keep the input order");
+        let waited: Vec<u64> = out.iter().filter(|(_, w)| *w).map(|(i, _)| *i).collect();
+        assert!(waited.is_empty(), "hosts {waited:?} only started after the slow host finished");
+    }
 }
 
 /// Collects per-host results; fails with every host's error, one per line.
