@@ -115,12 +115,6 @@ services:
       # kube-proxy exits when it cannot raise it; 0 leaves it alone
       conntrack-max-per-core: \"0\"
   kubelet:
-    # RKE1's v1.20 kubelet options (KDM): written out so this test does not depend on the
-    # version table holding v1.20; the pods' network is the bridge CNI set up below
-    extra_args:
-      network-plugin: cni
-      cni-conf-dir: /etc/cni/net.d
-      cni-bin-dir: /opt/cni/bin
     extra_env:
       # testbed (testbed/k8s/entrypoint.sh): the hosts share one cgroup tree, so each kubelet
       # gets its own cgroup root, or they remove each other's pods as orphans
@@ -217,6 +211,10 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
     for i in 0..3 {
         assert!(tb.has_image(tb.h(i), PAUSE), "stockade did not load the pod infra image on {}", tb.h(i).name);
     }
+    // RKE1's v1.20 kubelet options from stockade's version table: CNI networking (the pods get
+    // their addresses from the bridge CNI installed above)
+    let kubelet_args = tb.docker_out(tb.h(2), &["inspect", "-f", "{{json .Args}}", "kubelet"]);
+    assert!(kubelet_args.contains("--network-plugin=cni"), "{kubelet_args}");
     let k = Kubectl { bin: bin.join("kubectl"), kubeconfig: tb.work.path().join("kube_config_cluster.yml") };
     assert!(k.kubeconfig.exists(), "up wrote no kubeconfig");
     assert_eq!(k.ok(&["get", "--raw", "/healthz"]).trim(), "ok");
@@ -275,6 +273,11 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
 
     // leave no pod volumes mounted under /var/lib/kubelet for the next test's reset
     k.ok(&["delete", "pod", "ticker", "--grace-period=1", "--wait=true", "--timeout=60s"]);
-    // and no real kubelet left running on the shared machine after a passing run
+    // `remove` takes the real cluster down (and no real kubelet stays on the shared machine)
+    let removed = tb.stockade(&["remove", "--force"]);
+    assert_eq!(removed.code, 0, "remove failed on the real cluster:\n{}", removed.all());
+    for i in 0..3 {
+        assert!(tb.managed_containers(tb.h(i)).is_empty(), "{} keeps stockade containers", tb.h(i).name);
+    }
     tb.reset();
 }
