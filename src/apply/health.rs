@@ -34,29 +34,31 @@ impl Endpoint {
     }
 }
 
-/// GET /healthz once; Ok when the answer is 200 with body "ok".
+/// GET /healthz once; Ok when the answer is HTTP 200, whatever the body: RKE1 checks the status
+/// code only, and the components differ in their bodies (kubelet and the control plane answer
+/// `ok`, kube-proxy a JSON document with `lastUpdated`/`currentTime`). An unhealthy component
+/// answers 5xx (or nothing), with the reason in the body, which the error carries.
 pub async fn healthz(host: &Host, ep: &Endpoint) -> Result<()> {
     let port = match ep {
         Endpoint::Http { port } | Endpoint::Https { port, .. } | Endpoint::HttpsSelfSigned { port } => *port,
     };
     let stream = host.session.open_tcp("127.0.0.1", port).await.map_err(|e| anyhow!("connecting to 127.0.0.1:{port}: {e}"))?;
-    let body = match ep {
-        Endpoint::Http { .. } => get(TokioIo::new(stream)).await?,
+    match ep {
+        Endpoint::Http { .. } => get(TokioIo::new(stream)).await,
         Endpoint::Https { ca, client, .. } => {
             let tls = tls_connector(Some(ca), client.as_ref())?;
             let s = tls.connect(ServerName::try_from("localhost").expect("valid name"), stream).await.context("TLS handshake")?;
-            get(TokioIo::new(s)).await?
+            get(TokioIo::new(s)).await
         }
         Endpoint::HttpsSelfSigned { .. } => {
             let tls = tls_connector(None, None)?;
             let s = tls.connect(ServerName::try_from("localhost").expect("valid name"), stream).await.context("TLS handshake")?;
-            get(TokioIo::new(s)).await?
+            get(TokioIo::new(s)).await
         }
-    };
-    if body.trim() == "ok" { Ok(()) } else { Err(anyhow!("/healthz answered {:?}", body.trim())) }
+    }
 }
 
-async fn get<T>(io: TokioIo<T>) -> Result<String>
+async fn get<T>(io: TokioIo<T>) -> Result<()>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -69,13 +71,13 @@ where
     let status = resp.status();
     let body = resp.into_body().collect().await?.to_bytes();
     let text = String::from_utf8_lossy(&body).into_owned();
-    if !status.is_success() {
+    if status != http::StatusCode::OK {
         return Err(anyhow!("/healthz answered HTTP {status}: {}", text.trim()));
     }
-    Ok(text)
+    Ok(())
 }
 
-fn tls_connector(ca: Option<&str>, client: Option<&(String, String)>) -> Result<tokio_rustls::TlsConnector> {
+pub(crate) fn tls_connector(ca: Option<&str>, client: Option<&(String, String)>) -> Result<tokio_rustls::TlsConnector> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
     let builder = match ca {

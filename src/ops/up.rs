@@ -146,7 +146,20 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
 
     let result = apply::run_phases(
         &ctx,
-        &[&EnsureImages, &DeployFiles, &EtcdMembership, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete, &RemoveDeparted],
+        &[
+            &EnsureImages,
+            &DeployFiles,
+            &EtcdMembership,
+            &EtcdPlane,
+            &ControlPlane,
+            // RKE1's authorization resources once the API answers, before kubelets start
+            &apply::kubernetes::Authorization,
+            &WorkerPlane,
+            // every node registered and Ready: node conditions are part of health
+            &apply::kubernetes::NodesReady,
+            &RemoveObsolete,
+            &RemoveDeparted,
+        ],
     )
     .await;
     hosts.close().await;

@@ -109,6 +109,11 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             containers.push(worker::kube_proxy(cfg, n, bundle));
             let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
             images.push(helper_image.clone());
+            // kubelet starts every pod's sandbox from it: RKE1 pre-pulls it with the kubernetes image
+            let pause = worker::pod_infra_image(cfg);
+            if !pause.is_empty() {
+                images.push(pause);
+            }
             images.sort();
             images.dedup();
             let mut files = files::for_host(cfg, n, bundle);
