@@ -80,6 +80,10 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
     };
 
+    let refused = config::refused_until_applied(cfg);
+    if !refused.is_empty() {
+        bail!("{}: {}. Nothing was changed.", loaded.path.display(), refused.join("; "));
+    }
     let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
     if !missing.is_empty() {
         bail!(
