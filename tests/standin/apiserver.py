@@ -28,6 +28,8 @@ ETCD = [e.strip() for e in flag("etcd-servers", "").split(",") if e.strip()]
 etcd_ctx = ssl.create_default_context(cafile=flag("etcd-cafile"))
 etcd_ctx.load_cert_chain(flag("etcd-certfile"), flag("etcd-keyfile"))
 etcd_ctx.check_hostname = False
+# etcd is dialled directly: a HTTPS_PROXY in the container's env (extra_env) is for other traffic
+etcd_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=etcd_ctx))
 lock = threading.Lock()
 
 def b64(s):
@@ -38,7 +40,7 @@ def etcd(call, body):
     for ep in ETCD:
         try:
             req = urllib.request.Request(ep + "/v3/kv/" + call, data=json.dumps(body).encode(), method="POST")
-            with urllib.request.urlopen(req, context=etcd_ctx, timeout=5) as r:
+            with etcd_opener.open(req, timeout=5) as r:
                 return json.loads(r.read() or b"{}")
         except Exception as e:  # next member
             last = e
