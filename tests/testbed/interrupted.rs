@@ -5,9 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Starts `stockade up`, waits for `marker` in its output, then kills it with SIGKILL.
-fn kill_at(tb: &Testbed, marker: &str) {
+/// `stockade up` with the image archive, in the background, its stderr piped.
+fn spawn_up(tb: &Testbed) -> std::process::Child {
     let archive = tb.archive();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stockade"))
+    Command::new(env!("CARGO_BIN_EXE_stockade"))
         .current_dir(tb.work.path())
         .args(["up", "--image-archive", archive.to_str().unwrap()])
         .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
@@ -15,7 +16,11 @@ fn kill_at(tb: &Testbed, marker: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn kill_at(tb: &Testbed, marker: &str) {
+    let mut child = spawn_up(tb);
     let mut seen = Vec::new();
     for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
@@ -106,16 +111,7 @@ fn an_unreachable_host_is_named_and_the_others_are_left_as_they_were() {
 fn a_second_run_at_the_same_time_is_refused() {
     let tb = Testbed::get();
     tb.write_config(&tb.cluster_yml(3, ""));
-    let archive = tb.archive();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_stockade"))
-        .current_dir(tb.work.path())
-        .args(["up", "--image-archive", archive.to_str().unwrap()])
-        .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_up(&tb);
     let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
     // the lock is taken before anything else: once the first run connects, it holds it
     assert!(lines.by_ref().map(|l| l.unwrap()).any(|l| l.contains("Connect")), "the first run never connected");
