@@ -71,6 +71,25 @@ pub fn load_with(path: &Path, strict: bool) -> Result<Loaded, InputError> {
     Ok(Loaded { path: path.to_path_buf(), config, not_applied, warnings })
 }
 
+/// Settings that change what a cluster *is*: ignoring them would build something else than the
+/// file says on a running cluster (an internal etcd next to the user's external one, a kubelet
+/// without its cloud provider, no restore). Refused before any host is contacted until stockade
+/// applies them. Returns the key and why, one per line of the error.
+pub fn refused_until_applied(c: &ClusterConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.services.etcd.external_urls.as_ref().is_some_and(|u| !u.is_empty()) {
+        out.push("services.etcd.external_urls: an external etcd is not supported yet (stockade would run its own etcd instead of using yours)".to_string());
+    }
+    let provider = c.cloud_provider.as_ref().and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or_default();
+    if !provider.is_empty() {
+        out.push(format!("cloud_provider ({provider}): not applied yet (the kubelet and control plane would run without it, which breaks a cluster that has it)"));
+    }
+    if c.restore.as_ref().is_some_and(|r| r.restore) {
+        out.push("restore.restore: true: `up` does not restore etcd snapshots yet; take it out of the file".to_string());
+    }
+    out
+}
+
 /// Keys stockade accepts for compatibility but does not act on yet; `up` names them once.
 fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
     let mut keys = Vec::new();
@@ -80,11 +99,8 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
         }
     };
     note(c.network.is_some(), "network");
-    // RKE1's default (and stockade's behaviour) is RBAC: only another mode is not applied
-    note(
-        c.authorization.as_ref().is_some_and(|a| a.mode.as_deref().is_some_and(|m| m != "rbac") || !a.options.is_empty()),
-        "authorization",
-    );
+    // RKE1's default mode (rbac) is what stockade deploys: only another mode is not applied
+    note(c.authorization.as_ref().and_then(|a| a.mode.as_deref()).is_some_and(|m| !m.is_empty() && m != "rbac"), "authorization");
     note(c.addons.is_some(), "addons");
     note(!c.addons_include.is_empty(), "addons_include");
     note(c.ingress.is_some(), "ingress");
@@ -104,6 +120,20 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_that_change_what_a_cluster_is_are_refused_until_applied() {
+        let parse = |y: &str| {
+            let mut c = super::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
+            super::defaults::apply(&mut c);
+            super::refused_until_applied(&c)
+        };
+        assert!(parse("").is_empty());
+        assert!(parse("services:\n  etcd:\n    external_urls: [https://e:2379]\n")[0].contains("external etcd"));
+        assert!(parse("cloud_provider:\n  name: aws\n")[0].contains("aws"));
+        assert!(parse("restore:\n  restore: true\n  snapshot_name: s\n")[0].contains("restore"));
+        assert!(parse("restore:\n  restore: false\n").is_empty());
+    }
+
     /// Every example shipped with the project is a valid cluster file.
     #[test]
     fn shipped_examples_are_valid() {

@@ -18,6 +18,21 @@ pub struct Invalid(pub String);
 
 pub fn run(config_path: &Path, strict: bool) -> Result<Verdict, Invalid> {
     let loaded = config::load_with(config_path, strict).map_err(|e: InputError| Invalid(e.to_string()))?;
+    // what `up` refuses before contacting any host, so `validate` and `up` agree
+    let cfg = &loaded.config;
+    let at = loaded.path.display();
+    let refused = config::refused_until_applied(cfg);
+    if !refused.is_empty() {
+        return Err(Invalid(format!("{at}: {}", refused.join("; "))));
+    }
+    let missing = crate::plan::build(cfg, &crate::plan::Inputs::default()).missing_images();
+    if !missing.is_empty() {
+        return Err(Invalid(format!(
+            "{at}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`",
+            missing.join(", "),
+            cfg.kubernetes_version.as_deref().unwrap_or("(default)")
+        )));
+    }
     let state_path = loaded.state_path();
     let state = crate::state::load(&state_path).map_err(|e| Invalid(format!("{}: {e:#}", state_path.display())))?;
     Ok(Verdict {
