@@ -37,12 +37,17 @@ fn entries(dir: &Path) -> Vec<Entry> {
 }
 
 fn validate_offline(file: &Path) -> (i32, String) {
+    validate_offline_with(file, &[])
+}
+
+fn validate_offline_with(file: &Path, flags: &[&str]) -> (i32, String) {
     let out = Command::new("unshare")
         .args(["--net", "--map-root-user"])
         .arg(env!("CARGO_BIN_EXE_stockade"))
         .arg("--config")
         .arg(file)
         .arg("validate")
+        .args(flags)
         .env_remove("STOCKADE_CONFIG")
         .env_remove("RKE_CONFIG")
         .output()
@@ -88,4 +93,20 @@ fn every_corpus_file_gets_rke1s_verdict() {
         }
     }
     assert!(failures.is_empty(), "{} of {} files:\n{}", failures.len(), all.len(), failures.join("\n"));
+}
+
+/// A file RKE1 accepted with keys it silently ignored: valid with a located warning, refused
+/// (exit 2) under `--strict`.
+#[test]
+fn strict_refuses_what_rke1_ignored() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rke1-corpus");
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("cluster.yml");
+    std::fs::copy(dir.join("18-ams0-rancher-home.yml"), &file).unwrap();
+    let (code, stderr) = validate_offline(&file);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("cluster.yml:13:3: unknown key `services.etcd-snapshot` ignored"), "{stderr}");
+    let (code, stderr) = validate_offline_with(&file, &["--strict"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cluster.yml:13:3: services: unknown key `etcd-snapshot`") && stderr.contains("--strict"), "{stderr}");
 }

@@ -13,6 +13,9 @@ const FREE_FORM: &[&str] = &[
     "extra_binds", "win_extra_env", "win_extra_binds", "custom_config", "policy", "configuration",
 ];
 
+/// Numbers RKE1 replaced with its default when they were 0 (cluster/defaults.go).
+const ZERO_MEANS_DEFAULT: &[&str] = &["addon_job_timeout", "interval_hours", "retention"];
+
 /// Keys that hold a boolean somewhere in the schema: yaml.v2 read YAML 1.1's `yes`/`no`/`on`/`off`
 /// as booleans there.
 const BOOLEAN_KEYS: &[&str] = &[
@@ -72,7 +75,10 @@ fn drop_empty(v: &mut Value, key: &str) {
     }
     match v {
         Value::Mapping(m) => {
-            m.retain(|_, v| !matches!(v, Value::Null) && v.as_str() != Some(""));
+            m.retain(|k, v| {
+                let zero = v.as_u64() == Some(0) && k.as_str().is_some_and(|k| ZERO_MEANS_DEFAULT.contains(&k));
+                !matches!(v, Value::Null) && v.as_str() != Some("") && !zero
+            });
             for (k, v) in m.iter_mut() {
                 let k = k.as_str().unwrap_or("");
                 if BOOLEAN_KEYS.contains(&k) {
@@ -158,8 +164,9 @@ mod tests {
         let t = format!(
             "{NODES}kubernetes_version: \"\"\nservices:\n  kube-api:\n    service_node_port_range: \"\"\n    service_cluster_ip_range: \"\"\n  kube-controller:\n    cluster_cidr: \"\"\n  kubelet:\n    cluster_dns_server: \"\"\n    extra_args:\n      v: \"\"\n  scheduler:\naddons_include:\nssh_key_path: ''\n"
         );
-        let (c, w) = read(&t, false).unwrap();
+        let (c, w) = read(&format!("{t}addon_job_timeout: 0\n"), false).unwrap();
         assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.addon_job_timeout, Some(45));
         assert_eq!(c.services.kube_api.service_node_port_range.as_deref(), Some("30000-32767"));
         assert_eq!(c.services.kube_api.service_cluster_ip_range.as_deref(), Some("10.43.0.0/16"));
         assert_eq!(c.services.kube_controller.cluster_cidr.as_deref(), Some("10.42.0.0/16"));
