@@ -44,15 +44,6 @@ impl InputError {
     }
 }
 
-/// Reads and parses the file; the result has no defaults applied yet.
-pub fn read(path: &Path) -> Result<(ClusterConfig, String), InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::at(path, None, format!("cannot read the cluster file: {e} (pass --config FILE)"))
-    })?;
-    let cfg = parse(path, &text)?;
-    Ok((cfg, text))
-}
-
 /// Parses as RKE1 read the file (see `rke_reading`), with unknown keys that are not near-typos
 /// ignored; the warnings are returned by `parse_with`.
 pub fn parse(path: &Path, text: &str) -> Result<ClusterConfig, InputError> {
