@@ -68,29 +68,32 @@ mod tests {
     use super::bounded;
     use std::time::Duration;
 
-    /// One slow host must not stop the next hosts from starting: with 2 slots, a 400 ms host and
-    /// eight 50 ms hosts — every other host starts (and finishes) while the slow one still runs.
+    /// One slow host must not stop the next hosts from starting. Deterministic, no timing: with
+    /// 2 slots, host 0 finishes only after all 8 others have finished; an ordered fan-out can
+    /// never get there (finished hosts keep their slots until host 0 is done) and would hang.
     #[tokio::test]
     async fn a_slow_host_does_not_hold_up_the_others() {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let slow_done = std::sync::Arc::new(AtomicBool::new(false));
-        let futs: Vec<_> = (0..9u64)
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let done = Arc::new(AtomicUsize::new(0));
+        let all_others = Arc::new(tokio::sync::Notify::new());
+        let futs: Vec<_> = (0..9usize)
             .map(|i| {
-                let slow_done = slow_done.clone();
-                async move {
-                    let slow_was_done = slow_done.load(Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(if i == 0 { 400 } else { 50 })).await;
+                let (done, all_others) = (done.clone(), all_others.clone());
+                Box::pin(async move {
                     if i == 0 {
-                        slow_done.store(true, Ordering::SeqCst);
+                        while done.load(Ordering::SeqCst) < 8 {
+                            all_others.notified().await;
+                        }
+                    } else if done.fetch_add(1, Ordering::SeqCst) + 1 == 8 {
+                        all_others.notify_one();
                     }
-                    (i, slow_was_done)
-                }
+                    i
+                })
             })
             .collect();
-        let out = bounded(2, futs).await;
-        assert_eq!(out.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>(), "results keep the input order");
-        let waited: Vec<u64> = out.iter().filter(|(_, w)| *w).map(|(i, _)| *i).collect();
-        assert!(waited.is_empty(), "hosts {waited:?} only started after the slow host finished");
+        let out = tokio::time::timeout(Duration::from_secs(30), bounded(2, futs)).await.expect("the fan-out waited for the slow host: other hosts could not start");
+        assert_eq!(out, (0..9).collect::<Vec<_>>(), "results keep the input order");
     }
 }
 
