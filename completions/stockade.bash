@@ -34,6 +34,9 @@ _stockade() {
             stockade,util)
                 cmd="stockade__subcmd__util"
                 ;;
+            stockade,validate)
+                cmd="stockade__subcmd__validate"
+                ;;
             stockade,version)
                 cmd="stockade__subcmd__version"
                 ;;
@@ -54,6 +57,9 @@ _stockade() {
                 ;;
             stockade__subcmd__help,util)
                 cmd="stockade__subcmd__help__subcmd__util"
+                ;;
+            stockade__subcmd__help,validate)
+                cmd="stockade__subcmd__help__subcmd__validate"
                 ;;
             stockade__subcmd__help,version)
                 cmd="stockade__subcmd__help__subcmd__version"
@@ -80,7 +86,7 @@ _stockade() {
 
     case "${cmd}" in
         stockade)
-            opts="-d -q -h -V --config --debug --quiet --help --version up remove version config util completions help"
+            opts="-d -q -h -V --config --debug --quiet --strict --help --version up remove validate version config util completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -98,7 +104,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__completions)
-            opts="-d -q -h --config --debug --quiet --help bash elvish fish powershell zsh"
+            opts="-d -q -h --config --debug --quiet --strict --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,7 +122,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__config)
-            opts="-s -l -d -q -h --system-images --list-version --version --config --debug --quiet --help"
+            opts="-s -l -d -q -h --system-images --list-version --version --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,7 +144,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help)
-            opts="up remove version config util completions help"
+            opts="up remove validate version config util completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +255,20 @@ _stockade() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        stockade__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         stockade__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -264,7 +284,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__remove)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --force --config --debug --quiet --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --force --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,7 +322,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --dry-run --output --etcd-health-timeout --health-timeout --config --debug --quiet --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --concurrency --ignore-docker-version --image-archive --dry-run --output --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,7 +372,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__util)
-            opts="-d -q -h --config --debug --quiet --help get-kubeconfig help"
+            opts="-d -q -h --config --debug --quiet --strict --help get-kubeconfig help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -370,7 +390,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__util__subcmd__get__subcmd__kubeconfig)
-            opts="-d -q -h --config --debug --quiet --help"
+            opts="-d -q -h --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,8 +449,26 @@ _stockade() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        stockade__subcmd__validate)
+            opts="-d -q -h --config --debug --quiet --strict --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         stockade__subcmd__version)
-            opts="-d -q -h --config --debug --quiet --help"
+            opts="-d -q -h --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

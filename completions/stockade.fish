@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_stockade_global_optspecs
-    string join \n config= d/debug q/quiet h/help V/version
+    string join \n config= d/debug q/quiet strict h/help V/version
 end
 
 function __fish_stockade_needs_command
@@ -27,10 +27,12 @@ end
 complete -c stockade -n "__fish_stockade_needs_command" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_needs_command" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_needs_command" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_needs_command" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_needs_command" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_needs_command" -s V -l version -d 'Print version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "config" -d 'Default system images per Kubernetes version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "util" -d 'Utilities'
@@ -52,6 +54,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l ignore-docker-v
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l dry-run -d 'Print what `up` would change on each host, change nothing'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
@@ -65,10 +68,17 @@ complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ignore-dock
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l force -d 'Do not ask for confirmation'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand version" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l version -d 'Kubernetes version for --system-images (default: the default version)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
@@ -76,28 +86,33 @@ complete -c stockade -n "__fish_stockade_using_subcommand config" -s s -l system
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s l -l list-version -d 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand config" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "config" -d 'Default system images per Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "util" -d 'Utilities'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove version config util completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "config" -d 'Default system images per Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "util" -d 'Utilities'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate version config util completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from util" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'

@@ -22,4 +22,6 @@ system_images:
   cert_downloader: $TB_TOOLS_IMAGE
   kubernetes_services_sidecar: $TB_TOOLS_IMAGE
   kubernetes: $TB_K8S_IMAGE
+  # kubelet's pod sandbox image must be on every host too; the stand-ins start no pods
+  pod_infra_container: $TB_TOOLS_IMAGE
 Y

@@ -54,6 +54,13 @@ if [ -s "$TB_DIR/s3.pid" ]; then
   if grep -q moto_server <<<"$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"; then kill -TERM "$pid"; wait_gone "$pid" 50 || kill -KILL "$pid"; fi
   rm -f "$TB_DIR/s3.pid"
 fi
+# machine-wide sysctls a real kubelet changed (recorded by up.sh)
+if [ -s "$TB_DIR/sysctl.orig" ]; then
+  while read -r k v; do [ -n "$v" ] && echo "$v" > "/proc/sys/$k"; done < "$TB_DIR/sysctl.orig"
+  rm -f "$TB_DIR/sysctl.orig"
+fi
+# pod cgroups a kubelet made outside its host's subtree (one started without --cgroup-root)
+for d in /sys/fs/cgroup/*/kubepods; do [ -d "$d" ] && { find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; }; done
 iptables -D FORWARD -i "$TB_BRIDGE" -o "$TB_BRIDGE" -m comment --comment "$TB_BRIDGE" -j ACCEPT 2>/dev/null
 ip link del "$TB_BRIDGE" 2>/dev/null
 if [ -f "$TB_CREATED" ]; then

@@ -18,6 +18,8 @@ TB_CREATED="$TB_DIR/created-dirs"
 TB_ETCD_IMAGE=stockade-testbed/etcd:v3.4.23
 TB_TOOLS_IMAGE=stockade-testbed/tools:v1
 TB_K8S_IMAGE=stockade-testbed/kubernetes-standin:v1.31.1
+# the sysctls a real kubelet changes for the whole machine (kubelet setupKernelTunables)
+TB_KUBELET_SYSCTLS="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes"
 
 tb_log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 tb_die() { tb_log "ERROR: $*"; exit 1; }

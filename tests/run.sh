@@ -15,5 +15,11 @@ if [ ! -s "$STOCKADE_TESTBED_DIR/hosts.txt" ]; then started=1; fi
 stop() { if [ -n "$started" ] && [ "${STOCKADE_KEEP_TESTBED:-0}" != 1 ]; then testbed/down.sh || true; fi; }
 trap stop EXIT
 testbed/up.sh 5
+# the real Kubernetes test (tests/testbed/real_kubernetes.rs): binaries from Debian's source package
+# (cached in /var/cache/stockade; a fresh machine builds them, 12–25 min on 2 cores) and the images
+# made from them (cached too; seconds)
+STOCKADE_K8S_BIN=$(nice -n 10 testbed/k8s-binaries.sh)
+STOCKADE_K8S_ARCHIVE=$(testbed/k8s-images.sh "$STOCKADE_K8S_BIN" | tail -1)
+export STOCKADE_K8S_BIN STOCKADE_K8S_ARCHIVE
 # the testbed tests share the hosts: one at a time
 cargo test --locked -- --test-threads=1

@@ -34,29 +34,31 @@ impl Endpoint {
     }
 }
 
-/// GET /healthz once; Ok when the answer is 200 with body "ok".
+/// GET /healthz once; Ok when the answer is HTTP 200, whatever the body: RKE1 checks the status
+/// code only, and the components differ in their bodies (kubelet and the control plane answer
+/// `ok`, kube-proxy a JSON document with `lastUpdated`/`currentTime`). An unhealthy component
+/// answers 5xx (or nothing), with the reason in the body, which the error carries.
 pub async fn healthz(host: &Host, ep: &Endpoint) -> Result<()> {
     let port = match ep {
         Endpoint::Http { port } | Endpoint::Https { port, .. } | Endpoint::HttpsSelfSigned { port } => *port,
     };
     let stream = host.session.open_tcp("127.0.0.1", port).await.map_err(|e| anyhow!("connecting to 127.0.0.1:{port}: {e}"))?;
-    let body = match ep {
-        Endpoint::Http { .. } => get(TokioIo::new(stream)).await?,
+    match ep {
+        Endpoint::Http { .. } => get(TokioIo::new(stream)).await,
         Endpoint::Https { ca, client, .. } => {
             let tls = tls_connector(Some(ca), client.as_ref())?;
             let s = tls.connect(ServerName::try_from("localhost").expect("valid name"), stream).await.context("TLS handshake")?;
-            get(TokioIo::new(s)).await?
+            get(TokioIo::new(s)).await
         }
         Endpoint::HttpsSelfSigned { .. } => {
             let tls = tls_connector(None, None)?;
             let s = tls.connect(ServerName::try_from("localhost").expect("valid name"), stream).await.context("TLS handshake")?;
-            get(TokioIo::new(s)).await?
+            get(TokioIo::new(s)).await
         }
-    };
-    if body.trim() == "ok" { Ok(()) } else { Err(anyhow!("/healthz answered {:?}", body.trim())) }
+    }
 }
 
-async fn get<T>(io: TokioIo<T>) -> Result<String>
+async fn get<T>(io: TokioIo<T>) -> Result<()>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -69,13 +71,13 @@ where
     let status = resp.status();
     let body = resp.into_body().collect().await?.to_bytes();
     let text = String::from_utf8_lossy(&body).into_owned();
-    if !status.is_success() {
+    if status != http::StatusCode::OK {
         return Err(anyhow!("/healthz answered HTTP {status}: {}", text.trim()));
     }
-    Ok(text)
+    Ok(())
 }
 
-fn tls_connector(ca: Option<&str>, client: Option<&(String, String)>) -> Result<tokio_rustls::TlsConnector> {
+pub(crate) fn tls_connector(ca: Option<&str>, client: Option<&(String, String)>) -> Result<tokio_rustls::TlsConnector> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
     let builder = match ca {
@@ -145,8 +147,11 @@ where
 {
     let deadline = Instant::now() + timeout;
     let mut last_error;
+    // restarts before this wait are history (controller-manager and scheduler restart whenever
+    // they lose leader election): only restarts during the wait mean a restart loop
+    let restarts_before = restart_count(host, container).await;
     loop {
-        if let Some(problem) = container_problem(host, container).await {
+        if let Some(problem) = container_problem(host, container, restarts_before).await {
             let logs = tail_logs(&host.docker, container, 20).await;
             return Err(anyhow!("host {}: container {container} {problem}{}\n      hint: {hint}", host.name(), indent_logs(&logs)));
         }
@@ -168,19 +173,24 @@ where
     }
 }
 
-/// Why the container is not running, if it is not (restart loops count as not running).
-async fn container_problem(h: &Host, name: &str) -> Option<String> {
+async fn restart_count(h: &Host, name: &str) -> i64 {
+    h.docker.inspect_container(name, None).await.ok().and_then(|c| c.restart_count).unwrap_or(0)
+}
+
+/// Why the container is not running, if it is not: stopped for good, or restarted three times
+/// since `restarts_before` (one restart during the wait is tolerated and waited out).
+async fn container_problem(h: &Host, name: &str, restarts_before: i64) -> Option<String> {
     let c = match h.docker.inspect_container(name, None).await {
         Ok(c) => c,
         Err(e) => return Some(format!("cannot be inspected: {e}")),
     };
     let state = c.state?;
-    let restarts = c.restart_count.unwrap_or(0);
-    if state.running == Some(true) && state.restarting != Some(true) && restarts < 3 {
-        return None;
+    let restarts = c.restart_count.unwrap_or(0) - restarts_before;
+    if restarts >= 3 {
+        return Some(format!("keeps restarting (restarted {restarts} times while waiting for it, last exit code {})", state.exit_code.unwrap_or(0)));
     }
-    if restarts >= 3 || state.restarting == Some(true) {
-        return Some(format!("keeps restarting (restarted {restarts} times, last exit code {})", state.exit_code.unwrap_or(0)));
+    if state.running == Some(true) || state.restarting == Some(true) {
+        return None;
     }
     Some(format!("is not running (status {:?}, exit code {})", state.status, state.exit_code.unwrap_or(0)))
 }

@@ -6,6 +6,7 @@ pub mod controlplane;
 pub mod etcd_plane;
 pub mod files;
 pub mod health;
+pub mod kubernetes;
 pub mod membership;
 pub mod preview;
 pub mod worker;

@@ -86,19 +86,21 @@ async fn remove_containers(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
     Ok(())
 }
 
-/// The directories to clean on one host, with `prefix_path` applied where RKE applies it.
-pub fn cleaned_dirs(ctx: &Ctx<'_>) -> Vec<String> {
+/// The directories to clean on one host, with `prefix_path` applied where RKE applies it; the
+/// etcd data directory only on etcd hosts (as RKE1).
+pub fn cleaned_dirs(cfg: &crate::config::ClusterConfig, etcd_host: bool) -> Vec<String> {
     CLEANED_DIRS
         .iter()
+        .filter(|d| etcd_host || **d != "/var/lib/etcd")
         .map(|d| match *d {
-            "/etc/kubernetes" | "/var/lib/etcd" | "/var/lib/kubelet" => prefixed(ctx.config, d),
+            "/etc/kubernetes" | "/var/lib/etcd" => prefixed(cfg, d),
             other => other.to_string(),
         })
         .collect()
 }
 
 async fn clean_host(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
-    clean(ctx, h, &cleaned_dirs(ctx)).await
+    clean(ctx, h, &cleaned_dirs(ctx.config, h.has_role("etcd"))).await
 }
 
 /// Removes the given containers if present, recording each removal.
@@ -115,14 +117,24 @@ pub async fn remove_named(ctx: &Ctx<'_>, h: &Host, names: &[&str]) -> Result<()>
 
 /// Empties and removes host directories through a helper container (a mount point is
 /// emptied instead); reports what was cleaned.
+///
+/// Never through a mount: each path is resolved on the host (`chroot /host readlink -f`, so a
+/// symlinked `/var/run` or data directory means the host's target, not the helper's), and a
+/// directory with anything mounted below it (read from the helper's mountinfo, which holds
+/// the host's mounts recursively bound under /host) is refused, naming the mounts — before
+/// anything in it is deleted.
 pub async fn clean(ctx: &Ctx<'_>, h: &Host, dirs: &[String]) -> Result<()> {
     super::images::ensure_host(ctx, h, std::slice::from_ref(&ctx.plan.helper_image))
         .await
         .map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
     let script = r#"rc=0
 for d in "$@"; do
-  p="/host$d"
+  r=$(chroot /host readlink -f "$d" 2>/dev/null)
+  [ -n "$r" ] || r=$d
+  p="/host$r"
   [ -e "$p" ] || continue
+  below=$(awk -v p="$p/" 'index($5, p) == 1 { sub("^/host", "", $5); printf "%s ", $5 }' /proc/self/mountinfo)
+  if [ -n "$below" ]; then echo "refused $d: mounted below it: $below"; rc=1; continue; fi
   [ -z "$(ls -A "$p" 2>/dev/null)" ] && [ -d "$p" ] && { rmdir "$p" 2>/dev/null; continue; }
   rm -rf "$p" 2>/dev/null
   if [ -e "$p" ]; then rm -rf "$p"/* "$p"/.[!.]* "$p"/..?* 2>/dev/null; fi
@@ -135,6 +147,14 @@ exit $rc"#;
     let run = helper.run(ctx.timeouts.helper).await;
     helper.remove().await;
     let (code, out) = run.map_err(|e| anyhow!("host {}: cleaning directories: {e:#}", h.name()))?;
+    let refused: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("refused ")).collect();
+    if !refused.is_empty() {
+        return Err(anyhow!(
+            "host {}: not cleaned, something is mounted inside (deleting through a mount would delete that volume's data): {}. Unmount it on the host (or drain the node so its pods' volumes are unmounted) and rerun",
+            h.name(),
+            refused.join("; ")
+        ));
+    }
     if code != 0 {
         return Err(anyhow!("host {}: cleaning directories failed (exit {code}): {}", h.name(), out.replace('\n', "; ")));
     }

@@ -5,6 +5,7 @@ mod connect;
 mod remove;
 mod up;
 mod util;
+mod validate;
 mod version;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,9 @@ pub struct Cli {
     /// Only warnings and errors
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,6 +36,8 @@ pub enum Command {
     Up(up::Args),
     /// Remove the cluster's containers and data from every host
     Remove(remove::Args),
+    /// Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)
+    Validate,
     /// Print stockade's version and the default Kubernetes version
     Version,
     /// Default system images per Kubernetes version
@@ -56,9 +62,11 @@ impl Cli {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ui = crate::ui::Ui::new(cli.quiet);
+    crate::config::set_strict(cli.strict);
     match &cli.command {
         Command::Up(a) => up::run(&cli, a, &ui).await,
         Command::Remove(a) => remove::run(&cli, a, &ui).await,
+        Command::Validate => validate::run(&cli, &ui),
         Command::Version => version::run(),
         Command::Config(a) => config_cmd::run(a),
         Command::Util(u) => util::run(&cli, u, &ui),

@@ -1,6 +1,11 @@
 //! Reading cluster.yml: every error is one line naming file:line:column, and an unknown key
 //! comes with a "did you mean" hint built from the keys that are valid at that spot.
+use super::rke_reading;
 use super::schema::ClusterConfig;
+use super::yaml_v2;
+use serde::de::DeserializeSeed;
+use serde_yaml::Value;
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -39,23 +44,123 @@ impl InputError {
     }
 }
 
-/// Reads and parses the file; the result has no defaults applied yet.
-pub fn read(path: &Path) -> Result<(ClusterConfig, String), InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::at(path, None, format!("cannot read the cluster file: {e} (pass --config FILE)"))
-    })?;
-    let cfg = parse(path, &text)?;
-    Ok((cfg, text))
+/// Parses as RKE1 read the file (see `rke_reading`), with unknown keys that are not near-typos
+/// ignored; the warnings are returned by `parse_with`.
+pub fn parse(path: &Path, text: &str) -> Result<ClusterConfig, InputError> {
+    parse_with(path, text, false).map(|(c, _)| c)
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<ClusterConfig, InputError> {
+/// The file's tree as yaml.v2 read it: the first non-empty document (a trailing `---` or empty
+/// document is allowed), repeated keys merged (`yaml_v2`), merge keys applied. Returns the
+/// repeated keys too.
+fn read_tree(path: &Path, text: &str) -> Result<(Value, Vec<String>), InputError> {
+    let located = |e: serde_yaml::Error| {
+        let loc = e.location().map(|l| (l.line(), l.column()));
+        InputError::at(path, loc, explain(&e.to_string()))
+    };
+    let duplicates = RefCell::new(Vec::new());
+    let mut tree = Value::Null;
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let v = yaml_v2::Tree { duplicates: &duplicates, path: String::new() }.deserialize(doc).map_err(located)?;
+        if tree.is_null() {
+            tree = v;
+        }
+    }
+    tree.apply_merge().map_err(located)?;
+    Ok((tree, duplicates.into_inner()))
+}
+
+/// Where a repeated key is written the first and the second time: the first two lines that set
+/// its last segment at the same indentation.
+fn locate_duplicate(text: &str, path: &str) -> Option<((usize, usize), (usize, usize))> {
+    let key = path.rsplit('.').next()?;
+    let mut first: Option<(usize, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start().trim_start_matches("- ");
+        if t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')) {
+            let col = line.find(key)? + 1;
+            match first {
+                Some(f) if f.1 == col => return Some((f, (i + 1, col))),
+                Some(_) => {}
+                None => first = Some((i + 1, col)),
+            }
+        }
+    }
+    None
+}
+
+/// Parses with RKE1's reading rules. Returns the config and the warnings (each
+/// `file:line:column: ...`). `strict` turns every unknown key into an error.
+pub fn parse_with(path: &Path, text: &str, strict: bool) -> Result<(ClusterConfig, Vec<String>), InputError> {
     if text.trim().is_empty() {
         return Err(InputError::at(path, None, "the file is empty: it needs at least a `nodes:` list"));
     }
-    serde_yaml::from_str::<ClusterConfig>(text).map_err(|e| {
-        let loc = e.location().map(|l| (l.line(), l.column()));
-        InputError::at(path, loc, explain(&e.to_string()))
-    })
+    let (mut tree, duplicates) = read_tree(path, text)?;
+    if !tree.is_mapping() {
+        return Err(InputError::at(path, Some((1, 1)), "the file is not a YAML mapping: it needs at least a `nodes:` list"));
+    }
+    let mut warnings = Vec::new();
+    for d in duplicates {
+        let (first, second) = match locate_duplicate(text, &d) {
+            Some((f, s)) => (Some(s), format!(" (first set at line {}, again at line {})", f.0, s.0)),
+            None => (None, String::new()),
+        };
+        let msg = format!("duplicate key `{d}`{second}: read as RKE1 read it, the later value wins and a repeated mapping is merged");
+        if strict {
+            return Err(InputError::at(path, first, format!("duplicate key `{d}`{second} (--strict refuses duplicates)")));
+        }
+        warnings.push(InputError::at(path, first, msg).to_string());
+    }
+    warnings.extend(rke_reading::normalize(&mut tree).into_iter().map(|w| InputError::at(path, None, w).to_string()));
+    if strict && let Some(w) = warnings.first() {
+        return Err(InputError::at(path, None, format!("{} (--strict)", w.split_once(": ").map_or("", |x| x.1))));
+    }
+    // Each round either parses or drops one unknown key, so the loop ends.
+    loop {
+        let canonical = serde_yaml::to_string(&tree).map_err(|e| InputError::at(path, None, e.to_string()))?;
+        let e = match serde_yaml::from_str::<ClusterConfig>(&canonical) {
+            Ok(c) => return Ok((c, warnings)),
+            Err(e) => e.to_string(),
+        };
+        let msg = explain(&e);
+        let Some(u) = UnknownKey::from_message(&e) else {
+            // the position in the canonical text is not the user's: find the key in theirs
+            let key = msg.split(':').next().unwrap_or_default().rsplit(['.', ']']).next().unwrap_or_default();
+            let key = key.split('[').next().unwrap_or_default();
+            let loc = if key.is_empty() || key.contains(' ') { None } else { locate(text, key, "", 0) };
+            return Err(InputError::at(path, loc, msg));
+        };
+        let loc = locate(text, &u.key, "", 0);
+        if strict || u.near.is_some() {
+            let why = if u.near.is_some() { "" } else { " (--strict refuses unknown keys)" };
+            return Err(InputError::at(path, loc, format!("{msg}{why}")));
+        }
+        if !rke_reading::remove_at(&mut tree, &u.path, &u.key) {
+            return Err(InputError::at(path, loc, msg));
+        }
+        let full = if u.path.is_empty() { u.key.clone() } else { format!("{}.{}", u.path, u.key) };
+        warnings.push(InputError::at(path, loc, format!("unknown key `{full}` ignored, as RKE1 ignored it (--strict refuses it)")).to_string());
+    }
+}
+
+/// An unknown key named by serde: where it is, and the valid key one or two edits away if any.
+struct UnknownKey {
+    path: String,
+    key: String,
+    near: Option<String>,
+}
+
+impl UnknownKey {
+    fn from_message(raw: &str) -> Option<Self> {
+        let msg = raw.lines().next()?;
+        let i = msg.find("unknown field `")?;
+        let path = msg[..i].trim_end().trim_end_matches(':').to_string();
+        let rest = &msg[i + "unknown field `".len()..];
+        let key = rest.split('`').next()?.to_string();
+        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        let near = closest(&key, &expected).map(str::to_string);
+        Some(UnknownKey { path, key, near })
+    }
 }
 
 /// Turns serde's message into one line with a hint: strips the location serde appends (we
@@ -83,7 +188,8 @@ fn explain(raw: &str) -> String {
 
 /// The candidate within a small edit distance of `key`, if any.
 pub fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (key.len() / 3).max(2);
+    // one or two edits: almost certainly a typo of that key
+    let limit = 2;
     candidates
         .iter()
         .map(|c| (edit_distance(key, c), *c))

@@ -2,15 +2,18 @@
 //! (`defaults`) and whole-file checks (`validate`).
 pub mod defaults;
 pub mod load;
+pub mod rke_reading;
 pub mod schema;
 pub mod secret;
 pub mod validate;
+pub mod yaml_v2;
 
 pub use load::InputError;
 pub use schema::{ClusterConfig, Node};
 pub use secret::Secret;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A cluster.yml that parsed, got its defaults and passed validation.
 #[derive(Debug, Clone)]
@@ -19,6 +22,8 @@ pub struct Loaded {
     pub config: ClusterConfig,
     /// The keys the user set that stockade parses and keeps but does not act on yet.
     pub not_applied: Vec<String>,
+    /// What RKE1 silently ignored (unknown or obsolete keys), each `file:line:column: ...`.
+    pub warnings: Vec<String>,
 }
 
 impl Loaded {
@@ -37,12 +42,52 @@ fn sibling(config: &Path, prefix: &str, ext: &str) -> PathBuf {
     config.with_file_name(format!("{prefix}{stem}{ext}"))
 }
 
+/// `--strict` given on the command line: every unknown key and every duplicate is an error.
+/// A process-wide switch so every command that loads the file honours the global flag.
+static STRICT: AtomicBool = AtomicBool::new(false);
+
+pub fn set_strict(strict: bool) {
+    STRICT.store(strict, Ordering::Relaxed);
+}
+
+/// Loads with the command line's strictness and logs the warnings (before any host is touched).
 pub fn load(path: &Path) -> Result<Loaded, InputError> {
-    let (mut config, text) = load::read(path)?;
+    let loaded = load_with(path, STRICT.load(Ordering::Relaxed))?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(loaded)
+}
+
+/// Reads, fills RKE1's defaults and validates; nothing is contacted.
+pub fn load_with(path: &Path, strict: bool) -> Result<Loaded, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::at(path, None, format!("cannot read the cluster file: {e} (pass --config FILE)"))
+    })?;
+    let (mut config, warnings) = load::parse_with(path, &text, strict)?;
     let not_applied = not_applied_keys(&config);
     defaults::apply(&mut config);
     validate::validate(&config, path, &text)?;
-    Ok(Loaded { path: path.to_path_buf(), config, not_applied })
+    Ok(Loaded { path: path.to_path_buf(), config, not_applied, warnings })
+}
+
+/// Settings that change what a cluster *is*: ignoring them would build something else than the
+/// file says on a running cluster (an internal etcd next to the user's external one, a kubelet
+/// without its cloud provider, no restore). Refused before any host is contacted until stockade
+/// applies them. Returns the key and why, one per line of the error.
+pub fn refused_until_applied(c: &ClusterConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.services.etcd.external_urls.as_ref().is_some_and(|u| !u.is_empty()) {
+        out.push("services.etcd.external_urls: an external etcd is not supported yet (stockade would run its own etcd instead of using yours)".to_string());
+    }
+    let provider = c.cloud_provider.as_ref().and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or_default();
+    if !provider.is_empty() {
+        out.push(format!("cloud_provider ({provider}): not applied yet (the kubelet and control plane would run without it, which breaks a cluster that has it)"));
+    }
+    if c.restore.as_ref().is_some_and(|r| r.restore) {
+        out.push("restore.restore: true: `up` does not restore etcd snapshots yet; take it out of the file".to_string());
+    }
+    out
 }
 
 /// Keys stockade accepts for compatibility but does not act on yet; `up` names them once.
@@ -54,7 +99,8 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
         }
     };
     note(c.network.is_some(), "network");
-    note(c.authorization.is_some(), "authorization");
+    // RKE1's default mode (rbac) is what stockade deploys: only another mode is not applied
+    note(c.authorization.as_ref().and_then(|a| a.mode.as_deref()).is_some_and(|m| !m.is_empty() && m != "rbac"), "authorization");
     note(c.addons.is_some(), "addons");
     note(!c.addons_include.is_empty(), "addons_include");
     note(c.ingress.is_some(), "ingress");
@@ -74,6 +120,20 @@ fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_that_change_what_a_cluster_is_are_refused_until_applied() {
+        let parse = |y: &str| {
+            let mut c = super::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
+            super::defaults::apply(&mut c);
+            super::refused_until_applied(&c)
+        };
+        assert!(parse("").is_empty());
+        assert!(parse("services:\n  etcd:\n    external_urls: [https://e:2379]\n")[0].contains("external etcd"));
+        assert!(parse("cloud_provider:\n  name: aws\n")[0].contains("aws"));
+        assert!(parse("restore:\n  restore: true\n  snapshot_name: s\n")[0].contains("restore"));
+        assert!(parse("restore:\n  restore: false\n").is_empty());
+    }
+
     /// Every example shipped with the project is a valid cluster file.
     #[test]
     fn shipped_examples_are_valid() {
@@ -89,7 +149,7 @@ mod tests {
 
     #[test]
     fn state_and_kubeconfig_names_follow_rke() {
-        let l = super::Loaded { path: "/x/prod.yml".into(), config: Default::default(), not_applied: vec![] };
+        let l = super::Loaded { path: "/x/prod.yml".into(), config: Default::default(), not_applied: vec![], warnings: vec![] };
         assert_eq!(l.state_path(), std::path::PathBuf::from("/x/prod.rkestate"));
         assert_eq!(l.kubeconfig_path(), std::path::PathBuf::from("/x/kube_config_prod.yml"));
     }

@@ -1,6 +1,7 @@
 //! The cluster.yml schema: every key RKE1 accepts (rancher/rke `types/rke_types.go`), so an RKE1
-//! user's file parses unchanged. Unknown keys are refused (`deny_unknown_fields`) so a typo is
-//! an error, not a silently ignored setting. Sub-objects that are Kubernetes API objects in RKE
+//! user's file parses unchanged. `deny_unknown_fields` makes serde name each unknown key and the
+//! keys valid at its place; `load::parse_with` then decides as issue 11 asks (a near-typo is an
+//! error, anything else a located warning, `--strict` refuses all). Sub-objects that are Kubernetes API objects in RKE
 //! (audit policy, admission configuration, encryption configuration, tolerations, ...) are kept
 //! as free-form YAML values. Defaults are applied in `defaults.rs`, not here, so that what the
 //! user wrote stays distinguishable from what stockade filled in.

@@ -58,11 +58,13 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
             return err(locate(text, "port", p, 0), format!("node {}: port `{p}` is not a TCP port", n.address));
         }
     }
-    for role in ROLES {
+    // RKE1 refuses a cluster without etcd or controlplane hosts; without a worker host it is
+    // valid: every node runs kubelet and kube-proxy, tainted by its role (plan::worker).
+    for (role, why) in [("etcd", "the cluster's datastore"), ("controlplane", "the Kubernetes API server")] {
         if !cfg.nodes.iter().any(|n| n.role.iter().any(|r| r == role)) {
             return err(
                 locate(text, "nodes", "", 0),
-                format!("no host has the `{role}` role: a cluster needs at least one etcd, one controlplane and one worker host"),
+                format!("no host has the `{role}` role: at least one is needed to run {why}"),
             );
         }
     }

@@ -2,6 +2,7 @@
 //! command line (cargo's `commands` → `ops` split). `cli/` only parses flags into these options.
 pub mod remove;
 pub mod up;
+pub mod validate;
 
 use crate::transport::ssh::SshOptions;
 use crate::transport::ConnectOptions;

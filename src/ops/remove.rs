@@ -21,15 +21,24 @@ pub struct RemoveOptions {
 pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    let _lock = state::lock::acquire(&loaded.state_path(), "remove")?;
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
+    // what will be deleted, said before anything is: the same list the cleaning uses
+    let etcd_dirs = crate::apply::remove::cleaned_dirs(cfg, true);
+    let other_dirs = crate::apply::remove::cleaned_dirs(cfg, false);
+    let what = format!(
+        "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts) on {} hosts; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
+        other_dirs.join(" "),
+        etcd_dirs.iter().filter(|d| !other_dirs.contains(d)).cloned().collect::<Vec<_>>().join(" "),
+        cfg.nodes.len()
+    );
     if !args.force {
         if !std::io::stdin().is_terminal() {
-            bail!("remove deletes every cluster container and the etcd data on {} hosts: rerun with --force to confirm", cfg.nodes.len());
+            bail!("remove deletes {what}: rerun with --force to confirm");
         }
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(
-                "Remove the cluster from {} hosts? This deletes its containers, certificates and etcd data",
-                cfg.nodes.len()
+                "Remove the cluster? This deletes {what}"
             ))
             .default(false)
             .interact()?;
@@ -37,9 +46,10 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
             bail!("nothing removed");
         }
     }
-    ui.phase("Connect");
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect(cfg, &cfg.nodes, &opts, &|w| ui.warn(&w)).await?;
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &[], opts.force_agent).await?;
+    ui.phase("Connect");
+    let hosts = Hosts::connect(cfg, &cfg.nodes, &keys, &opts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
     let the_plan = plan::build(cfg, &plan::Inputs::default());
     let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout };

@@ -53,10 +53,12 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     }
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     let state_path = loaded.state_path();
+    // held until `up` returns, dry runs included (they read the state a writer may be changing)
+    let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
     let mut full = state::load(&state_path)?.unwrap_or_default();
 
     // what the last successful run left, against what cluster.yml wants
-    let recorded = full.current.nodes();
+    let recorded = full.current.nodes().map_err(|e| anyhow::anyhow!("{}: {e:#}. Nothing was changed: fix the state file or restore its .bak", state_path.display()))?;
     let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
         Ok(c) => c,
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
@@ -69,23 +71,57 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
 
     let mut bundle = full.certificates();
     let reused_ca = bundle.contains_key(pki::names::CA);
-    let pki_changes = pki::reconcile(&mut bundle, cfg)?;
-    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
+    // key generation takes seconds: it runs while the hosts are reached, so an unreachable
+    // host is reported as soon as the connect fails, not after the certificates are done
+    let pki_cfg = cfg.clone();
+    let issuing = async move {
+        tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?
+    };
 
-    ui.phase("Connect");
+    // decided before any host is contacted: refusing to drop a recorded key changes nothing
+    let encryption = match plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key) {
+        Ok(e) => e,
+        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+    };
+
+    let refused = config::refused_until_applied(cfg);
+    if !refused.is_empty() {
+        bail!("{}: {}. Nothing was changed.", loaded.path.display(), refused.join("; "));
+    }
+    let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
+    if !missing.is_empty() {
+        bail!(
+            "{}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`. Nothing was changed.",
+            loaded.path.display(),
+            missing.join(", "),
+            cfg.kubernetes_version.as_deref().unwrap_or("(default)")
+        );
+    }
     let opts = args.connect.options(cfg);
-    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &opts, &|w| ui.warn(&w)).await?;
+    // keys (and passphrase prompts) before the spinner and the SSH timeouts start
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;
+    ui.phase("Connect");
+    let warn = |w: String| ui.warn(&w);
+    let connecting = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &warn);
+    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing)?;
+    tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }
     ui.finish_bar();
+    let machines: Vec<(&str, &str)> = hosts.hosts.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
+    let leaving: Vec<(&str, &str)> = hosts.departed.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
+    if let Err(e) = refuse_departed_machines_still_present(&machines, &leaving, &loaded.path) {
+        hosts.close().await;
+        return Err(e);
+    }
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
-    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty()).await {
+    let joining: BTreeSet<&str> = ctx_joining(&etcd_changes);
+    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty(), &joining).await {
         hosts.close().await;
         return Err(e);
     }
 
-    let encryption = plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key);
     let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone() };
     let the_plan = plan::build(cfg, &inputs);
     let timeouts = Timeouts {
@@ -106,7 +142,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return result;
     }
 
-    full.desired.rke_config = Some(state::rke_config_json(cfg));
+    full.desired.rke_config = Some(state::rke_config_json(cfg)?);
     full.desired.certificates = bundle.clone();
     full.desired.set_joined_etcd(&joined);
     full.desired.encryption_config = encryption.clone().unwrap_or_default();
@@ -121,7 +157,20 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
 
     let result = apply::run_phases(
         &ctx,
-        &[&EnsureImages, &DeployFiles, &EtcdMembership, &EtcdPlane, &ControlPlane, &WorkerPlane, &RemoveObsolete, &RemoveDeparted],
+        &[
+            &EnsureImages,
+            &DeployFiles,
+            &EtcdMembership,
+            &EtcdPlane,
+            &ControlPlane,
+            // RKE1's authorization resources once the API answers, before kubelets start
+            &apply::kubernetes::Authorization,
+            &WorkerPlane,
+            // every node registered and Ready: node conditions are part of health
+            &apply::kubernetes::NodesReady,
+            &RemoveObsolete,
+            &RemoveDeparted,
+        ],
     )
     .await;
     hosts.close().await;
@@ -134,7 +183,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         nodes.extend(departed.iter().filter(|d| !hosts.departed.iter().any(|h| h.node.address == d.address)).cloned());
         let mut kept = cfg.clone();
         kept.nodes = nodes;
-        full.current.rke_config = Some(state::rke_config_json(&kept));
+        full.current.rke_config = Some(state::rke_config_json(&kept)?);
     }
     state::save(&state_path, &full)?;
     state::write_atomic(&loaded.kubeconfig_path(), kubeconfig::render(cfg, &bundle)?.as_bytes())?;
@@ -155,28 +204,63 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// A host that left cluster.yml but is the same machine (same Docker engine ID) as a host that
+/// stays — an `address` edited from an IP to a DNS name, say — must not be "departed": that
+/// would remove its etcd member and wipe the data of a machine the cluster keeps using.
+/// Refused before any change.
+pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &[(&str, &str)], file: &std::path::Path) -> Result<()> {
+    for (gone, id) in departed {
+        if let Some((stays, _)) = kept.iter().find(|(_, k)| k == id) {
+            bail!(
+                "{}: host {gone} left cluster.yml, but it is the same machine as {stays} (Docker engine ID {id}): removing it would remove that machine's etcd member and delete its data. Nothing was changed. If the address was edited, put the old address back; to move a node to a new address, remove it in one `up` and add it with the new address in the next",
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The etcd hosts that join the cluster in this run.
+fn ctx_joining(changes: &plan::membership::EtcdChanges) -> BTreeSet<&str> {
+    changes.add.iter().map(String::as_str).collect()
+}
+
 /// A host whose etcd trusts another CA belongs to another cluster: new certificates would cut
 /// its members off from each other (RKE1's "lost cluster.rkestate" outage). An etcd without
 /// stockade's CA label was made by RKE1 or by hand: adopted only when the state file records
-/// the cluster (an RKE1 state). Checked before any change.
-async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool) -> Result<()> {
+/// the cluster (an RKE1 state) and the host is already a member — a host that *joins* with an
+/// etcd container of its own would start the new member on another cluster's data. Fails
+/// closed: only Docker's 404 means "no etcd here". Checked before any change.
+async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool, joining: &BTreeSet<&str>) -> Result<()> {
     let ours = crate::plan::container::inputs_digest([ca_pem]);
     for h in hosts.with_role("etcd") {
-        let Ok(c) = h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await else { continue };
-        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
-        let foreign = match label {
-            Some(ca) => ca != ours,
-            None => !have_current,
+        let c = match h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await {
+            Ok(c) => c,
+            Err(e) if crate::transport::docker::is_not_found(&e) => continue,
+            Err(e) => bail!("host {}: cannot tell whether it already runs etcd (inspecting the etcd container: {e}); nothing was changed", h.name()),
         };
-        if foreign {
+        let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
+        let verdict = foreign_etcd(label.as_deref(), &ours, have_current, joining.contains(h.node.address.as_str()));
+        if let Some(why) = verdict {
             bail!(
-                "host {}: already runs etcd of a cluster whose CA is not the one in {}. Restore the state file that cluster was built with (or its .bak), or take the old cluster down with `stockade remove` first",
+                "host {}: {why}. Restore the state file that cluster was built with (or its .bak: {}), or take the old etcd off that host first (`stockade remove` with that cluster's files); nothing was changed",
                 h.name(),
                 state_path.display()
             );
         }
     }
     Ok(())
+}
+
+/// Why an etcd container found on a host is not this cluster's, if it is not.
+pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, joining: bool) -> Option<&'static str> {
+    match ca_label {
+        Some(ca) if ca != ours => Some("already runs etcd of a cluster whose CA is not the one in the state file"),
+        Some(_) => None,
+        None if joining => Some("joins the cluster as a new etcd member but already runs an etcd container stockade did not create"),
+        None if !have_current => Some("already runs an etcd container, and the state file records no cluster"),
+        None => None,
+    }
 }
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
@@ -233,4 +317,27 @@ fn new_encryption_key() -> String {
     let mut key = [0u8; 32];
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)).expect("reading /dev/urandom");
     base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_etcd_found_on_a_host_is_ours_only_when_the_state_says_so() {
+        assert_eq!(foreign_etcd(Some("ca1"), "ca1", true, false), None);
+        assert!(foreign_etcd(Some("ca2"), "ca1", true, false).is_some(), "another CA");
+        assert_eq!(foreign_etcd(None, "ca1", true, false), None, "RKE1's etcd of the recorded cluster is adopted");
+        assert!(foreign_etcd(None, "ca1", true, true).is_some(), "a joining host with its own etcd");
+        assert!(foreign_etcd(None, "ca1", false, false).is_some(), "no recorded cluster");
+    }
+
+    #[test]
+    fn a_departed_address_of_a_kept_machine_is_refused() {
+        let file = std::path::Path::new("cluster.yml");
+        let kept = [("h1.example.org", "ID-1"), ("10.0.0.2", "ID-2")];
+        let err = refuse_departed_machines_still_present(&kept, &[("10.0.0.1", "ID-1")], file).unwrap_err().to_string();
+        assert!(err.contains("10.0.0.1") && err.contains("h1.example.org") && err.contains("Nothing was changed"), "{err}");
+        assert!(refuse_departed_machines_still_present(&kept, &[("10.0.0.3", "ID-3")], file).is_ok());
+    }
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 pub const RKE_NAME_LABEL: &str = "io.rancher.rke.container.name";
 /// Label with the hash of the full spec: equal hash means nothing to change.
 pub const HASH_LABEL: &str = "io.stockade.spec-hash";
-/// Label with the spec itself (JSON), so a plan can say which fields differ.
+/// Label with the spec itself (JSON, environment values left out: see `ContainerSpec::redacted`),
+/// so a plan can say which fields differ.
 pub const SPEC_LABEL: &str = "io.stockade.spec";
 /// Marks every container stockade manages (what `remove` looks for).
 pub const MANAGED_LABEL: &str = "io.stockade.managed";
@@ -29,7 +30,7 @@ pub fn inputs_digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Clone, Serialize, PartialEq)]
 pub struct ContainerSpec {
     pub name: String,
     pub image: String,
@@ -87,14 +88,28 @@ impl ContainerSpec {
     pub fn labels_with_hash(&self) -> BTreeMap<String, String> {
         let mut l = self.labels.clone();
         l.insert(HASH_LABEL.into(), self.hash());
-        l.insert(SPEC_LABEL.into(), serde_json::to_string(self).expect("spec serialises"));
+        l.insert(SPEC_LABEL.into(), self.redacted().to_string());
         l
+    }
+
+    /// The spec as JSON with every environment variable reduced to its name. `extra_env` is
+    /// where RKE1 users put proxy credentials and cloud keys: values never go into a label, a
+    /// diff, a plan or a debug line. (A changed value still changes `hash`, which is over the
+    /// full spec, so the container is still replaced.)
+    pub fn redacted(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("spec serialises");
+        if let Some(env) = v.get_mut("env") {
+            *env = serde_json::Value::Array(env_names(Some(env)).into_iter().map(serde_json::Value::String).collect());
+        }
+        v
     }
 
     /// Human-readable differences from `old` (a spec read back from a container's label):
     /// flags compared one by one, other fields as a whole.
+    /// Environment variables are compared by name only, never shown with values (the label of
+    /// a container made by an older version may still hold values: they are not printed).
     pub fn differences(&self, old: &serde_json::Value) -> Vec<String> {
-        let new = serde_json::to_value(self).expect("spec serialises");
+        let new = self.redacted();
         let mut out = Vec::new();
         let empty = serde_json::Map::new();
         let (n, o) = (new.as_object().unwrap_or(&empty), old.as_object().unwrap_or(&empty));
@@ -106,13 +121,35 @@ impl ContainerSpec {
             }
             if k == "cmd" {
                 out.extend(flag_differences(a, b));
+            } else if k == "env" {
+                let (was, now) = (env_names(a), env_names(b));
+                out.extend(now.iter().filter(|n| !was.contains(n)).map(|n| format!("env: {n} added")));
+                out.extend(was.iter().filter(|n| !now.contains(n)).map(|n| format!("env: {n} removed")));
             } else {
                 let show = |v: Option<&serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into());
                 out.push(format!("{k}: {} -> {}", show(a), show(b)));
             }
         }
+        if out.is_empty() {
+            // differences() is asked only when the hash differs: what is left is a value
+            out.push("env: a variable's value changed (values are not shown)".into());
+        }
         out
     }
+}
+
+/// `Debug` shows the redacted spec: `--debug` must never print an environment value.
+impl std::fmt::Debug for ContainerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ContainerSpec({})", self.redacted())
+    }
+}
+
+/// The variable names of an `env` JSON array (`NAME=value` entries).
+fn env_names(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|e| e.as_str()).map(|e| e.split_once('=').map_or(e, |(n, _)| n).to_string()).collect())
+        .unwrap_or_default()
 }
 
 pub fn base_labels(name: &str) -> BTreeMap<String, String> {
@@ -157,5 +194,29 @@ mod tests {
         let mut new = spec(&["a", "--x=3", "--z=4"]);
         new.image = "j".into();
         assert_eq!(new.differences(&old), vec!["--x: 1 -> 3", "--z: (unset) -> 4", "--y: 2 -> (unset)", "image: \"i\" -> \"j\""]);
+    }
+
+    #[test]
+    fn environment_values_never_leave_the_spec() {
+        let mut old = ContainerSpec::new("x", "i", vec![]);
+        old.env = vec!["HTTP_PROXY=http://user:hunter2@proxy:3128".into(), "AWS_SECRET_ACCESS_KEY=s3cr3t-old".into()];
+        let mut new = old.clone();
+        new.env = vec!["HTTP_PROXY=http://user:hunter2@proxy:3128".into(), "AWS_SECRET_ACCESS_KEY=s3cr3t-new".into(), "TOKEN=t0k3n".into()];
+        let everything = format!(
+            "{:?} {:?} {:?} {:?}",
+            new,
+            new.labels_with_hash(),
+            new.differences(&old.redacted()),
+            // a label written by an older version held the values: still not printed
+            new.differences(&serde_json::to_value(&old).unwrap())
+        );
+        for secret in ["hunter2", "s3cr3t", "t0k3n"] {
+            assert!(!everything.contains(secret), "{secret} leaked: {everything}");
+        }
+        assert_eq!(new.differences(&old.redacted()), vec!["env: TOKEN added"]);
+        let mut changed = old.clone();
+        changed.env[1] = "AWS_SECRET_ACCESS_KEY=rotated".into();
+        assert_ne!(changed.hash(), old.hash(), "a changed value must still replace the container");
+        assert_eq!(changed.differences(&old.redacted()), vec!["env: a variable's value changed (values are not shown)"]);
     }
 }

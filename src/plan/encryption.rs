@@ -13,20 +13,40 @@ pub fn enabled(cfg: &ClusterConfig) -> bool {
 
 /// The configuration to deploy: the user's custom one, else the recorded one, else a new one
 /// around `new_key` (32 random bytes, base64), as RKE generates it (aescbc, then identity).
-pub fn config(cfg: &ClusterConfig, recorded: &str, new_key: impl FnOnce() -> String) -> Option<String> {
+///
+/// A recorded key is never dropped: the cluster's Secrets are encrypted with it, and an
+/// apiserver without it can read none of them. So turning encryption off once a key is
+/// recorded, or a `custom_config` that leaves a recorded key out, is refused (until stockade
+/// can rewrite every Secret first), and a `custom_config` that cannot be written is an error,
+/// never a silently unencrypted cluster.
+pub fn config(cfg: &ClusterConfig, recorded: &str, new_key: impl FnOnce() -> String) -> Result<Option<String>, String> {
+    let recorded_keys = secrets(recorded);
     if !enabled(cfg) {
-        return None;
+        if recorded_keys.is_empty() {
+            return Ok(None);
+        }
+        return Err("services.kube-api.secrets_encryption_config is off, but the cluster's Secrets are encrypted with the key recorded in the state file: turning encryption off would make every Secret unreadable. Set `enabled: true` again (disabling needs every Secret rewritten first, which stockade does not do yet)".into());
     }
     if let Some(custom) = cfg.services.kube_api.secrets_encryption_config.as_ref().and_then(|v| v.get("custom_config")) {
-        return serde_yaml::to_string(custom).ok();
+        let text = serde_yaml::to_string(custom).map_err(|e| format!("services.kube-api.secrets_encryption_config.custom_config cannot be written as YAML: {e}"))?;
+        let custom_keys = secrets(&text);
+        if recorded_keys.iter().any(|k| !custom_keys.contains(k)) {
+            return Err("services.kube-api.secrets_encryption_config.custom_config leaves out the key the cluster's Secrets are encrypted with (recorded in the state file): keep that key in the provider's `keys` list (after your new one) so the apiserver can still read them".into());
+        }
+        return Ok(Some(text));
     }
     if !recorded.trim().is_empty() {
-        return Some(recorded.to_string());
+        return Ok(Some(recorded.to_string()));
     }
-    Some(format!(
+    Ok(Some(format!(
         "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources:\n  - secrets\n  providers:\n  - aescbc:\n      keys:\n      - name: stockade-key-1\n        secret: {}\n  - identity: {{}}\n",
         new_key()
-    ))
+    )))
+}
+
+/// The `secret:` values of an EncryptionConfiguration (the keys data is encrypted with).
+fn secrets(config: &str) -> Vec<String> {
+    config.lines().filter_map(|l| l.trim().strip_prefix("secret:")).map(|v| v.trim().trim_matches(['"', '\'']).to_string()).filter(|v| !v.is_empty()).collect()
 }
 
 #[cfg(test)]
@@ -37,12 +57,26 @@ mod tests {
     }
     #[test]
     fn disabled_enabled_recorded_and_custom() {
-        assert_eq!(config(&cfg("nodes: []\n"), "", || "K".into()), None);
+        assert_eq!(config(&cfg("nodes: []\n"), "", || "K".into()), Ok(None));
         let on = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n");
-        let fresh = config(&on, "", || "S2VZ".into()).unwrap();
+        let fresh = config(&on, "", || "S2VZ".into()).unwrap().unwrap();
         assert!(fresh.contains("secret: S2VZ") && fresh.contains("aescbc"), "{fresh}");
-        assert_eq!(config(&on, "recorded", || unreachable!()).unwrap(), "recorded");
+        assert_eq!(config(&on, "recorded", || unreachable!()).unwrap().unwrap(), "recorded");
         let custom = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n      custom_config:\n        kind: EncryptionConfiguration\n");
-        assert!(config(&custom, "recorded", || unreachable!()).unwrap().contains("kind: EncryptionConfiguration"));
+        assert!(config(&custom, "", || unreachable!()).unwrap().unwrap().contains("kind: EncryptionConfiguration"));
+    }
+
+    #[test]
+    fn a_recorded_key_is_never_dropped() {
+        let recorded = config(&cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n"), "", || "OLDKEY".into()).unwrap().unwrap();
+        // turned off after a key was recorded: refused
+        let off = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: false\n");
+        assert!(config(&off, &recorded, || unreachable!()).unwrap_err().contains("unreadable"));
+        assert!(config(&cfg("nodes: []\n"), &recorded, || unreachable!()).is_err(), "removing the section is turning it off");
+        // a custom config without the recorded key: refused; with it: fine
+        let without = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n      custom_config:\n        resources:\n        - providers:\n          - aescbc:\n              keys:\n              - name: k2\n                secret: NEWKEY\n");
+        assert!(config(&without, &recorded, || unreachable!()).unwrap_err().contains("leaves out"));
+        let with = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n      custom_config:\n        resources:\n        - providers:\n          - aescbc:\n              keys:\n              - name: k2\n                secret: NEWKEY\n              - name: k1\n                secret: OLDKEY\n");
+        assert!(config(&with, &recorded, || unreachable!()).unwrap().unwrap().contains("NEWKEY"));
     }
 }

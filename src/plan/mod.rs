@@ -33,10 +33,32 @@ pub struct Plan {
     pub helper_image: String,
 }
 
+impl Plan {
+    /// Containers whose image is not known: a `kubernetes_version` with no default images
+    /// and slots left empty under `system_images`. Checked before any host is contacted,
+    /// rather than failing half-way with an empty image name.
+    pub fn missing_images(&self) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .hosts
+            .iter()
+            .flat_map(|h| h.containers.iter())
+            .filter(|c| c.image.trim().is_empty())
+            .map(|c| c.name.clone())
+            .chain(self.helper_image.trim().is_empty().then(|| "helper containers (system_images.alpine)".to_string()))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+}
+
 /// Host directories `remove` cleans (RKE's `CleanUpAll`); etcd snapshots under /opt/rke are
 /// deliberately kept.
-pub const CLEANED_DIRS: [&str; 7] =
-    ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd", "/var/lib/kubelet"];
+///
+/// Exactly what RKE1 cleans (rancher/rke hosts/hosts.go `CleanUpAll`); `/var/lib/etcd` only on
+/// etcd hosts. Never `/var/lib/kubelet`: pods' volumes (NFS, iSCSI, CSI, secrets) are mounted
+/// below it, and removing through them deletes the volumes' data.
+pub const CLEANED_DIRS: [&str; 6] = ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd"];
 
 /// `host_path` joined under `prefix_path`, as RKE does for its host directories.
 pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
@@ -87,6 +109,11 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             containers.push(worker::kube_proxy(cfg, n, bundle));
             let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
             images.push(helper_image.clone());
+            // kubelet starts every pod's sandbox from it: RKE1 pre-pulls it with the kubernetes image
+            let pause = worker::pod_infra_image(cfg);
+            if !pause.is_empty() {
+                images.push(pause);
+            }
             images.sort();
             images.dedup();
             let mut files = files::for_host(cfg, n, bundle);

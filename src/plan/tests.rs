@@ -21,7 +21,7 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
 }
 
 fn render(cfg: &ClusterConfig) -> Value {
-    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()) });
+    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
     let hosts: serde_json::Map<String, Value> = plan
         .hosts
         .iter()
@@ -150,4 +150,19 @@ fn upstream_components_run_upstream_images_directly() {
     assert_eq!(kubelet.cmd[0], "kubelet", "the node image's entrypoint takes the component first");
     assert!(kubelet.cmd.contains(&"--pod-infra-container-image=registry.k8s.io/pause:3.10".to_string()));
     assert!(!container_of(cp, "kube-api").unwrap().cmd.iter().any(|a| a.starts_with("--runtime-config=")));
+}
+
+/// Issue 7 item 15: a version without default images and only some slots set is caught from
+/// the plan alone, before any host is contacted.
+#[test]
+fn images_the_plan_lacks_are_named() {
+    let yaml = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\nkubernetes_version: v1.19.99-rancher1-1\nsystem_images:\n  etcd: e:1\n  alpine: a:1\n";
+    let mut cfg = crate::config::load::parse(std::path::Path::new("c.yml"), yaml).unwrap();
+    crate::config::defaults::apply(&mut cfg);
+    let missing = super::build(&cfg, &super::Inputs::default()).missing_images();
+    assert!(missing.contains(&"kube-apiserver".to_string()) && missing.contains(&"kubelet".to_string()), "{missing:?}");
+    assert!(!missing.contains(&"etcd".to_string()));
+    let mut full = crate::config::load::parse(std::path::Path::new("c.yml"), "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n").unwrap();
+    crate::config::defaults::apply(&mut full);
+    assert!(super::build(&full, &super::Inputs::default()).missing_images().is_empty());
 }

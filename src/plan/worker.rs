@@ -20,6 +20,18 @@ fn has(n: &Node, role: &str) -> bool {
     n.role.iter().any(|r| r == role)
 }
 
+/// The host's Node name: kubelet's `--hostname-override` (hostname_override, else the address),
+/// lowercased as kubelet does.
+pub fn node_name(node: &Node) -> String {
+    node.hostname_override.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| node.address.clone()).to_lowercase()
+}
+
+/// The image of every pod's sandbox ("pause") container: kubelet's `--pod-infra-container-image`.
+/// Not a container stockade runs, but kubelet needs it on the host, so it is in the image list.
+pub fn pod_infra_image(cfg: &ClusterConfig) -> String {
+    cfg.services.kubelet.infra_container_image.clone().or(cfg.system_images.pod_infra_container.clone()).unwrap_or_default()
+}
+
 /// cri-dockerd replaces dockershim from Kubernetes 1.24 on; `enable_cri_dockerd` overrides.
 pub fn cri_dockerd(cfg: &ClusterConfig) -> bool {
     versioned::cri_dockerd(cfg)
@@ -34,7 +46,7 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
         .set("fail-swap-on", svc.fail_swap_on.unwrap_or(false).to_string())
         .set("hostname-override", node.hostname_override.clone().unwrap_or_else(|| node.address.clone()))
         .set("kubeconfig", format!("{SSL}/kubecfg-{}.yaml", names::NODE))
-        .set("pod-infra-container-image", svc.infra_container_image.clone().or(cfg.system_images.pod_infra_container.clone()).unwrap_or_default())
+        .set("pod-infra-container-image", pod_infra_image(cfg))
         .set("root-dir", prefixed(cfg, "/var/lib/kubelet"));
     if node.address != etcd::internal(node) {
         f.set("node-ip", etcd::internal(node));

@@ -26,6 +26,9 @@ pub struct Host {
     pub session: Arc<Session>,
     pub docker: Docker,
     pub docker_version: String,
+    /// Docker's engine ID: which machine this is, whatever address reached it (two entries of
+    /// cluster.yml, or a departed and a kept one, can be the same machine)
+    pub machine_id: String,
 }
 
 impl Host {
@@ -49,8 +52,46 @@ pub struct Hosts {
 }
 
 /// Runs the futures with at most `limit` at once; results keep the input order.
+///
+/// Unordered underneath: a finished host frees its slot at once, so one slow host never holds
+/// up the others (`buffered` keeps finished results in their slots until every earlier one is
+/// done, which stalls the whole fan-out behind the slowest host).
 pub async fn bounded<T, F: Future<Output = T>>(limit: usize, futs: Vec<F>) -> Vec<T> {
-    stream::iter(futs).buffered(limit.max(1)).collect().await
+    let mut done: Vec<(usize, T)> =
+        stream::iter(futs.into_iter().enumerate().map(|(i, f)| async move { (i, f.await) })).buffer_unordered(limit.max(1)).collect().await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+    use std::time::Duration;
+
+    /// One slow host must not stop the next hosts from starting: with 2 slots, a 400 ms host and
+    /// eight 50 ms hosts — every other host starts (and finishes) while the slow one still runs.
+    #[tokio::test]
+    async fn a_slow_host_does_not_hold_up_the_others() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let slow_done = std::sync::Arc::new(AtomicBool::new(false));
+        let futs: Vec<_> = (0..9u64)
+            .map(|i| {
+                let slow_done = slow_done.clone();
+                async move {
+                    let slow_was_done = slow_done.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(if i == 0 { 400 } else { 50 })).await;
+                    if i == 0 {
+                        slow_done.store(true, Ordering::SeqCst);
+                    }
+                    (i, slow_was_done)
+                }
+            })
+            .collect();
+        let out = bounded(2, futs).await;
+        assert_eq!(out.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..9).collect::<Vec<_>>(), "results keep the input order");
+        let waited: Vec<u64> = out.iter().filter(|(_, w)| *w).map(|(i, _)| *i).collect();
+        assert!(waited.is_empty(), "hosts {waited:?} only started after the slow host finished");
+    }
 }
 
 /// Collects per-host results; fails with every host's error, one per line.
@@ -105,11 +146,34 @@ fn login_for_bastion(b: &BastionHost, force_agent: bool) -> Login {
     }
 }
 
+/// Reads (and decrypts) every distinct SSH key the nodes and the bastion log in with, once,
+/// before any connection: a passphrase prompt then never runs inside the SSH login timeout or
+/// under a progress spinner, and a missing or undecryptable key fails the run before any host
+/// is contacted. Keys of departed hosts are loaded when they can be (such a host may be gone
+/// along with its key); their failure shows when the host is reached.
+pub async fn load_keys(cfg: &ClusterConfig, nodes: &[Node], departed: &[Node], force_agent: bool) -> Result<KeyCache> {
+    let keys = KeyCache::default();
+    let required = cfg.bastion_host.iter().map(|b| login_for_bastion(b, force_agent)).chain(nodes.iter().map(|n| login_for_node(n, force_agent)));
+    let mut seen = std::collections::HashSet::new();
+    // with ssh-agent the key file is only a fallback, read when the agent fails (as before)
+    for login in required.filter(|l| !l.agent) {
+        if let Some(src) = login.key.filter(|k| seen.insert(k.clone())) {
+            keys.load(&src).await?;
+        }
+    }
+    for login in departed.iter().map(|n| login_for_node(n, force_agent)) {
+        if let Some(src) = login.key.filter(|k| seen.insert(k.clone())) {
+            let _ = keys.load(&src).await;
+        }
+    }
+    Ok(keys)
+}
+
 impl Hosts {
     /// Connects to every node and checks its Docker Engine answers. Fails, naming every host
     /// that could not be reached, before any caller gets to change anything.
-    pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
-        Self::connect_with_departed(cfg, nodes, &[], opts, warn).await
+    pub async fn connect(cfg: &ClusterConfig, nodes: &[Node], keys: &KeyCache, opts: &ConnectOptions, warn: &dyn Fn(String)) -> Result<Hosts> {
+        Self::connect_with_departed(cfg, nodes, &[], keys, opts, warn).await
     }
 
     /// Like `connect`, plus hosts that left cluster.yml: those may be unreachable (a dead host
@@ -118,13 +182,13 @@ impl Hosts {
         cfg: &ClusterConfig,
         nodes: &[Node],
         departed: &[Node],
+        keys: &KeyCache,
         opts: &ConnectOptions,
         warn: &dyn Fn(String),
     ) -> Result<Hosts> {
-        let keys = KeyCache::default();
         let bastion = match &cfg.bastion_host {
             Some(b) => {
-                let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, &keys, None)
+                let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, keys, None)
                     .await
                     .map_err(|e| anyhow!("bastion_host: {e:#}"))?;
                 Some(Arc::new(s))
@@ -135,7 +199,7 @@ impl Hosts {
             .iter()
             .chain(departed)
             .map(|n| {
-                let (keys, bastion) = (&keys, bastion.clone());
+                let bastion = bastion.clone();
                 async move {
                     let login = login_for_node(n, opts.force_agent);
                     let via = if bastion.is_some() { "via bastion" } else { "direct" };
@@ -143,14 +207,12 @@ impl Hosts {
                     let session = Arc::new(Session::connect(&login, &opts.ssh, keys, bastion.as_deref()).await?);
                     let socket = n.docker_socket.as_deref().unwrap_or(crate::config::defaults::DEFAULT_DOCKER_SOCKET);
                     let docker = open_docker(&session, n, socket, opts.docker_timeout).await?;
-                    let version = docker
-                        .version()
-                        .await
-                        .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?
-                        .version
-                        .unwrap_or_default();
+                    let (version, info) = tokio::try_join!(docker.version(), docker.info())
+                        .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?;
+                    let version = version.version.unwrap_or_default();
+                    let machine_id = info.id.filter(|id| !id.is_empty()).ok_or_else(|| anyhow!("host {}: Docker reports no engine ID", n.address))?;
                     tracing::debug!(host = %n.address, docker = %version, socket, "docker reachable");
-                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version })
+                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id })
                 }
             })
             .collect();

@@ -3,6 +3,7 @@
 pub mod docker;
 pub mod hosts;
 pub mod keys;
+pub mod known_hosts;
 pub mod ssh;
 
 pub use hosts::{ConnectOptions, Host, Hosts};

@@ -5,7 +5,8 @@
 use super::keys::{KeyCache, KeySource};
 use anyhow::{anyhow, bail, Context, Result};
 use russh::client::{self, Handle};
-use russh::keys::{agent::client::AgentClient, agent::AgentIdentity, known_hosts, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use super::known_hosts::{self, Verdict};
+use russh::keys::{agent::client::AgentClient, agent::AgentIdentity, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{ChannelStream, Disconnect};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,7 @@ pub struct Login {
 enum HostKeyProblem {
     Unknown { fingerprint: String },
     Changed { line: usize },
+    Revoked { line: usize },
     Unreadable(String),
 }
 
@@ -54,26 +56,23 @@ impl client::Handler for HostKeyCheck {
             return Ok(false);
         };
         let path = &self.opts.known_hosts;
-        let verdict = if path.exists() {
-            known_hosts::check_known_hosts_path(&self.host, self.port, key, path)
-        } else {
-            Ok(false)
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                *self.problem.lock().unwrap() = Some(HostKeyProblem::Unreadable(e.to_string()));
+                return Ok(false);
+            }
         };
-        let problem = match verdict {
-            Ok(true) => return Ok(true),
-            Ok(false) if self.opts.accept_new_host_keys => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).ok();
-                }
-                known_hosts::learn_known_hosts_path(&self.host, self.port, key, path)
-                    .map_err(|e| anyhow!("recording the host key in {}: {e}", path.display()))?;
+        let problem = match known_hosts::check(&text, &self.host, self.port, key) {
+            Verdict::Known => return Ok(true),
+            Verdict::Unknown if self.opts.accept_new_host_keys => {
+                known_hosts::learn(path, &self.host, self.port, key).map_err(|e| anyhow!("recording the host key in {}: {e:#}", path.display()))?;
                 return Ok(true);
             }
-            Ok(false) => HostKeyProblem::Unknown {
-                fingerprint: key.fingerprint(Default::default()).to_string(),
-            },
-            Err(russh::keys::Error::KeyChanged { line }) => HostKeyProblem::Changed { line },
-            Err(e) => HostKeyProblem::Unreadable(e.to_string()),
+            Verdict::Unknown => HostKeyProblem::Unknown { fingerprint: key.fingerprint(Default::default()).to_string() },
+            Verdict::Changed { line } => HostKeyProblem::Changed { line },
+            Verdict::Revoked { line } => HostKeyProblem::Revoked { line },
         };
         *self.problem.lock().unwrap() = Some(problem);
         Ok(false)
@@ -86,11 +85,18 @@ pub struct Session {
     handle: Arc<Handle<HostKeyCheck>>,
 }
 
-fn client_config() -> Arc<client::Config> {
+/// `host_keys`: the host-key algorithms recorded for this host in known_hosts, so the server
+/// shows a key that can be checked (`None`: the host is not recorded, any algorithm).
+fn client_config(host_keys: Option<Vec<russh::keys::Algorithm>>) -> Arc<client::Config> {
+    let mut preferred = russh::Preferred::default();
+    if let Some(algs) = host_keys {
+        preferred.key = std::borrow::Cow::Owned(algs);
+    }
     Arc::new(client::Config {
         inactivity_timeout: Some(Duration::from_secs(900)),
         keepalive_interval: Some(Duration::from_secs(15)),
         keepalive_max: 4,
+        preferred,
         ..Default::default()
     })
 }
@@ -106,17 +112,20 @@ impl Session {
             opts: opts.clone(),
             problem: problem.clone(),
         };
+        let recorded = std::fs::read_to_string(&opts.known_hosts).unwrap_or_default();
+        let recorded_algs = known_hosts::preferred_algorithms(&recorded, &login.address, login.port);
+        let config = client_config(recorded_algs.clone());
         let t = opts.connect_timeout;
         let connected = tokio::time::timeout(t, async {
             match via {
-                None => client::connect(client_config(), (login.address.as_str(), login.port), handler).await,
+                None => client::connect(config, (login.address.as_str(), login.port), handler).await,
                 Some(b) => {
                     let ch = b
                         .handle
                         .channel_open_direct_tcpip(login.address.clone(), u32::from(login.port), "127.0.0.1", 0)
                         .await
                         .map_err(|e| anyhow!("the bastion {} could not reach {name}: {e}", b.name))?;
-                    client::connect_stream(client_config(), ch.into_stream(), handler).await
+                    client::connect_stream(config, ch.into_stream(), handler).await
                 }
             }
         })
@@ -140,7 +149,16 @@ impl Session {
                         "host {name}: SSH host key CHANGED: it does not match {known} line {line}. If the host was reinstalled, remove that line (ssh-keygen -R {} -f {known}) and rerun; otherwise someone may be intercepting the connection",
                         login.address
                     ),
+                    Some(HostKeyProblem::Revoked { line }) => anyhow!(
+                        "host {name}: SSH host key is REVOKED in {known} line {line}: refusing to connect. The host must get a new key, recorded in {known}"
+                    ),
                     Some(HostKeyProblem::Unreadable(m)) => anyhow!("host {name}: cannot verify the SSH host key with {known}: {m}"),
+                    // asked only for the recorded key types and the server has none of them
+                    None if recorded_algs.is_some() && short(&e).to_lowercase().contains("no common") => anyhow!(
+                        "host {name}: SSH host key CHANGED: {known} records only {} keys for it and the host offers none of them. If the host was reinstalled, remove its lines (ssh-keygen -R {} -f {known}) and rerun; otherwise someone may be intercepting the connection",
+                        recorded_algs.iter().flatten().map(|a| a.as_str()).collect::<Vec<_>>().join(", "),
+                        login.address
+                    ),
                     None => anyhow!("host {name}: SSH connection failed: {}", short(&e)),
                 });
             }

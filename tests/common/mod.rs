@@ -146,7 +146,7 @@ impl Testbed {
             s.push_str(&format!("  - address: {}\n    user: root\n    role: {roles}\n    hostname_override: {}\n", h.ip, h.name));
         }
         s.push_str(&format!(
-            "system_images:\n  etcd: {ETCD_IMAGE}\n  alpine: {TOOLS_IMAGE}\n  nginx_proxy: {TOOLS_IMAGE}\n  cert_downloader: {TOOLS_IMAGE}\n  kubernetes_services_sidecar: {TOOLS_IMAGE}\n  kubernetes: {K8S_STANDIN_IMAGE}\n"
+            "system_images:\n  etcd: {ETCD_IMAGE}\n  alpine: {TOOLS_IMAGE}\n  nginx_proxy: {TOOLS_IMAGE}\n  cert_downloader: {TOOLS_IMAGE}\n  kubernetes_services_sidecar: {TOOLS_IMAGE}\n  kubernetes: {K8S_STANDIN_IMAGE}\n  pod_infra_container: {TOOLS_IMAGE}\n"
         ));
         s.push_str(extra);
         s

@@ -9,7 +9,11 @@
 #   3. kube-apiserver proves its etcd client certificate against etcd; kubelet proves its
 #      kubeconfig against the API endpoint https://127.0.0.1:6443 (local apiserver, or
 #      nginx-proxy on hosts without the controlplane role);
-#   4. /healthz: TLS with the deployed certificates where the real component uses TLS.
+#   4. /healthz: TLS with the deployed certificates where the real component uses TLS, and the
+#      real component's answer (kube-proxy: 200 with a JSON body, the others: "ok");
+#   5. kube-apiserver serves the part of the API stockade uses (apiserver.py: server-side apply,
+#      nodes; objects kept in etcd; RBAC decides for the shared kubelet certificate), and kubelet
+#      registers its Node as soon as the API lets it.
 # Any failure is printed as "standin <component>: FATAL: ..." and exits non-zero.
 set -u
 C=$(basename "$0")
@@ -53,6 +57,22 @@ handshake() {
   return 1
 }
 
+# kubelet: create this host's Node, Ready, as the real kubelet does once RBAC lets it (the API
+# answers 403 until the system:node ClusterRoleBinding exists); retried every 2 s
+register_node() {
+  server=$1 kc=$2
+  name=$(flag hostname-override | tr 'A-Z' 'a-z')
+  body=$(printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","labels":{"kubernetes.io/hostname":"%s"}},"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"standin kubelet is posting ready status"}]}}' "$name" "$name")
+  while true; do
+    code=$(printf 'POST /api/v1/nodes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' "${#body}" "$body" |
+      timeout 10 openssl s_client -quiet -connect "$server" -CAfile "$(kc_get "$kc" certificate-authority)" \
+        -cert "$(kc_get "$kc" client-certificate)" -key "$(kc_get "$kc" client-key)" 2>/dev/null | head -1 | awk '{print $2}')
+    case $code in 201|409) log "registered node $name (HTTP $code)"; return 0 ;; esac
+    log "registering node $name: HTTP ${code:-no answer}; retrying"
+    sleep 2
+  done
+}
+
 case "$C" in
   kube-apiserver)
     need etcd-servers etcd-cafile etcd-certfile etcd-keyfile tls-cert-file tls-private-key-file client-ca-file \
@@ -60,9 +80,9 @@ case "$C" in
     first=$(flag etcd-servers | cut -d, -f1); first=${first#https://}
     handshake 60 -connect "$first" -CAfile "$(flag etcd-cafile)" -cert "$(flag etcd-certfile)" -key "$(flag etcd-keyfile)" ||
       die "cannot reach etcd at $first with --etcd-certfile"
-    log "etcd at $first accepted the client certificate; serving https://0.0.0.0:$(flag secure-port)/healthz"
-    serve openssl s_server -quiet -WWW -accept "$(flag secure-port)" -cert "$(flag tls-cert-file)" -key "$(flag tls-private-key-file)" \
-      -CAfile "$(flag client-ca-file)" -Verify 1 ;;
+    log "etcd at $first accepted the client certificate"
+    # the API stockade uses (server-side apply, nodes), objects kept in etcd: apiserver.py
+    serve python3 /usr/local/lib/standin/apiserver.py "$@" ;;
   kube-controller-manager)
     need kubeconfig cluster-cidr service-account-private-key-file root-ca-file service-cluster-ip-range
     selfsigned; log "serving https://127.0.0.1:10257/healthz"
@@ -78,10 +98,14 @@ case "$C" in
       -cert "$(kc_get "$kc" client-certificate)" -key "$(kc_get "$kc" client-key)" ||
       die "cannot reach the API at $server with $kc"
     log "API at $server accepted $kc; serving http://127.0.0.1:10248/healthz"
+    register_node "$server" "$kc" &
     serve httpd -f -p 127.0.0.1:10248 -h /tmp/www ;;
   kube-proxy)
     need kubeconfig hostname-override cluster-cidr
+    # the real kube-proxy answers 200 with a JSON body, not "ok" (a health check must not insist on "ok")
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)
+    mkdir -p /tmp/proxy-www && printf '{"lastUpdated": "%s","currentTime": "%s"}' "$now" "$now" > /tmp/proxy-www/healthz
     log "serving http://127.0.0.1:10256/healthz"
-    serve httpd -f -p 127.0.0.1:10256 -h /tmp/www ;;
+    serve httpd -f -p 127.0.0.1:10256 -h /tmp/proxy-www ;;
   *) die "unknown component (called as $C)" ;;
 esac

@@ -34,7 +34,8 @@ fn up_forms_a_tls_etcd_cluster_and_a_second_up_changes_nothing() {
     // certificates on the hosts: 0600, CA key only where the controlplane role is
     for h in &tb.hosts[..3] {
         let ssl = tb.host_path(h, "etc-kubernetes").join("ssl");
-        for f in ["kube-ca.pem", "kube-ca-key.pem", "kube-node.pem", "kube-node-key.pem", "kube-etcd-10-78-0-11.pem"] {
+        let etcd_cert = format!("kube-etcd-{}.pem", tb.h(0).ip.replace('.', "-"));
+        for f in ["kube-ca.pem", "kube-ca-key.pem", "kube-node.pem", "kube-node-key.pem", etcd_cert.as_str()] {
             assert_eq!(file_mode(&ssl.join(f)), 0o600, "{}: {f}", h.name);
         }
     }

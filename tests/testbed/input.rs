@@ -83,6 +83,49 @@ fn host_keys_are_verified() {
     refused(&tb, &yml, &["--ssh-accept-new", "--known-hosts", forged_path.to_str().unwrap()], &["CHANGED"]);
 }
 
+/// Every testbed sshd has an Ed25519 and an RSA host key. A host recorded only with its RSA key
+/// is reached (the client asks for RSA); a host recorded with ANOTHER RSA key is a changed key,
+/// also with --ssh-accept-new (it used to be taken as "unknown" and accepted, because the server
+/// showed its Ed25519 key); `@revoked` refuses.
+#[test]
+fn host_keys_are_checked_across_key_types() {
+    let tb = Testbed::get();
+    let yml = tb.cluster_yml(3, "");
+    let real = std::fs::read_to_string(tb.known_hosts()).unwrap();
+    let rsa_of = |i: usize| {
+        let p = tb.dir.join(format!("hosts/{}/ssh/ssh_host_rsa_key.pub", tb.h(i).name));
+        let t = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e} (testbed/up.sh gives every sshd an RSA key)", p.display()));
+        t.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    };
+    let only_rsa: String = (0..3).map(|i| format!("{} {}\n", tb.h(i).ip, rsa_of(i))).collect();
+    let rsa_path = tb.work.path().join("known_hosts.rsa");
+    std::fs::write(&rsa_path, &only_rsa).unwrap();
+    tb.write_config(&yml);
+    let archive = tb.archive();
+    let ok = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap(), "--known-hosts", rsa_path.to_str().unwrap()]);
+    assert_eq!(ok.code, 0, "a host recorded with its RSA key only must be reached: {}", ok.all());
+    assert_eq!(std::fs::read_to_string(&rsa_path).unwrap(), only_rsa, "nothing may be added to known_hosts");
+    tb.reset();
+
+    // h1 recorded with h2's RSA key (and nothing else): changed, even with --ssh-accept-new
+    let forged = real
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{} ", tb.h(0).ip)))
+        .map(|l| format!("{l}\n"))
+        .chain(std::iter::once(format!("{} {}\n", tb.h(0).ip, rsa_of(1))))
+        .collect::<String>();
+    let forged_path = tb.work.path().join("known_hosts.forged-rsa");
+    std::fs::write(&forged_path, &forged).unwrap();
+    refused(&tb, &yml, &["--ssh-accept-new", "--known-hosts", forged_path.to_str().unwrap()], &["CHANGED", &tb.h(0).ip]);
+    assert_eq!(std::fs::read_to_string(&forged_path).unwrap(), forged, "a changed key must never be recorded");
+
+    // h1's real key revoked
+    let h1_ed = real.lines().find(|l| l.starts_with(&format!("{} ", tb.h(0).ip))).unwrap().split_once(' ').unwrap().1.to_string();
+    let revoked_path = tb.work.path().join("known_hosts.revoked");
+    std::fs::write(&revoked_path, format!("@revoked * {h1_ed}\n{real}")).unwrap();
+    refused(&tb, &yml, &["--known-hosts", revoked_path.to_str().unwrap()], &["REVOKED", &tb.h(0).ip]);
+}
+
 #[test]
 fn a_missing_docker_socket_is_named() {
     let tb = Testbed::get();

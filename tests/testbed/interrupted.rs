@@ -5,9 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Starts `stockade up`, waits for `marker` in its output, then kills it with SIGKILL.
-fn kill_at(tb: &Testbed, marker: &str) {
+/// `stockade up` with the image archive, in the background, its stderr piped.
+fn spawn_up(tb: &Testbed) -> std::process::Child {
     let archive = tb.archive();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stockade"))
+    Command::new(env!("CARGO_BIN_EXE_stockade"))
         .current_dir(tb.work.path())
         .args(["up", "--image-archive", archive.to_str().unwrap()])
         .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
@@ -15,7 +16,11 @@ fn kill_at(tb: &Testbed, marker: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn kill_at(tb: &Testbed, marker: &str) {
+    let mut child = spawn_up(tb);
     let mut seen = Vec::new();
     for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
@@ -98,4 +103,23 @@ fn an_unreachable_host_is_named_and_the_others_are_left_as_they_were() {
     assert!(r.error_line().contains(&tb.h(2).ip), "{}", r.error_line());
     let after: Vec<String> = (0..3).map(|i| tb.container_id(tb.h(i), "kube-apiserver")).collect();
     assert_eq!(before, after, "no host may change while one is unreachable");
+}
+
+/// Issue 7 item 11: two runs on one cluster at once are refused (the second names the first);
+/// the `kill_at` tests above show that a killed run's lock never blocks the next one.
+#[test]
+fn a_second_run_at_the_same_time_is_refused() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    let mut first = spawn_up(&tb);
+    let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
+    // the lock is taken before anything else: once the first run connects, it holds it
+    assert!(lines.by_ref().map(|l| l.unwrap()).any(|l| l.contains("Connect")), "the first run never connected");
+    let second = tb.stockade(&["up"]);
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = first.wait().unwrap();
+    assert_ne!(second.code, 0, "{}", second.all());
+    assert!(second.error_line().contains("another stockade run") && second.error_line().contains(&format!("pid {}", first.id())), "{}", second.error_line());
+    assert!(status.success(), "the first run must finish undisturbed: {rest:?}");
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"), "after the first run ends, the lock is free");
 }

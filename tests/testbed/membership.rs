@@ -74,3 +74,78 @@ fn etcd_members_are_added_and_removed_one_at_a_time_and_unsafe_changes_are_refus
     assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "still-here");
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
 }
+
+/// Restores /etc/hosts when the test ends, pass or fail.
+struct EtcHosts(String);
+impl Drop for EtcHosts {
+    fn drop(&mut self) {
+        std::fs::write("/etc/hosts", &self.0).unwrap();
+    }
+}
+
+/// Issue 7 item 2: editing a node's `address` (an IP to a DNS name of the same machine) made
+/// the machine both "departed" and "added": its etcd member was removed and its data deleted.
+/// The departed address is the same machine (same Docker engine ID) as a kept one: refused
+/// before any change, with what to do instead.
+#[test]
+fn an_edited_address_of_the_same_machine_is_refused() {
+    let tb = Testbed::get();
+    let yml = tb.cluster_yml(3, "");
+    tb.write_config(&yml);
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["put", "kept-through-address-edit", "yes"]).status.success());
+    let ids: Vec<String> = tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect();
+    let state_before = std::fs::read(tb.state_path()).unwrap();
+
+    let alias = "stockade-alias-of-h1";
+    let original = std::fs::read_to_string("/etc/hosts").unwrap();
+    let _restore = EtcHosts(original.clone());
+    std::fs::write("/etc/hosts", format!("{original}\n{} {alias}\n", tb.h(0).ip)).unwrap();
+    let known = std::fs::read_to_string(tb.known_hosts()).unwrap();
+    let h1_key = known.lines().find(|l| l.starts_with(&format!("{} ", tb.h(0).ip))).unwrap().split_once(' ').unwrap().1.to_string();
+    let known_path = tb.work.path().join("known_hosts.alias");
+    std::fs::write(&known_path, format!("{known}{alias} {h1_key}\n")).unwrap();
+
+    tb.write_config(&yml.replacen(&format!("address: {}\n", tb.h(0).ip), &format!("address: {alias}\n"), 1));
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let mut args = vec!["up", "--known-hosts", known_path.to_str().unwrap()];
+        args.extend(extra);
+        let r = tb.stockade(&args);
+        assert_ne!(r.code, 0, "{}", r.all());
+        let err = r.error_line();
+        assert!(err.contains("same machine") && err.contains(&tb.h(0).ip) && err.contains(alias), "{err}");
+    }
+    let after: Vec<String> = tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect();
+    assert_eq!(ids, after, "no etcd container may change");
+    assert_eq!(std::fs::read(tb.state_path()).unwrap(), state_before, "the state file must not change");
+    let get = tb.etcdctl(tb.h(0), &["get", "kept-through-address-edit", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "yes");
+    let members = tb.etcdctl(tb.h(1), &["member", "list"]);
+    assert_eq!(String::from_utf8_lossy(&members.stdout).lines().count(), 3, "the member list must not change");
+}
+
+/// Issue 7 item 7: a host that joins as a new etcd member but already runs an etcd container
+/// stockade did not make (another cluster's, or one made by hand) is refused before any change;
+/// it used to be adopted and the new member started on that data.
+#[test]
+fn a_joining_host_with_its_own_etcd_is_refused() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let h4 = tb.h(3);
+    let load = tb.docker(h4, &["load", "-i", tb.archive().to_str().unwrap()]);
+    assert!(load.status.success(), "{}", String::from_utf8_lossy(&load.stderr));
+    let other = tb.docker(h4, &["run", "-d", "--name", "etcd", ETCD_IMAGE, "sleep", "3600"]);
+    assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
+    let other_id = tb.container_id(h4, "etcd");
+    let ids: Vec<String> = tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect();
+
+    tb.write_config(&tb.cluster_yml(4, ""));
+    let r = tb.stockade(&["up"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains(&h4.ip) && r.error_line().contains("did not create"), "{}", r.error_line());
+    assert_eq!(tb.container_id(h4, "etcd"), other_id, "the foreign etcd must be untouched");
+    assert_eq!(ids, tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect::<Vec<_>>());
+    let members = tb.etcdctl(tb.h(0), &["member", "list"]);
+    assert_eq!(String::from_utf8_lossy(&members.stdout).lines().count(), 3, "no member may be added");
+}

@@ -127,4 +127,94 @@ fn secrets_encryption_config_is_written_to_controlplane_hosts_and_kept() {
     assert_eq!(state["currentState"]["encryptionConfig"].as_str().unwrap(), first);
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
     assert_eq!(std::fs::read_to_string(file(1)).unwrap(), first);
+
+    // turning it off would make every Secret unreadable: refused before any change
+    let apiserver = tb.container_id(tb.h(0), "kube-apiserver");
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[worker]")], &enc.replace("enabled: true", "enabled: false")));
+    let r = tb.stockade(&["up"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("unreadable") && r.error_line().contains("Nothing was changed"), "{}", r.error_line());
+    assert_eq!(tb.container_id(tb.h(0), "kube-apiserver"), apiserver);
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    assert_eq!(state["desiredState"]["encryptionConfig"].as_str().unwrap(), first, "the recorded key must stay in the state");
+}
+
+/// Issue 7's secrets line: `--debug`, `--dry-run` (text and JSON) and the containers' labels of a
+/// cluster with `extra_env` secrets, a registry password, an inline `ssh_key` and an encryption
+/// key hold none of them — also when a secret value changes and the plan shows the change.
+#[test]
+fn no_secret_in_debug_dry_run_or_labels() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    let key = std::fs::read_to_string(tb.key()).unwrap();
+    let inline_key: String = key.lines().map(|l| format!("      {l}\n")).collect();
+    let cfg = |proxy_password: &str| {
+        let mut s = tb.cluster_yml_roles(&[(0, all), (1, all), (2, all)], "");
+        // the first host logs in with an inline key instead of the key file
+        s = s.replacen("    user: root\n", &format!("    user: root\n    ssh_key: |\n{inline_key}"), 1);
+        s.push_str(&format!(
+            "private_registries:\n  - url: registry.invalid\n    user: bob\n    password: hunter2-registry-password\n\
+             services:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n    \
+             extra_env:\n      - HTTPS_PROXY=http://proxyuser:{proxy_password}@proxy.invalid:3128\n  \
+             kubelet:\n    extra_env:\n      - AWS_SECRET_ACCESS_KEY=kubelet-{proxy_password}\n"
+        ));
+        s
+    };
+    tb.write_config(&cfg("pr0xy-s3cret-one"));
+    let first = tb.stockade(&["--debug", "up", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    let enc = state["currentState"]["encryptionConfig"].as_str().unwrap().to_string();
+    let enc_key = enc.lines().find_map(|l| l.trim().strip_prefix("secret: ")).expect("the encryption key in the state").to_string();
+    // change the secret: the plan must show the change without the values
+    tb.write_config(&cfg("pr0xy-s3cret-two"));
+    let text = tb.stockade(&["--debug", "up", "--dry-run"]);
+    let json = tb.stockade(&["up", "--dry-run", "--output", "json"]);
+    assert_eq!((text.code, json.code), (0, 0), "{}{}", text.all(), json.all());
+    assert!(text.stdout.contains("value changed"), "the plan must say a value changed: {}", text.all());
+    serde_json::from_str::<serde_json::Value>(&json.stdout).expect("--output json parses");
+    let second = tb.stockade(&["--debug", "up"]);
+    assert_eq!(second.code, 0, "{}", second.all());
+    let labels: String = tb.hosts[..3]
+        .iter()
+        .flat_map(|h| ["kube-apiserver", "kubelet"].map(|c| tb.docker_out(h, &["inspect", "-f", "{{json .Config.Labels}}", c])))
+        .collect();
+    let key_body = key.lines().nth(1).unwrap();
+    for (what, out) in [("first up --debug", first.all()), ("dry-run text", text.all()), ("dry-run json", json.all()), ("second up --debug", second.all()), ("container labels", labels)] {
+        for secret in ["pr0xy-s3cret", "hunter2-registry-password", key_body, "PRIVATE KEY", enc_key.as_str()] {
+            assert!(!out.contains(secret), "{what} contains a secret ({secret}): {out}");
+        }
+    }
+}
+
+/// Issue 7 item 18: controller-manager and scheduler restart whenever they lose leader
+/// election. Restarts from before a run are history: `up` on an unchanged cluster still passes.
+#[test]
+fn restarts_before_the_run_do_not_fail_it() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all)], ""));
+    tb.up_ok(&[]);
+    let h = tb.h(0);
+    let count = || tb.docker_out(h, &["inspect", "-f", "{{.RestartCount}}", "kube-scheduler"]).trim().parse::<u32>().unwrap();
+    for n in 1..=3 {
+        let pid_of = || tb.docker_out(h, &["inspect", "-f", "{{.State.Pid}}", "kube-scheduler"]).trim().parse::<i32>().unwrap();
+        let t0 = std::time::Instant::now();
+        while pid_of() <= 1 {
+            assert!(t0.elapsed().as_secs() < 60, "kube-scheduler has no process");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let pid = pid_of();
+        assert!(pid > 1, "kube-scheduler has no process (pid {pid})");
+        assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+        // Docker restarts it (restart policy always); wait for the new process
+        let t0 = std::time::Instant::now();
+        while count() < n || tb.docker_out(h, &["inspect", "-f", "{{.State.Running}}", "kube-scheduler"]).trim() != "true" {
+            assert!(t0.elapsed().as_secs() < 60, "kube-scheduler was not restarted by Docker");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    assert!(count() >= 3);
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("Nothing changed"), "{}", r.all());
 }

@@ -23,7 +23,7 @@ fn remove_asks_then_leaves_no_container_and_no_cleaned_directory() {
     for h in &tb.hosts[..3] {
         assert!(tb.managed_containers(h).is_empty(), "{} still has {:?}", h.name, tb.managed_containers(h));
         assert!(tb.docker_out(h, &["ps", "-aq"]).is_empty(), "{} has containers left", h.name);
-        for d in ["etc-kubernetes", "var-lib-etcd", "etc-cni", "var-lib-kubelet"] {
+        for d in ["etc-kubernetes", "var-lib-etcd", "etc-cni"] {
             let left: Vec<_> = std::fs::read_dir(tb.host_path(h, d)).map(|e| e.flatten().map(|e| e.path()).collect()).unwrap_or_default();
             assert!(left.is_empty(), "{}: {d} not cleaned: {left:?}", h.name);
         }
@@ -31,4 +31,68 @@ fn remove_asks_then_leaves_no_container_and_no_cleaned_directory() {
     assert!(snap.join("keep.zip").exists(), "etcd snapshots must be kept");
     assert!(!tb.state_path().exists());
     assert!(!tb.work.path().join("kube_config_cluster.yml").exists());
+}
+
+/// Runs a command in testbed host `h`'s mount namespace (where its dockerd and sshd live).
+fn in_host(tb: &Testbed, h: &TbHost, args: &[&str]) {
+    let ns = tb.dir.join(format!("ns/{}.mnt", h.name));
+    let out = std::process::Command::new("nsenter").arg(format!("--mount={}", ns.display())).arg("--").args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?} in {}: {}", h.name, String::from_utf8_lossy(&out.stderr));
+}
+
+/// Unmounts what a test mounted in a host, even when the test fails.
+struct Mounted<'a>(&'a Testbed, TbHost, String);
+impl Drop for Mounted<'_> {
+    fn drop(&mut self) {
+        let ns = self.0.dir.join(format!("ns/{}.mnt", self.1.name));
+        let _ = std::process::Command::new("nsenter").arg(format!("--mount={}", ns.display())).args(["--", "umount", "-l", &self.2]).status();
+    }
+}
+
+fn bind_mount<'a>(tb: &'a Testbed, h: &TbHost, source: &std::path::Path, target: &str) -> Mounted<'a> {
+    in_host(tb, h, &["mkdir", "-p", target]);
+    in_host(tb, h, &["mount", "--bind", source.to_str().unwrap(), target]);
+    Mounted(tb, h.clone(), target.to_string())
+}
+
+/// Issue 7 item 1: pods' volumes are mounted below /var/lib/kubelet (NFS, iSCSI, CSI): neither
+/// `remove` nor the cleanup of a host that left cluster.yml may delete through them, and a
+/// directory that is cleaned but has a mount inside is refused, naming the mount.
+#[test]
+fn cleaning_never_reaches_into_mounted_volumes() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[worker]")], ""));
+    tb.up_ok(&[]);
+    let volume = |name: &str| {
+        let d = tb.work.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("data.txt"), "the volume's data").unwrap();
+        d
+    };
+    let intact = |d: &std::path::Path| std::fs::read_to_string(d.join("data.txt")).map(|t| t == "the volume's data").unwrap_or(false);
+    let (nfs4, nfs1, cni1) = (volume("nfs-h4"), volume("nfs-h1"), volume("in-cni-h1"));
+    let pod_volume = "/var/lib/kubelet/pods/5f0c/volumes/kubernetes.io~nfs/data";
+    let _m4 = bind_mount(&tb, tb.h(3), &nfs4, pod_volume);
+    let _m1 = bind_mount(&tb, tb.h(0), &nfs1, pod_volume);
+
+    // h4 leaves cluster.yml: it is cleaned, its pod volume is not
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all)], ""));
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("cleaned"), "the departed host must be cleaned: {}", r.all());
+    assert!(intact(&nfs4), "the departed host's pod volume lost its data");
+    assert!(tb.managed_containers(tb.h(3)).is_empty());
+
+    // a mount inside a directory remove cleans: refused before it is emptied, naming the mount
+    let cni_mount = bind_mount(&tb, tb.h(0), &cni1, "/etc/cni/mounted-volume");
+    let r = tb.stockade(&["remove", "--force"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("/etc/cni/mounted-volume") && r.error_line().contains("Unmount"), "{}", r.error_line());
+    assert!(intact(&cni1), "remove deleted through a mount");
+    drop(cni_mount);
+
+    let r = tb.stockade(&["remove", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(intact(&nfs1), "remove deleted a pod volume's data");
+    assert!(tb.docker_out(tb.h(0), &["ps", "-aq"]).is_empty());
 }

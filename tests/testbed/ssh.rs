@@ -157,3 +157,20 @@ fn an_ssh_certificate_logs_in_where_the_bare_key_is_not_authorized() {
     let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// Issue 7 item 17: keys are read and decrypted once, before any connection (not inside the
+/// 10 s login timeout, not under the spinner): a wrong passphrase fails before any host is
+/// contacted, even one that cannot be reached (which used to be the error, after its timeout).
+#[test]
+fn an_undecryptable_key_fails_before_connecting() {
+    let tb = Testbed::get();
+    let key = keygen(tb.work.path(), "enc_shared", &["-t", "ed25519", "-N", "correct horse"]);
+    let _auth = AuthorizedKey::add(&tb, &key.with_extension("pub"));
+    let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), &key.display().to_string());
+    tb.write_config(&yml.replacen(&format!("address: {}\n", tb.h(2).ip), "address: 10.255.255.1\n", 1));
+    let r = tb.stockade_env(&["up"], &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("cannot decrypt SSH key") && !r.all().contains("10.255.255.1"), "{}", r.all());
+    assert!(!r.all().contains("Connect"), "nothing may be contacted before the keys are readable: {}", r.all());
+    assert!(tb.hosts_untouched());
+}

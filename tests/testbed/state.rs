@@ -5,8 +5,11 @@ use crate::common::*;
 fn an_rke1_state_file_is_read_and_its_ca_reused() {
     let tb = Testbed::get();
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rke1/cluster.rkestate");
-    std::fs::copy(&fixture, tb.state_path()).unwrap();
-    let rke: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    // the fixture's hosts are 10.78.0.1x (the default STOCKADE_TESTBED_NET): moved to this testbed's
+    let net = tb.h(0).ip.rsplit_once('.').unwrap().0.to_string();
+    let text = std::fs::read_to_string(&fixture).unwrap().replace("10.78.0.", &format!("{net}.")).replace("10-78-0-", &format!("{}-", net.replace('.', "-")));
+    std::fs::write(tb.state_path(), &text).unwrap();
+    let rke: serde_json::Value = serde_json::from_str(&text).unwrap();
     let ca = rke["currentState"]["certificatesBundle"]["kube-ca"]["certificatePEM"].as_str().unwrap().to_string();
     let node_key = rke["currentState"]["certificatesBundle"]["kube-node"]["keyPEM"].as_str().unwrap().to_string();
     assert!(rke["currentState"]["certificatesBundle"]["kube-ca"]["keyPEM"].as_str().unwrap().contains("BEGIN RSA PRIVATE KEY"));
@@ -28,7 +31,7 @@ fn an_rke1_state_file_is_read_and_its_ca_reused() {
         .args(["verify", "-CAfile"])
         .arg(ssl.join("kube-ca.pem"))
         .arg(ssl.join("kube-apiserver.pem"))
-        .arg(ssl.join("kube-etcd-10-78-0-13.pem"))
+        .arg(ssl.join(format!("kube-etcd-{}.pem", tb.h(2).ip.replace('.', "-"))))
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));

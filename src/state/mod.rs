@@ -3,6 +3,8 @@
 //! and its CA and keys reused, and a file written by stockade is still readable by RKE1.
 //! Unknown fields are kept as they were. Writes are atomic (temp file, fsync, rename), mode
 //! 0600, and the previous version is kept as `<name>.rkestate.bak`.
+pub mod lock;
+
 use crate::config::{ClusterConfig, Node};
 use std::collections::BTreeSet;
 use crate::pki::Bundle;
@@ -39,11 +41,21 @@ const JOINED_KEY: &str = "stockadeEtcdJoined";
 
 impl ClusterState {
     /// The hosts this state records (`rkeConfig.nodes`, RKE's camelCase), as cluster.yml nodes.
-    pub fn nodes(&self) -> Vec<Node> {
-        let Some(nodes) = self.rke_config.as_ref().and_then(|c| c.get("nodes")).and_then(Value::as_array) else {
-            return Vec::new();
+    ///
+    /// Every recorded node or an error: the list feeds the etcd quorum checks and the list of
+    /// departed hosts, so a node silently skipped would be a member nobody accounts for.
+    pub fn nodes(&self) -> Result<Vec<Node>> {
+        let Some(config) = self.rke_config.as_ref().filter(|c| !c.is_null()) else { return Ok(Vec::new()) };
+        let nodes = match config.get("nodes") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(a)) => a,
+            Some(other) => return Err(anyhow!("rkeConfig.nodes is not a list but {other}")),
         };
-        nodes.iter().filter_map(|n| serde_json::from_value(snake_node(n)).ok()).collect()
+        nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| serde_json::from_value(snake_node(n)).map_err(|e| anyhow!("rkeConfig.nodes[{i}] cannot be read: {e}")))
+            .collect()
     }
 
     /// etcd hosts that joined an existing cluster (their etcd runs with state "existing").
@@ -149,9 +161,11 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 /// The configuration as RKE stores it in `rkeConfig`: the same keys in camelCase (RKE's JSON
 /// tags), except inside maps whose keys are user data (extra_args, labels, ...).
-pub fn rke_config_json(cfg: &ClusterConfig) -> Value {
-    let v = serde_json::to_value(cfg).unwrap_or(Value::Null);
-    camel(v, false)
+///
+/// Never `null`: the recorded configuration is what the next run's decisions start from.
+pub fn rke_config_json(cfg: &ClusterConfig) -> Result<Value> {
+    let v = serde_json::to_value(cfg).map_err(|e| anyhow!("recording the cluster configuration in the state: {e}"))?;
+    Ok(camel(v, false))
 }
 
 /// Fields whose values are maps keyed by user data, or free-form Kubernetes objects.
@@ -206,7 +220,7 @@ mod tests {
         let mut c = ClusterConfig::default();
         c.ssh_key_path = Some("~/.ssh/id".into());
         c.services.kube_api.extra_args.insert("audit_log_path".into(), "x".into());
-        let v = rke_config_json(&c);
+        let v = rke_config_json(&c).unwrap();
         assert_eq!(v["sshKeyPath"], "~/.ssh/id");
         assert_eq!(v["services"]["kubeApi"]["extraArgs"]["audit_log_path"], "x");
     }
@@ -232,10 +246,20 @@ mod tests {
         let t = r#"{"desiredState":{"rkeConfig":{"nodes":[{"address":"1.1.1.1","role":["etcd"],"hostnameOverride":"a"}]},"certificatesBundle":{"kube-ca":{"certificatePEM":"C","keyPEM":"K","name":"kube-ca"}},"somethingNew":1},"currentState":{}}"#;
         let s: FullState = serde_json::from_str(t).unwrap();
         assert_eq!(s.certificates()["kube-ca"].key_pem, "K");
-        let nodes = s.desired.nodes();
+        let nodes = s.desired.nodes().unwrap();
         assert_eq!((nodes[0].address.as_str(), nodes[0].hostname_override.as_deref()), ("1.1.1.1", Some("a")));
         assert_eq!(nodes[0].role, vec!["etcd"]);
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["desiredState"]["somethingNew"], 1);
+    }
+
+    #[test]
+    fn a_recorded_node_that_cannot_be_read_is_an_error_not_a_gap() {
+        let t = r#"{"desiredState":{},"currentState":{"rkeConfig":{"nodes":[{"address":"1.1.1.1","role":["etcd"]},{"address":7,"role":"etcd"}]}}}"#;
+        let s: FullState = serde_json::from_str(t).unwrap();
+        let err = s.current.nodes().unwrap_err().to_string();
+        assert!(err.contains("nodes[1]"), "{err}");
+        let none: FullState = serde_json::from_str(r#"{"desiredState":{},"currentState":{"rkeConfig":null}}"#).unwrap();
+        assert!(none.current.nodes().unwrap().is_empty());
     }
 }
