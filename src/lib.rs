@@ -4,6 +4,7 @@
 //! - `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
 //!   `pki`, `kubeconfig`: data, no I/O to hosts;
 //! - `plan`: pure — what every host should run, from the config, the state and the certificates;
+//! - `snapshot`: snapshot names, layout and manifests (pure);
 //! - `transport` (SSH, Docker over SSH), `etcd` (the etcd API over SSH);
 //! - `apply`: phases that diff the plan against the hosts and change only what differs;
 //! - `ops`: one function per command (`ops::up`, `ops::remove`), the decisions a command makes;
@@ -16,6 +17,7 @@ pub mod kubeconfig;
 pub mod ops;
 pub mod pki;
 pub mod plan;
+pub mod snapshot;
 pub mod state;
 pub mod transport;
 pub mod ui;

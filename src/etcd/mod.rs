@@ -8,7 +8,7 @@ use crate::transport::ssh::Session;
 use anyhow::{anyhow, Result};
 use api::etcdserverpb::{
     cluster_client::ClusterClient, kv_client::KvClient, maintenance_client::MaintenanceClient, Member, MemberAddRequest, MemberListRequest,
-    MemberPromoteRequest, MemberRemoveRequest, StatusRequest, StatusResponse,
+    MemberPromoteRequest, MemberRemoveRequest, SnapshotRequest, StatusRequest, StatusResponse,
 };
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use hyper_util::rt::TokioIo;
@@ -92,6 +92,59 @@ impl Client {
 
 /// A gRPC status as one line: the code's name and etcd's message (etcd puts the reason there,
 /// e.g. "etcdserver: re-configuration failed due to not enough started members").
+/// What one Maintenance.Snapshot stream delivered.
+#[derive(Debug, Clone)]
+pub struct SnapshotTaken {
+    pub size: u64,
+    /// Lowercase hex sha256 of the bytes written.
+    pub sha256: String,
+    /// Revision of the member when the snapshot started (from the first response header).
+    pub revision: i64,
+    /// Server version the member reports in the stream (etcd ≥ 3.5), else empty.
+    pub etcd_version: String,
+}
+
+impl Client {
+    /// Streams the member's database (Maintenance.Snapshot) into `out`, hashing as it writes, so the
+    /// file and its sha256 come out of one pass with memory bounded by one message. Each message must
+    /// arrive within `chunk_timeout` (a stalled member is an error, not a hang), and the stream must
+    /// end with `remaining_bytes == 0`, or the snapshot is reported incomplete.
+    pub async fn snapshot_to<W: tokio::io::AsyncWrite + Unpin>(&mut self, out: &mut W, chunk_timeout: Duration) -> Result<SnapshotTaken> {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::time::timeout(chunk_timeout, self.maintenance.snapshot(SnapshotRequest {}))
+            .await
+            .map_err(|_| anyhow!("etcd snapshot: no answer within {chunk_timeout:?}"))?
+            .map_err(rpc_error)?
+            .into_inner();
+        let mut hasher = crate::snapshot::manifest::Hasher::default();
+        let (mut revision, mut version, mut complete) = (0i64, String::new(), false);
+        loop {
+            let msg = tokio::time::timeout(chunk_timeout, stream.message())
+                .await
+                .map_err(|_| anyhow!("etcd snapshot: stream stalled for {chunk_timeout:?}"))?
+                .map_err(rpc_error)?;
+            let Some(msg) = msg else { break };
+            if let Some(h) = &msg.header {
+                if revision == 0 {
+                    revision = h.revision;
+                }
+            }
+            if version.is_empty() && !msg.version.is_empty() {
+                version = msg.version.clone();
+            }
+            out.write_all(&msg.blob).await?;
+            hasher.update(&msg.blob);
+            complete = msg.remaining_bytes == 0;
+        }
+        if !complete {
+            return Err(anyhow!("etcd snapshot: stream ended before the member sent the whole database"));
+        }
+        out.flush().await?;
+        let (size, sha256) = hasher.finish();
+        Ok(SnapshotTaken { size, sha256, revision, etcd_version: version })
+    }
+}
+
 fn rpc_error(s: tonic::Status) -> anyhow::Error {
     anyhow!("{:?}: {}", s.code(), s.message())
 }
