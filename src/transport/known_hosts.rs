@@ -33,9 +33,11 @@ struct Entry {
     key: Option<PublicKey>,
 }
 
-/// How the host appears in known_hosts: `host` on port 22, `[host]:port` otherwise.
+/// How the host appears in known_hosts: `host` on port 22, `[host]:port` otherwise; lowercased
+/// as OpenSSH does before matching and hashing (`Node1.Example.org` is `node1.example.org`).
 pub fn host_name(host: &str, port: u16) -> String {
-    if port == 22 { host.to_string() } else { format!("[{host}]:{port}") }
+    let host = host.to_ascii_lowercase();
+    if port == 22 { host } else { format!("[{host}]:{port}") }
 }
 
 fn entries(text: &str) -> Vec<Entry> {
@@ -208,6 +210,11 @@ mod tests {
         assert_eq!(check(&hashed, "10.9.8.7", 22, &key(ED)), Verdict::Known);
         assert_eq!(check(&hashed, "10.9.8.7", 22, &key(ED2)), Verdict::Changed { line: 1 });
         assert_eq!(check(&hashed, "10.9.8.6", 22, &key(ED)), Verdict::Unknown);
+        // names are matched (and hashed) lowercased, as OpenSSH does
+        let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(salt).unwrap();
+        mac.update(b"node1.example.org");
+        let hashed = format!("|1|{}|{} {ED}\n", b64.encode(salt), b64.encode(mac.finalize().into_bytes()));
+        assert_eq!(check(&hashed, "Node1.Example.ORG", 22, &key(ED)), Verdict::Known);
     }
 
     #[test]
