@@ -28,8 +28,10 @@ fn file_errors_name_file_line_and_column() {
         "did you mean `hostname_override`",
     ]);
     assert!(r.error_line().contains("nodes[1]"), "{}", r.error_line());
-    let no_worker = good.replace("role: [etcd, controlplane, worker]", "role: [etcd, controlplane]");
-    refused(&tb, &no_worker, &[], &["no host has the `worker` role"]);
+    // RKE1 accepts a cluster without a worker host (every node runs kubelet); without a
+    // controlplane host it cannot work
+    let no_controlplane = good.replace("role: [etcd, controlplane, worker]", "role: [etcd, worker]");
+    refused(&tb, &no_controlplane, &[], &["no host has the `controlplane` role"]);
     let dup = good.replacen(&format!("address: {}", tb.h(1).ip), &format!("address: {}", tb.h(0).ip), 1);
     refused(&tb, &dup, &[], &["cluster.yml:8:5:", "duplicate address"]);
 }
