@@ -12,7 +12,14 @@ const SSL: &str = "/etc/kubernetes/ssl";
 /// The same container with `--initial-cluster` set to `members`: etcd requires a joining
 /// member's list to match the membership at the moment it joins.
 pub fn with_initial_cluster(spec: &ContainerSpec, members: &[&Node]) -> ContainerSpec {
-    let list = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
+    let pairs: Vec<(String, String)> = members.iter().map(|m| (member_name(m), peer_url(m))).collect();
+    with_initial_members(spec, &pairs)
+}
+
+/// The same container with `--initial-cluster` set to `(name, peer URL)` pairs, as the live
+/// member list has them.
+pub fn with_initial_members(spec: &ContainerSpec, members: &[(String, String)]) -> ContainerSpec {
+    let list = members.iter().map(|(name, url)| format!("{name}={url}")).collect::<Vec<_>>().join(",");
     let mut s = spec.clone();
     for a in &mut s.cmd {
         if a.starts_with("--initial-cluster=") {
