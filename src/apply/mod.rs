@@ -35,6 +35,8 @@ pub struct Timeouts {
     pub component_health: Duration,
     /// how long a helper container may run
     pub helper: Duration,
+    /// how long one image pull or archive load may take
+    pub image: Duration,
 }
 
 /// What `up` changes beyond the plan's containers: etcd membership and departed hosts.

@@ -58,7 +58,7 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
     let the_plan = plan::build(cfg, &plan::Inputs::default());
-    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout };
+    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout, image: args.connect.image_timeout };
     let bundle = pki::Bundle::new();
     let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
     ctx.reconcile = Reconcile { departed: hosts.departed.iter().collect(), ..Default::default() };

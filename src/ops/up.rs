@@ -136,6 +136,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         etcd_health: args.etcd_health_timeout,
         component_health: args.health_timeout,
         helper: args.connect.command_timeout,
+        image: args.connect.image_timeout,
     };
     let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
     ctx.reconcile = Reconcile { etcd: etcd_changes, departed: hosts.departed.iter().collect() };

@@ -7,6 +7,7 @@ pub mod encryption;
 pub mod etcd;
 pub mod files;
 pub mod membership;
+pub mod rollout;
 pub mod versioned;
 pub mod worker;
 
