@@ -132,7 +132,7 @@ for d in "$@"; do
   r=$(chroot /host readlink -f "$d" 2>/dev/null)
   if [ -z "$r" ]; then
     # unresolvable: deleting through the helper's view could follow a symlink elsewhere
-    if chroot /host test -e "$d" 2>/dev/null || [ -e "/host$d" ] || [ -L "/host$d" ]; then
+    if chroot /host test -e "$d" 2>/dev/null || chroot /host test -L "$d" 2>/dev/null || [ -e "/host$d" ] || [ -L "/host$d" ]; then
       echo "refused $d: its path could not be resolved on the host (readlink -f failed)"; rc=1
     fi
     continue

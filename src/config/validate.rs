@@ -144,19 +144,25 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
     Ok(())
 }
 
-/// Why a Docker bind (`/host/path:/container/path[:options]`) is not one, if it is not.
+/// Why a Docker bind (`[source:]/container/path[:options]`, source a host path or a volume
+/// name, as Docker takes it from RKE1) is not one, if it is not.
 fn bind_problem(b: &str) -> Option<&'static str> {
     let parts: Vec<&str> = b.split(':').collect();
-    if parts.len() < 2 || parts.len() > 3 {
-        return Some("is not a bind: write /host/path:/container/path[:options]");
+    let (source, target, options) = match parts.as_slice() {
+        [t] => (None, *t, None),
+        [s, t] => (Some(*s), *t, None),
+        [s, t, o] => (Some(*s), *t, Some(*o)),
+        _ => return Some("is not a bind: write /host/path:/container/path[:options]"),
+    };
+    if !target.starts_with('/') {
+        return Some("needs an absolute container path (/host/path:/container/path)");
     }
-    if !parts[0].starts_with('/') || !parts[1].starts_with('/') {
-        return Some("needs absolute paths on both sides (/host/path:/container/path)");
+    let volume_name = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if source.is_some_and(|s| !s.starts_with('/') && !volume_name(s)) {
+        return Some("needs an absolute host path or a volume name before the first `:`");
     }
-    let options_ok = parts.get(2).is_none_or(|o| {
-        o.split(',').all(|o| matches!(o, "ro" | "rw" | "z" | "Z" | "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" | "nocopy"))
-    });
-    if !options_ok {
+    let known = |o: &str| matches!(o, "ro" | "rw" | "z" | "Z" | "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" | "nocopy");
+    if options.is_some_and(|o| !o.split(',').all(known)) {
         return Some("has an option Docker does not know (ro, rw, z, Z, shared, rshared, slave, rslave, private, rprivate, nocopy)");
     }
     None
@@ -230,8 +236,9 @@ mod tests {
         let e = check(&format!("{OK}prefix_path: opt/rke\n")).unwrap_err();
         assert!(e.starts_with("cluster.yml:5:") && e.contains("prefix_path `opt/rke`"), "{e}");
         check(&format!("{OK}prefix_path: /opt/rke\n")).unwrap();
-        let e = check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /var/lib/data\n")).unwrap_err();
-        assert!(e.contains("services.kubelet.extra_binds: `/var/lib/data` is not a bind"), "{e}");
+        let e = check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - var/lib/data\n")).unwrap_err();
+        assert!(e.contains("services.kubelet.extra_binds: `var/lib/data` needs an absolute container path"), "{e}");
+        check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /lib/modules\n      - data:/data\n")).unwrap();
         let e = check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /a:/b:rx\n")).unwrap_err();
         assert!(e.contains("option"), "{e}");
         check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /a:/b:ro,z\n")).unwrap();

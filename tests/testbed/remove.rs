@@ -109,15 +109,14 @@ fn remove_also_cleans_hosts_the_state_records_and_refuses_unresolvable_paths() {
     assert!(!tb.managed_containers(tb.h(1)).is_empty());
     // h2 leaves cluster.yml; no `up` runs before `remove`
     tb.write_config(&tb.cluster_yml_roles(&[(0, "[etcd, controlplane, worker]")], ""));
-    // a symlink loop where a cleaned directory is: `readlink -f` cannot resolve it
-    let tmp = tb.host_path(tb.h(1), "etc-kubernetes").join(".tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::os::unix::fs::symlink(".tmp", &tmp).unwrap();
+    // a symlink loop where a cleaned directory is (in h2's own /run): `readlink -f` cannot
+    // resolve /var/run/calico on the host
+    in_host(&tb, tb.h(1), &["ln", "-sfn", "calico", "/run/calico"]);
     let r = tb.stockade(&["remove", "--force"]);
+    in_host(&tb, tb.h(1), &["rm", "-f", "/run/calico"]);
     assert_ne!(r.code, 0, "{}", r.all());
-    assert!(r.all().contains("/etc/kubernetes/.tmp") && r.all().contains("could not be resolved"), "{}", r.all());
+    assert!(r.all().contains("/var/run/calico") && r.all().contains("could not be resolved"), "{}", r.all());
     assert!(tb.state_path().exists(), "the state is kept while a recorded host is not clean");
-    std::fs::remove_file(&tmp).unwrap();
 
     let r = tb.stockade(&["remove", "--force"]);
     assert_eq!(r.code, 0, "{}", r.all());
