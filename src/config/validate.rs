@@ -61,7 +61,7 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
     // RKE1 refuses a cluster without etcd or controlplane hosts; without a worker host it is
     // valid: every node runs kubelet and kube-proxy, tainted by its role (plan::worker).
     for (role, why) in [("etcd", "the cluster's datastore"), ("controlplane", "the Kubernetes API server")] {
-        if !cfg.nodes.iter().any(|n| n.role.iter().any(|r| r == role)) {
+        if !cfg.nodes.iter().any(|n| n.has_role(role)) {
             return err(
                 locate(text, "nodes", "", 0),
                 format!("no host has the `{role}` role: at least one is needed to run {why}"),

@@ -64,7 +64,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
     };
     let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
-    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).map(|n| n.address.clone()).collect();
+    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).map(|n| n.address.clone()).collect();
     let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
     joined.extend(etcd_changes.add.iter().cloned());
     joined.retain(|a| desired_etcd.contains(a));

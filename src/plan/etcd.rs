@@ -7,7 +7,7 @@ use crate::pki::{names, Bundle};
 
 pub const CONTAINER: &str = "etcd";
 pub const CLIENT_PORT: u16 = 2379;
-const SSL: &str = "/etc/kubernetes/ssl";
+use crate::pki::bundle::SSL_DIR as SSL;
 
 /// The same container with `--initial-cluster` set to `members`: etcd requires a joining
 /// member's list to match the membership at the moment it joins.
@@ -34,7 +34,7 @@ pub fn member_name(n: &Node) -> String {
 }
 
 pub fn internal(n: &Node) -> &str {
-    n.internal_address.as_deref().filter(|a| !a.is_empty()).unwrap_or(&n.address)
+    n.internal()
 }
 
 pub fn peer_url(n: &Node) -> String {

@@ -45,7 +45,7 @@ impl EtcdChanges {
 }
 
 pub fn is_etcd(n: &Node) -> bool {
-    n.role.iter().any(|r| r == "etcd")
+    n.has_role("etcd")
 }
 
 fn replaces_everything(current: &[String]) -> String {
