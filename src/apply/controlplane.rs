@@ -50,6 +50,9 @@ impl Phase for ControlPlane {
             Ok(())
         })
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(super::containers_dry_run(ctx, ctx.hosts.with_role("controlplane"), &[SIDEKICK, APISERVER, CONTROLLER, SCHEDULER]))
+    }
 }
 
 /// controller-manager and scheduler answer /healthz on their self-signed TLS ports, except on the

@@ -63,4 +63,7 @@ impl Phase for EtcdPlane {
             Ok(())
         })
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(super::containers_dry_run(ctx, ctx.hosts.with_role("etcd"), &[CONTAINER]))
+    }
 }

@@ -24,6 +24,23 @@ impl Phase for DeployFiles {
             sync_files(ctx, h, files).await.map_err(|e| anyhow!("host {}: writing files: {e:#}", h.name()))
         }))
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for h in &ctx.hosts.hosts {
+                let files = ctx.host_plan(h.name()).map(|p| p.files.as_slice()).unwrap_or_default();
+                let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
+                for dir in dirs {
+                    let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
+                    let (changed, stale) = differing(ctx, h, dir, &in_dir).await?.unwrap_or((in_dir, Vec::new()));
+                    let host = h.name().to_string();
+                    out.extend(changed.iter().map(|f| super::Planned::WriteFile { host: host.clone(), path: f.path() }));
+                    out.extend(stale.iter().map(|n| super::Planned::DeleteFile { host: host.clone(), path: format!("{dir}/{n}") }));
+                }
+            }
+            Ok(out)
+        })
+    }
 }
 
 /// Where the host directory is mounted inside a helper container.

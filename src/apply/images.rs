@@ -104,6 +104,22 @@ impl Phase for EnsureImages {
             ensure_host(ctx, h, &needed).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))
         }))
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for h in &ctx.hosts.hosts {
+                let needed = ctx.host_plan(h.name()).map(|p| p.images.clone()).unwrap_or_default();
+                for image in missing(h, &needed).await {
+                    let how = match ctx.archive {
+                        Some(a) if a.images.contains(&normalize(&image)) => format!("load {image} from {}", a.path.display()),
+                        _ => format!("pull {image}"),
+                    };
+                    out.push(super::Planned::Image { host: h.name().to_string(), how });
+                }
+            }
+            Ok(out)
+        })
+    }
 }
 
 pub async fn missing(h: &Host, images: &[String]) -> Vec<String> {

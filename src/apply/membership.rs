@@ -43,6 +43,20 @@ impl Phase for EtcdMembership {
             Ok(())
         })
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(async move {
+            let etcd = &ctx.reconcile.etcd;
+            let name_of = |a: &String| ctx.config.nodes.iter().find(|n| &n.address == a).map(member_name).unwrap_or_default();
+            Ok(etcd
+                .remove
+                .iter()
+                .map(|l| format!("remove member {} ({})", l.name, l.node.as_ref().map_or(l.peer_url.as_str(), |n| n.address.as_str())))
+                .chain(etcd.promote.iter().map(|a| format!("promote learner {} ({a})", name_of(a))))
+                .chain(etcd.add.iter().map(|a| format!("add member {} ({a}) as a learner, promote when caught up", name_of(a))))
+                .map(super::Planned::Membership)
+                .collect())
+        })
+    }
 }
 
 /// The etcd hosts whose member is already a voter (not joining in this run).

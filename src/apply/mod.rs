@@ -141,9 +141,53 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// One step of a command, k0sctl-style: `run` changes the hosts; `dry_run` says what `run`
+/// would change, from read-only calls and the same decision functions, so the preview cannot
+/// drift from the run. Every phase must say (the method has no default).
 pub trait Phase: Send + Sync {
     fn title(&self) -> &'static str;
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>>;
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<Planned>>>;
+}
+
+/// One change a phase would make.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    /// how a missing image would get there (`load … from FILE`, `pull …`)
+    Image { host: String, how: String },
+    WriteFile { host: String, path: String },
+    DeleteFile { host: String, path: String },
+    Container { host: String, change: preview::ContainerChange },
+    RemoveContainer { host: String, name: String },
+    /// an etcd membership change (one line)
+    Membership(String),
+    /// a host that left cluster.yml, to be cleaned
+    CleanDeparted(String),
+}
+
+/// The dry runs of `phases`, in order.
+pub async fn dry_run_phases(ctx: &Ctx<'_>, phases: &[&dyn Phase]) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    for p in phases {
+        ctx.ui.status(&format!("planning: {}", p.title()));
+        out.extend(p.dry_run(ctx).await?);
+    }
+    Ok(out)
+}
+
+/// The planned changes of the named containers of each host's plan (the diff the run acts on).
+pub async fn containers_dry_run<'h>(ctx: &Ctx<'_>, hosts: impl IntoIterator<Item = &'h Host>, names: &[&str]) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    for h in hosts {
+        let Some(plan) = ctx.host_plan(h.name()) else { continue };
+        for spec in plan.containers.iter().filter(|c| names.contains(&c.name.as_str())) {
+            let action = containers::diff(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            if action != containers::Action::Unchanged {
+                out.push(Planned::Container { host: h.name().to_string(), change: preview::ContainerChange { name: spec.name.clone(), action } });
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub async fn run_phases(ctx: &Ctx<'_>, phases: &[&dyn Phase]) -> Result<()> {

@@ -1,16 +1,12 @@
-//! What `up` would do, found with read-only calls only (inspect, image lookups, reading files
-//! through containers that already mount them): per host, the images to load or pull, the
-//! files to write, and each container to create, start, recreate (with the fields that
-//! differ) or remove. The decisions come from the same functions the real run uses.
-use super::containers::{self, Action};
-use super::{images, Ctx};
-use crate::plan::FileSpec;
-use crate::transport::Host;
-use anyhow::{anyhow, Result};
+//! What `up` would do, per host: the images to load or pull, the files to write or delete, and
+//! each container to create, start, recreate (with the fields that differ) or remove — gathered
+//! from each phase's own dry run (`Phase::dry_run`, read-only calls and the decisions its run
+//! makes) and rendered here.
+use super::containers::Action;
+use super::{Ctx, Planned};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ContainerChange {
     pub name: String,
     #[serde(flatten)]
@@ -35,38 +31,36 @@ impl HostPreview {
     }
 }
 
-pub async fn preview(ctx: &Ctx<'_>) -> Result<Vec<HostPreview>> {
-    let futs = ctx.hosts.hosts.iter().map(|h| host(ctx, h)).collect();
-    crate::transport::hosts::all_ok(crate::transport::hosts::bounded(ctx.hosts.concurrency, futs).await)
-}
-
-async fn host(ctx: &Ctx<'_>, h: &Host) -> Result<HostPreview> {
-    let plan = ctx.host_plan(h.name()).ok_or_else(|| anyhow!("host {} is not in the plan", h.name()))?;
-    let mut images = Vec::new();
-    for image in images::missing(h, &plan.images).await {
-        let how = match ctx.archive {
-            Some(a) if a.images.contains(&images::normalize(&image)) => format!("load {image} from {}", a.path.display()),
-            _ => format!("pull {image}"),
+/// The phases' planned changes grouped per host, in the hosts' order (a container two phases
+/// both touch, the sidekick, is listed once).
+pub fn by_host(ctx: &Ctx<'_>, planned: &[Planned]) -> Vec<HostPreview> {
+    let mut out: Vec<HostPreview> = ctx
+        .hosts
+        .hosts
+        .iter()
+        .map(|h| HostPreview { address: h.name().to_string(), images: vec![], files: vec![], delete_files: vec![], containers: vec![], remove: vec![] })
+        .collect();
+    for p in planned {
+        let (host, push): (&str, Box<dyn FnOnce(&mut HostPreview)>) = match p {
+            Planned::Image { host, how } => (host, Box::new(|h: &mut HostPreview| h.images.push(how.clone()))),
+            Planned::WriteFile { host, path } => (host, Box::new(|h: &mut HostPreview| h.files.push(path.clone()))),
+            Planned::DeleteFile { host, path } => (host, Box::new(|h: &mut HostPreview| h.delete_files.push(path.clone()))),
+            Planned::Container { host, change } => (
+                host,
+                Box::new(|h: &mut HostPreview| {
+                    if !h.containers.iter().any(|c| c.name == change.name) {
+                        h.containers.push(change.clone())
+                    }
+                }),
+            ),
+            Planned::RemoveContainer { host, name } => (host, Box::new(|h: &mut HostPreview| h.remove.push(name.clone()))),
+            Planned::Membership(_) | Planned::CleanDeparted(_) => continue,
         };
-        images.push(how);
-    }
-    let (mut files, mut delete_files) = (Vec::new(), Vec::new());
-    let dirs: BTreeSet<&str> = plan.files.iter().map(|f| f.dir.as_str()).collect();
-    for dir in dirs {
-        let in_dir: Vec<&FileSpec> = plan.files.iter().filter(|f| f.dir == dir).collect();
-        let (changed, stale) = super::files::differing(ctx, h, dir, &in_dir).await?.unwrap_or((in_dir, Vec::new()));
-        files.extend(changed.iter().map(|f| f.path()));
-        delete_files.extend(stale.iter().map(|n| format!("{dir}/{n}")));
-    }
-    let mut containers = Vec::new();
-    for spec in &plan.containers {
-        let action = containers::diff(&h.docker, spec).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
-        if action != Action::Unchanged {
-            containers.push(ContainerChange { name: spec.name.clone(), action });
+        if let Some(h) = out.iter_mut().find(|h| h.address == host) {
+            push(h);
         }
     }
-    let remove = super::remove::obsolete_containers(h, plan).await?;
-    Ok(HostPreview { address: h.name().to_string(), images, files, delete_files, containers, remove })
+    out
 }
 
 /// The plan as text, one line per change, grouped by host.

@@ -33,6 +33,16 @@ impl Phase for RemoveObsolete {
             Ok(())
         }))
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for h in &ctx.hosts.hosts {
+                let Some(plan) = ctx.host_plan(h.name()) else { continue };
+                out.extend(obsolete_containers(h, plan).await?.into_iter().map(|name| super::Planned::RemoveContainer { host: h.name().to_string(), name }));
+            }
+            Ok(out)
+        })
+    }
 }
 
 impl Phase for RemoveContainers {
@@ -42,6 +52,15 @@ impl Phase for RemoveContainers {
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(ctx.on_each_host(move |h| remove_containers(ctx, h)))
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for h in &ctx.hosts.hosts {
+                out.extend(managed_containers(h).await?.into_iter().map(|name| super::Planned::RemoveContainer { host: h.name().to_string(), name }));
+            }
+            Ok(out)
+        })
+    }
 }
 
 impl Phase for CleanDirectories {
@@ -50,6 +69,15 @@ impl Phase for CleanDirectories {
     }
     fn run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(ctx.on_each_host(move |h| clean_host(ctx, h)))
+    }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        let out = ctx
+            .hosts
+            .hosts
+            .iter()
+            .flat_map(|h| cleaned_dirs(ctx.config, h.has_role("etcd")).into_iter().map(move |d| super::Planned::DeleteFile { host: h.name().to_string(), path: d }))
+            .collect();
+        Box::pin(async move { Ok(out) })
     }
 }
 
@@ -196,5 +224,10 @@ impl Phase for RemoveDeparted {
             }
             Ok(())
         })
+    }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        let names = ctx.reconcile.departed.iter().map(|h| h.name().to_string()).chain(ctx.hosts.unreachable_departed.iter().cloned());
+        let out = names.map(super::Planned::CleanDeparted).collect();
+        Box::pin(async move { Ok(out) })
     }
 }

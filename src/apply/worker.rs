@@ -95,4 +95,7 @@ impl Phase for WorkerPlane {
             Ok(())
         })
     }
+    fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
+        Box::pin(super::containers_dry_run(ctx, ctx.hosts.hosts.iter(), &COMPONENTS))
+    }
 }

@@ -160,24 +160,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.info("created a new cluster CA and certificates");
     }
 
-    let result = apply::run_phases(
-        &ctx,
-        &[
-            &EnsureImages,
-            &DeployFiles,
-            &EtcdMembership,
-            &EtcdPlane,
-            &ControlPlane,
-            // RKE1's authorization resources once the API answers, before kubelets start
-            &apply::kubernetes::Authorization,
-            &WorkerPlane,
-            // every node registered and Ready: node conditions are part of health
-            &apply::kubernetes::NodesReady,
-            &RemoveObsolete,
-            &RemoveDeparted,
-        ],
-    )
-    .await;
+    let result = apply::run_phases(&ctx, &phases()).await;
     hosts.close().await;
     result?;
 
@@ -207,6 +190,24 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `up`'s phases, in order; the run and the dry run both take them from here.
+fn phases() -> [&'static dyn apply::Phase; 10] {
+    [
+        &EnsureImages,
+        &DeployFiles,
+        &EtcdMembership,
+        &EtcdPlane,
+        &ControlPlane,
+        // RKE1's authorization resources once the API answers, before kubelets start
+        &apply::kubernetes::Authorization,
+        &WorkerPlane,
+        // every node registered and Ready: node conditions are part of health
+        &apply::kubernetes::NodesReady,
+        &RemoveObsolete,
+        &RemoveDeparted,
+    ]
 }
 
 /// A host that left cluster.yml but is the same machine (same Docker engine ID) as a host that
@@ -324,18 +325,11 @@ pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, join
 /// (not even the state file).
 async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
     ctx.ui.phase("Plan");
-    let previews = apply::preview::preview(ctx).await?;
+    let planned = apply::dry_run_phases(ctx, &phases()).await?;
     ctx.ui.finish_bar();
-    let etcd = &ctx.reconcile.etcd;
-    let name_of = |a: &String| ctx.config.nodes.iter().find(|n| &n.address == a).map(plan::etcd::member_name).unwrap_or_default();
-    let membership: Vec<String> = etcd
-        .remove
-        .iter()
-        .map(|l| format!("remove member {} ({})", l.name, l.node.as_ref().map_or(l.peer_url.as_str(), |n| n.address.as_str())))
-        .chain(etcd.promote.iter().map(|a| format!("promote learner {} ({a})", name_of(a))))
-        .chain(etcd.add.iter().map(|a| format!("add member {} ({a}) as a learner, promote when caught up", name_of(a))))
-        .collect();
-    let departed: Vec<String> = ctx.reconcile.departed.iter().map(|h| h.name().to_string()).chain(ctx.hosts.unreachable_departed.iter().cloned()).collect();
+    let previews = apply::preview::by_host(ctx, &planned);
+    let membership: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Membership(m) = p { Some(m.clone()) } else { None }).collect();
+    let departed: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::CleanDeparted(d) = p { Some(d.clone()) } else { None }).collect();
     let changes = previews.iter().filter(|p| !p.is_empty()).count();
     match output {
         Output::Json => {

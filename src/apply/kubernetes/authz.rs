@@ -153,6 +153,9 @@ impl Phase for Authorization {
             tracing::debug!("authorization resources applied (server-side apply, field manager {FIELD_MANAGER})");
             Ok(())
         })
+    }    /// Objects are merged into what the API holds, which a dry run does not read: nothing to list.
+    fn dry_run<'a>(&'a self, _ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<crate::apply::Planned>>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 

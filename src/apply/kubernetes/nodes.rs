@@ -96,6 +96,10 @@ impl Phase for NodesReady {
             Err(anyhow!(msg))
         })
     }
+    /// A wait, not a change: nothing to list.
+    fn dry_run<'a>(&'a self, _ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<crate::apply::Planned>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 #[cfg(test)]
