@@ -338,9 +338,10 @@ pub struct S3Timeouts {
     pub transfer: Duration,
     /// `list`, `head`, `delete` (all pages of a listing together).
     pub request: Duration,
-    /// No progress for this long fails the call: no response byte read (downloads and every
-    /// response), or S3 accepting no further part while an upload waits for one. With the
-    /// default 8 MiB parts this needs about 140 KiB/s.
+    /// No progress for this long is a stall: no response byte read (every response; a stalled
+    /// request is retried, a download resumes where it stopped, and fails after `2 × idle`
+    /// without a byte), or S3 accepting no further part while an upload waits for one (with the
+    /// default 8 MiB parts this needs about 140 KiB/s).
     pub idle: Duration,
     /// Establishing one connection (TCP + TLS).
     pub connect: Duration,
@@ -407,6 +408,8 @@ pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
     pub last_modified: OffsetDateTime,
+    /// The server's ETag (for a multipart upload S3 servers answer `"<md5 of part md5s>-<parts>"`).
+    pub e_tag: Option<String>,
 }
 
 /// A bucket folder on an S3 server, ready for calls.
@@ -643,8 +646,10 @@ impl S3Store {
             let mut hasher = Sha256::new();
             let mut size = 0u64;
             loop {
-                let chunk = match tokio::time::timeout(idle, body.next()).await {
-                    Err(_) => bail!(Failure::Stalled(idle)),
+                // reqwest's read timeout (`idle`) notices a stall first and object_store resumes the
+                // body with a range request; this catches a resume that makes no progress either
+                let chunk = match tokio::time::timeout(2 * idle, body.next()).await {
+                    Err(_) => bail!(Failure::Stalled(2 * idle)),
                     Ok(None) => break,
                     Ok(Some(c)) => c?,
                 };
@@ -715,6 +720,7 @@ impl S3Store {
                         m.last_modified.timestamp(),
                         m.last_modified.timestamp_subsec_nanos(),
                     ),
+                    e_tag: m.e_tag,
                     key,
                 }
             })
@@ -735,6 +741,7 @@ impl S3Store {
                     m.last_modified.timestamp(),
                     m.last_modified.timestamp_subsec_nanos(),
                 ),
+                e_tag: m.e_tag,
                 key,
             })),
             Err(e) if is_not_found(&e) => {
