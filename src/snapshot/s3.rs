@@ -30,17 +30,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjPath;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, ObjectStore, ObjectStoreExt,
-    RetryConfig,
+    Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, MultipartUpload, ObjectStore,
+    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
 
 use crate::config::schema::S3BackupConfig;
 use crate::config::secret::Secret;
@@ -359,8 +360,9 @@ impl Default for S3Timeouts {
 }
 
 /// Multipart upload shape. Memory held by one upload is at most
-/// `part_size × (concurrency + 1)` plus a 256 KiB read buffer: one part being filled and up to
-/// `concurrency` parts in flight (24.25 MiB with the defaults), whatever the object's size.
+/// `part_size × (concurrency + 1)`: one part being filled and up to `concurrency` parts in flight
+/// (24 MiB with the defaults), whatever the object's size; the reader is read straight into the
+/// part being filled.
 /// Objects smaller than one part go up as a single PUT. S3 allows 10 000 parts, so the largest
 /// object is `part_size × 10 000` (80 GiB with the defaults; etcd's own limit is 8 GiB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -555,62 +557,42 @@ impl S3Store {
     }
 
     /// Streams `reader` to `<folder>/<name>` as a multipart upload (memory bounded, see
-    /// `UploadShape`), hashing as it goes; then checks that S3 holds an object of the size sent.
-    /// On failure the multipart upload is aborted so no parts are left behind. Not retried as a
-    /// whole (the reader cannot be rewound); every part request is retried.
+    /// `UploadShape`; an object smaller than one part is a single PUT), hashing as it goes; then
+    /// checks that S3 holds an object of the size sent. On any failure, the deadline included,
+    /// the multipart upload is aborted so no parts are left behind. Not retried as a whole (the
+    /// reader cannot be rewound); every request (each part) is retried.
     pub async fn upload<R: AsyncRead + Unpin>(&self, name: &str, mut reader: R) -> Result<Uploaded> {
         let key = self.key(name)?;
         let path = self.path(&key)?;
-        let mut attrs = Attributes::new();
-        attrs.insert(Attribute::ContentType, content_type(name).into());
-        let mut w = BufWriter::with_capacity(Arc::clone(&self.store), path.clone(), self.shape.part_size)
-            .with_max_concurrency(self.shape.concurrency)
-            .with_attributes(attrs);
-        let idle = self.timeouts.idle;
-        let stream = async {
-            let mut hasher = Sha256::new();
-            let mut size = 0u64;
-            let mut buf = vec![0u8; READ_BUF];
-            loop {
-                let n = match tokio::time::timeout(idle, reader.read(&mut buf)).await {
-                    Err(_) => bail!(Failure::SourceStalled(idle)),
-                    Ok(r) => r.map_err(|e| anyhow!(Failure::Source(e.to_string())))?,
-                };
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                size += n as u64;
-                match tokio::time::timeout(idle, w.write_all(&buf[..n])).await {
-                    Err(_) => bail!(Failure::Stalled(idle)),
-                    Ok(r) => r.map_err(io_failure)?,
-                }
-            }
-            // completes the multipart upload (or sends the single PUT): waits for the parts in flight
-            w.shutdown().await.map_err(io_failure)?;
-            Ok((size, hex(&hasher.finalize())))
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, content_type(name).into());
+        // outside the timed future so that it can still be aborted when the deadline drops that
+        let mut multipart: Option<Box<dyn MultipartUpload>> = None;
+        let send = self.send(&path, &mut reader, attributes, &mut multipart);
+        let res = match tokio::time::timeout(self.timeouts.transfer, send).await {
+            Ok(r) => r,
+            Err(_) => Err(anyhow!(Failure::Deadline(self.timeouts.transfer))),
         };
-        let (size, sha256) = match tokio::time::timeout(self.timeouts.transfer, stream).await {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => {
-                self.abort(&mut w).await;
+        let (size, sha256) = match res {
+            Ok(v) => v,
+            Err(e) => {
+                if let Some(mut up) = multipart {
+                    // best effort and bounded: the original error is what the caller needs
+                    let _ = tokio::time::timeout(self.timeouts.request, up.abort()).await;
+                }
                 return Err(self.fail("upload", &key, e));
-            }
-            Err(_) => {
-                self.abort(&mut w).await;
-                return Err(self.fail("upload", &key, anyhow!(Failure::Deadline(self.timeouts.transfer))));
             }
         };
         // never report an upload we did not see arrive
         let meta = self
             .deadline(self.store.head(&path))
             .await
-            .map_err(|e| self.fail("check the uploaded object", &key, e))?;
+            .map_err(|e| self.fail("check of the uploaded object", &key, e))?;
         if meta.size != size {
             bail!(
-                "upload of {} to {}: S3 holds {} bytes but {} were sent; the upload is not complete",
-                key,
-                self.where_(),
+                "S3 upload of {} ({}): S3 holds {} bytes but {} were sent; the upload is not complete",
+                self.settings.url_of(&key),
+                self.endpoint.describe(&self.region),
                 meta.size,
                 size
             );
@@ -618,9 +600,62 @@ impl S3Store {
         Ok(Uploaded { key, size, sha256 })
     }
 
-    async fn abort(&self, w: &mut BufWriter) {
-        // best effort, bounded: the original error is what the caller needs to see
-        let _ = tokio::time::timeout(self.timeouts.request, w.abort()).await;
+    /// The body of `upload`: reads part after part into one buffer while at most `concurrency`
+    /// earlier parts are in flight (spawned, so they progress while the reader is slow).
+    async fn send<R: AsyncRead + Unpin>(
+        &self,
+        path: &ObjPath,
+        reader: &mut R,
+        attributes: Attributes,
+        multipart: &mut Option<Box<dyn MultipartUpload>>,
+    ) -> Result<(u64, String)> {
+        let part_size = self.shape.part_size;
+        let idle = self.timeouts.idle;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut in_flight: JoinSet<object_store::Result<()>> = JoinSet::new();
+        let mut attributes = Some(attributes);
+        loop {
+            let part = read_part(reader, part_size, idle, &mut hasher).await?;
+            let last = part.len() < part_size;
+            size += part.len() as u64;
+            if multipart.is_none() {
+                if last {
+                    // the whole object fits in one part: one PUT
+                    let opts = PutOptions {
+                        attributes: attributes.take().unwrap_or_default(),
+                        ..Default::default()
+                    };
+                    self.store
+                        .put_opts(path, PutPayload::from(Bytes::from(part)), opts)
+                        .await?;
+                    return Ok((size, hex(&hasher.finalize())));
+                }
+                let opts = PutMultipartOptions {
+                    attributes: attributes.take().unwrap_or_default(),
+                    ..Default::default()
+                };
+                *multipart = Some(self.store.put_multipart_opts(path, opts).await?);
+            }
+            let up = multipart.as_mut().expect("multipart upload started above");
+            while in_flight.len() >= self.shape.concurrency {
+                wait_part(&mut in_flight, idle).await?;
+            }
+            if !part.is_empty() {
+                in_flight.spawn(up.put_part(PutPayload::from(Bytes::from(part))));
+            }
+            if last {
+                break;
+            }
+        }
+        while !in_flight.is_empty() {
+            wait_part(&mut in_flight, idle).await?;
+        }
+        let up = multipart.as_mut().expect("multipart upload started above");
+        up.complete().await?;
+        // completed: nothing left to abort
+        *multipart = None;
+        Ok((size, hex(&hasher.finalize())))
     }
 
     /// Downloads `<folder>/<name>` to `dest` through a temporary file beside it (mode 0600),
@@ -777,14 +812,6 @@ impl S3Store {
         }
     }
 
-    fn where_(&self) -> String {
-        format!(
-            "bucket {:?} at {}",
-            self.settings.bucket,
-            self.endpoint.describe(&self.region)
-        )
-    }
-
     /// One-line error: what failed, on which object and server, why, and what to do.
     fn fail(&self, op: &str, key: &str, e: anyhow::Error) -> anyhow::Error {
         let text = chain_text(&e);
@@ -802,6 +829,42 @@ impl S3Store {
             hint
         );
         anyhow!(self.scrub.clean(&msg))
+    }
+}
+
+/// Reads up to `part_size` bytes (fewer only at the end of the data), hashing them.
+async fn read_part<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    part_size: usize,
+    idle: Duration,
+    hasher: &mut Sha256,
+) -> Result<Vec<u8>> {
+    let mut part = vec![0u8; part_size];
+    let mut filled = 0;
+    while filled < part_size {
+        let end = (filled + READ_BUF).min(part_size);
+        let n = match tokio::time::timeout(idle, reader.read(&mut part[filled..end])).await {
+            Err(_) => bail!(Failure::SourceStalled(idle)),
+            Ok(r) => r.map_err(|e| anyhow!(Failure::Source(e.to_string())))?,
+        };
+        if n == 0 {
+            break;
+        }
+        hasher.update(&part[filled..filled + n]);
+        filled += n;
+    }
+    part.truncate(filled);
+    Ok(part)
+}
+
+/// Waits for the next part in flight to finish; a part that S3 does not accept within `idle` of
+/// the wait is a stall.
+async fn wait_part(in_flight: &mut JoinSet<object_store::Result<()>>, idle: Duration) -> Result<()> {
+    match tokio::time::timeout(idle, in_flight.join_next()).await {
+        Err(_) => bail!(Failure::Stalled(idle)),
+        Ok(None) => Ok(()),
+        Ok(Some(Err(join))) => bail!("an upload task failed: {join}"),
+        Ok(Some(Ok(r))) => r.map_err(anyhow::Error::from),
     }
 }
 
@@ -836,17 +899,6 @@ fn secs(d: Duration) -> String {
         format!("{} s", d.as_secs())
     } else {
         format!("{:.1} s", d.as_secs_f64())
-    }
-}
-
-/// object_store reports a failed part or completion through std::io::Error; keep its cause.
-fn io_failure(e: std::io::Error) -> anyhow::Error {
-    match e.into_inner() {
-        Some(inner) => match inner.downcast::<object_store::Error>() {
-            Ok(os) => anyhow::Error::from(*os),
-            Err(other) => anyhow!("{other}"),
-        },
-        None => anyhow!("I/O error"),
     }
 }
 
@@ -919,7 +971,9 @@ fn diagnose(e: &anyhow::Error, text: &str, creds: CredentialSource, bucket: &str
             return format!("bucket {bucket:?} does not exist there; create it or fix bucket_name{said}");
         }
         Some("InvalidAccessKeyId") => {
-            return format!("the access key is not known to the server; check the access key ({creds}){said}");
+            return format!(
+                "the access key is not known to the server; check the access key ({creds}){said}"
+            );
         }
         Some("SignatureDoesNotMatch") => {
             return format!(
@@ -933,6 +987,25 @@ fn diagnose(e: &anyhow::Error, text: &str, creds: CredentialSource, bucket: &str
                 .map(|r| format!(" (the bucket's region is {r:?})"))
                 .unwrap_or_default();
             return format!("the region {region:?} is not the bucket's region{want}; set region{said}");
+        }
+        // some servers (Garage) answer AccessDenied with the reason in the message
+        Some("AccessDenied")
+            if message
+                .as_deref()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("signature")) =>
+        {
+            return format!(
+                "the secret key does not match the access key; check the secret key ({creds}){said}"
+            );
+        }
+        Some("AccessDenied")
+            if message
+                .as_deref()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("no such key")) =>
+        {
+            return format!(
+                "the access key is not known to the server; check the access key ({creds}){said}"
+            );
         }
         Some("AccessDenied") | Some("AllAccessDisabled") => {
             return format!(
@@ -1259,7 +1332,7 @@ mod tests {
         let s = UploadShape::default();
         assert!(s.part_size >= MIN_PART_SIZE);
         // the documented bound: about 24 MiB, under the agent's 64 MiB budget
-        assert!(s.part_size * (s.concurrency + 1) + READ_BUF <= 25 << 20);
+        assert!(s.part_size * (s.concurrency + 1) <= 24 << 20);
         assert!(
             S3Store::with_options(
                 &settings(),

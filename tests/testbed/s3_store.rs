@@ -321,3 +321,38 @@ async fn s3_https_endpoint_with_a_private_ca() {
     assert!(e.contains("certificate") && e.contains("custom_ca"), "{e}");
     assert!(e.contains(&s3.tls_endpoint), "{e}");
 }
+
+/// Data that stops coming after `after` bytes (a stuck etcd snapshot stream).
+struct StallsAfter(Generated, u64);
+
+impl AsyncRead for StallsAfter {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if self.1 == 0 {
+            return Poll::Pending; // never woken: no more data, no end
+        }
+        let room = (buf.remaining() as u64).min(self.1) as usize;
+        let mut limited = buf.take(room);
+        let r = Pin::new(&mut self.0).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        self.1 -= n as u64;
+        r
+    }
+}
+
+/// A source that stalls mid-upload (after the multipart upload began) fails after the no-progress
+/// timeout, and no object appears.
+#[tokio::test]
+async fn s3_upload_whose_source_stalls_fails_and_leaves_no_object() {
+    let s3 = s3_server();
+    let s = settings(&s3, &unique_folder("stall"));
+    let t = S3Timeouts { idle: Duration::from_secs(3), ..S3Timeouts::default() };
+    let st = S3Store::with_options(&s, t, UploadShape::default(), &no_env).unwrap();
+    let start = Instant::now();
+    let e = st.upload("s.zip", StallsAfter(Generated::new(1 << 30, 3), 9 << 20)).await.unwrap_err().to_string();
+    eprintln!("stalled source, after {:?}: {e}", start.elapsed());
+    assert!(e.contains("made no progress") && e.contains("s3://"), "{e}");
+    assert!(st.head("s.zip").await.unwrap().is_none());
+    assert!(st.list().await.unwrap().is_empty());
+}
