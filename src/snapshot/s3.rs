@@ -176,8 +176,12 @@ impl S3Settings {
 /// How requests reach the bucket, from RKE1's `endpoint` setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// AWS S3 itself (`https://<bucket>.s3.<region>.amazonaws.com`, or path style for dotted buckets).
-    Aws { virtual_hosted: bool },
+    /// AWS S3 itself (`https://<bucket>.s3.<region>.amazonaws.com`, or path style for dotted
+    /// buckets); `region` when the endpoint named one (`s3.<region>.amazonaws.com`).
+    Aws {
+        virtual_hosted: bool,
+        region: Option<String>,
+    },
     /// Any other S3 server. `url` is the base URL requests go to: for path style the server's
     /// (`https://host:port`), for virtual-hosted style the bucket's (`https://bucket.host`).
     Custom { url: String, virtual_hosted: bool },
@@ -209,6 +213,18 @@ impl Endpoint {
         if host_port.is_empty() || (host_lc == AWS_ENDPOINT && scheme == "https") {
             return Ok(Endpoint::Aws {
                 virtual_hosted: !bucket.contains('.'),
+                region: None,
+            });
+        }
+        // a regional AWS endpoint: s3.<region>.amazonaws.com or the older s3-<region>.amazonaws.com
+        let regional = host_lc
+            .strip_suffix(".amazonaws.com")
+            .and_then(|h| h.strip_prefix("s3.").or_else(|| h.strip_prefix("s3-")))
+            .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if let (Some(r), "https") = (regional, scheme.as_str()) {
+            return Ok(Endpoint::Aws {
+                virtual_hosted: !bucket.contains('.'),
+                region: Some(r.to_string()),
             });
         }
         // Aliyun OSS refuses path-style requests (rke-tools makes the same exception).
@@ -460,10 +476,10 @@ impl S3Store {
         }
         let creds = resolve_credentials(settings, env)?;
         let endpoint = Endpoint::parse(settings.endpoint.as_deref(), &settings.bucket)?;
-        let region = if settings.region.trim().is_empty() {
-            DEFAULT_REGION.to_string()
-        } else {
-            settings.region.trim().to_string()
+        let region = match (settings.region.trim(), &endpoint) {
+            ("", Endpoint::Aws { region: Some(r), .. }) => r.clone(),
+            ("", _) => DEFAULT_REGION.to_string(),
+            (r, _) => r.to_string(),
         };
 
         // reqwest's overall timeout is a backstop per request (a download is one request);
@@ -494,7 +510,7 @@ impl S3Store {
             .with_region(&region)
             .with_retry(retry);
         b = match &endpoint {
-            Endpoint::Aws { virtual_hosted } => b.with_virtual_hosted_style_request(*virtual_hosted),
+            Endpoint::Aws { virtual_hosted, .. } => b.with_virtual_hosted_style_request(*virtual_hosted),
             Endpoint::Custom { url, virtual_hosted } => {
                 client = client.with_allow_http(url.starts_with("http://"));
                 b.with_endpoint(url)
@@ -551,9 +567,13 @@ impl S3Store {
         ObjPath::parse(key).map_err(|e| anyhow!("S3 object key {key:?} is not usable: {e}"))
     }
 
-    fn folder_path(&self) -> Option<ObjPath> {
-        let f = self.settings.folder();
-        (!f.is_empty()).then(|| ObjPath::from_iter(f.split('/')))
+    /// The folder as a listing prefix, parsed like the object keys (not percent-encoded) so that it
+    /// matches them; an unusable folder is an error, never the bucket's root.
+    fn folder_path(&self) -> Result<Option<ObjPath>> {
+        match self.settings.folder() {
+            "" => Ok(None),
+            f => ObjPath::parse(f).map(Some).map_err(|e| anyhow!("S3 folder {f:?} is not usable: {e}")),
+        }
     }
 
     /// Streams `reader` to `<folder>/<name>` as a multipart upload (memory bounded, see
@@ -734,7 +754,7 @@ impl S3Store {
     /// Objects directly under the folder (not in sub-folders: with no folder that would be
     /// every other folder's snapshots too), sorted by name.
     pub async fn list(&self) -> Result<Vec<ObjectInfo>> {
-        let folder = self.folder_path();
+        let folder = self.folder_path()?;
         let listed = self
             .deadline(self.store.list_with_delimiter(folder.as_ref()))
             .await
@@ -1198,20 +1218,27 @@ mod tests {
     #[test]
     fn endpoints_follow_rke1() {
         use Endpoint::*;
-        assert_eq!(Endpoint::parse(None, "b").unwrap(), Aws { virtual_hosted: true });
-        assert_eq!(
-            Endpoint::parse(Some(""), "b").unwrap(),
-            Aws { virtual_hosted: true }
-        );
+        let aws = |v: bool, r: Option<&str>| Aws {
+            virtual_hosted: v,
+            region: r.map(String::from),
+        };
+        assert_eq!(Endpoint::parse(None, "b").unwrap(), aws(true, None));
+        assert_eq!(Endpoint::parse(Some(""), "b").unwrap(), aws(true, None));
         assert_eq!(
             Endpoint::parse(Some("s3.amazonaws.com"), "b").unwrap(),
-            Aws { virtual_hosted: true }
+            aws(true, None)
         );
         assert_eq!(
             Endpoint::parse(Some("https://s3.amazonaws.com/"), "my.bucket").unwrap(),
-            Aws {
-                virtual_hosted: false
-            }
+            aws(false, None)
+        );
+        assert_eq!(
+            Endpoint::parse(Some("s3.eu-west-1.amazonaws.com"), "b").unwrap(),
+            aws(true, Some("eu-west-1"))
+        );
+        assert_eq!(
+            Endpoint::parse(Some("s3-us-west-2.amazonaws.com:443"), "b").unwrap(),
+            aws(true, Some("us-west-2"))
         );
         assert_eq!(
             Endpoint::parse(Some("minio.local:9000"), "b").unwrap(),
