@@ -41,6 +41,7 @@ complete -c stockade -n "__fish_stockade_needs_command" -f -a "help" -d 'Print t
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l output -d 'Format of the --dry-run plan' -r -f -a "text\t''
@@ -59,6 +60,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'P
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F

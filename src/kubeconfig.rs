@@ -10,7 +10,7 @@ pub fn render(cfg: &ClusterConfig, bundle: &Bundle) -> Result<String> {
     let cp = cfg
         .nodes
         .iter()
-        .find(|n| n.role.iter().any(|r| r == "controlplane"))
+        .find(|n| n.has_role("controlplane"))
         .ok_or_else(|| anyhow!("no controlplane host"))?;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
     let get = |n: &str| bundle.get(n).ok_or_else(|| anyhow!("certificate {n} missing"));

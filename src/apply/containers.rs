@@ -62,8 +62,52 @@ pub async fn ensure(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
     Ok(action)
 }
 
+/// Like [`ensure`], and the container must then pass `check`. A replaced container that fails
+/// it is rolled back: the new one is removed and the previous one renamed back and started, so a
+/// bad change never leaves a member down (the error says whether the rollback worked).
+pub async fn ensure_checked<F, Fut>(docker: &Docker, spec: &ContainerSpec, check: F) -> Result<Action>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let action = diff(docker, spec).await?;
+    match &action {
+        Action::Unchanged => return Ok(action),
+        Action::Started => start(docker, &spec.name).await?,
+        Action::Created => {
+            create(docker, spec).await?;
+            start(docker, &spec.name).await?;
+        }
+        Action::Recreated(_) => {
+            swap_in(docker, spec).await?;
+            if let Err(e) = check().await {
+                return Err(match roll_back(docker, spec).await {
+                    Ok(()) => e.context(format!("the new {} container was removed and the previous one started again", spec.name)),
+                    Err(r) => e.context(format!("putting the previous {} container back failed too: {r:#}", spec.name)),
+                });
+            }
+            docker.remove_container(&old_name(spec), Some(RemoveContainerOptions { force: true, ..Default::default() })).await?;
+            return Ok(action);
+        }
+    }
+    check().await?;
+    Ok(action)
+}
+
+fn old_name(spec: &ContainerSpec) -> String {
+    format!("old-{}", spec.name)
+}
+
 async fn replace(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
-    let old = format!("old-{}", spec.name);
+    swap_in(docker, spec).await?;
+    docker.remove_container(&old_name(spec), Some(RemoveContainerOptions { force: true, ..Default::default() })).await?;
+    Ok(())
+}
+
+/// Stops the current container and keeps it as `old-<name>`, then creates and starts the new
+/// one; when that fails, the previous container is put back and started.
+async fn swap_in(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
+    let old = old_name(spec);
     // a leftover from an interrupted replace: the current container is the one to keep
     let _ = docker.remove_container(&old, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
     let _ = docker.stop_container(&spec.name, Some(StopContainerOptions { t: Some(10), ..Default::default() })).await;
@@ -74,12 +118,20 @@ async fn replace(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
     };
     if let Err(e) = fresh.await {
         // put the previous container back so the host keeps running what it ran
-        let _ = docker.remove_container(&spec.name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
-        let _ = docker.rename_container(&old, RenameContainerOptions { name: spec.name.clone() }).await;
-        let _ = docker.start_container(&spec.name, None).await;
+        let _ = roll_back(docker, spec).await;
         return Err(e);
     }
-    docker.remove_container(&old, Some(RemoveContainerOptions { force: true, ..Default::default() })).await?;
+    Ok(())
+}
+
+/// Removes the new container and puts `old-<name>` back in its place, running.
+async fn roll_back(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
+    let old = old_name(spec);
+    let _ = docker.remove_container(&spec.name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
+    docker.rename_container(&old, RenameContainerOptions { name: spec.name.clone() }).await?;
+    if !spec.create_only {
+        docker.start_container(&spec.name, None).await?;
+    }
     Ok(())
 }
 

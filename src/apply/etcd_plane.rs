@@ -2,16 +2,21 @@
 //! does, then every member must report healthy through the etcd API (over SSH) with the full
 //! member list. A container that exits or never becomes healthy fails `up` with the host,
 //! its last log lines and a hint.
-use super::health;
+//!
+//! In a running cluster a member is touched only while every other member is healthy and sees
+//! the same membership (so quorum survives the member being down), members that are down are
+//! repaired first, and a replaced member that does not become healthy is rolled back to its
+//! previous container. A cluster with no healthy member (new, or down) has no quorum to keep:
+//! its members are started together and checked at the end.
 use super::containers::Action;
+use super::etcd_health::{all_healthy_except, first_healthy, wait_member_healthy};
 use super::{Ctx, Phase};
+use crate::etcd::Credentials;
+use crate::plan::etcd::CONTAINER;
 use crate::transport::hosts::all_ok;
-use crate::etcd::{self, Credentials};
-use crate::plan::etcd::{internal, CLIENT_PORT, CONTAINER};
 use crate::transport::Host;
 use anyhow::{anyhow, Result};
 use futures_util::future::{join_all, BoxFuture};
-use std::time::Duration;
 
 pub struct EtcdPlane;
 
@@ -24,21 +29,32 @@ impl Phase for EtcdPlane {
             let members: Vec<&Host> = ctx.hosts.with_role("etcd").collect();
             let creds = Credentials::from_bundle(ctx.bundle)?;
             let expected = members.len();
-            // one host at a time, as RKE does. In a healthy cluster a replaced member must be
-            // healthy again before the next one is touched, so quorum is never lost; a cluster
-            // that is not healthy (new, or broken by an earlier failed run) cannot wait member
-            // by member: its members are started together and checked at the end.
-            let mut will_replace = false;
+            let mut to_change = Vec::new();
             for h in &members {
                 if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
-                    will_replace |= matches!(super::containers::diff(&h.docker, spec).await?, Action::Recreated(_) | Action::Started);
+                    if super::containers::diff(&h.docker, spec).await? != Action::Unchanged {
+                        to_change.push(*h);
+                    }
                 }
             }
-            let was_healthy = will_replace && super::membership::healthy_member(ctx, &creds).await.is_ok();
-            for h in &members {
-                let actions = ctx.ensure_containers(h, &[CONTAINER]).await?;
-                if was_healthy && actions.iter().any(|a| matches!(a, Action::Recreated(_) | Action::Started)) {
-                    wait_member_healthy(ctx, h, &creds, expected).await?;
+            let running = !to_change.is_empty() && first_healthy(members.clone(), &creds).await.is_ok();
+            if running {
+                // members that are down first: repairing one never lowers the healthy count
+                let mut order = Vec::new();
+                for h in to_change {
+                    let healthy = all_healthy_except(&[h], None, &creds, expected).await.is_ok();
+                    order.push((healthy, h));
+                }
+                order.sort_by_key(|(healthy, _)| *healthy);
+                for (_, h) in order {
+                    all_healthy_except(&members, Some(h.name()), &creds, expected).await.map_err(|e| {
+                        anyhow!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name())
+                    })?;
+                    ctx.ensure_container_checked(h, CONTAINER, || wait_member_healthy(ctx, h, &creds, expected)).await?;
+                }
+            } else {
+                for h in to_change {
+                    ctx.ensure_containers(h, &[CONTAINER]).await?;
                 }
             }
             ctx.ui.status("waiting for etcd members to report healthy");
@@ -47,20 +63,4 @@ impl Phase for EtcdPlane {
             Ok(())
         })
     }
-}
-
-/// Waits until the etcd member on `h` is healthy and sees `expected` members (the etcd plane
-/// and membership changes share this check).
-pub(super) async fn wait_member_healthy(ctx: &Ctx<'_>, h: &Host, creds: &Credentials, expected: usize) -> Result<()> {
-    let ip = internal(&h.node).to_string();
-    let hint = "etcd members must reach each other on ports 2379/2380 (firewall?), and all etcd hosts must be up";
-    health::wait_healthy(h, CONTAINER, ctx.timeouts.etcd_health, hint, || async {
-        let mut client = etcd::connect(h.session.clone(), &ip, CLIENT_PORT, creds, Duration::from_secs(5)).await?;
-        let health = etcd::member_health(&mut client).await?;
-        if health.members.len() != expected {
-            return Err(anyhow!("member list has {} of {expected} members: {:?}", health.members.len(), health.members));
-        }
-        Ok(())
-    })
-    .await
 }

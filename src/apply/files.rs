@@ -47,14 +47,22 @@ async fn mounting_container(ctx: &Ctx<'_>, h: &Host, dir: &str) -> Option<(Strin
     None
 }
 
-/// The planned files of one host directory whose content or mode differs on the host.
-/// `None` when nothing on the host mounts the directory yet (then every file is new to it).
-pub async fn differing<'f>(ctx: &Ctx<'_>, h: &Host, dir: &str, files: &[&'f FileSpec]) -> Result<Option<Vec<&'f FileSpec>>> {
+/// The planned files of one host directory whose content or mode differs on the host, and the
+/// secret files to delete there ([`stale_secrets`]). `None` when nothing on the host mounts the
+/// directory yet (then every file is new to it). The run decides with the same two functions.
+pub async fn differing<'f>(ctx: &Ctx<'_>, h: &Host, dir: &str, files: &[&'f FileSpec]) -> Result<Option<(Vec<&'f FileSpec>, Vec<String>)>> {
     let Some((container, dest)) = mounting_container(ctx, h, dir).await else { return Ok(None) };
-    Ok(Some(compare(&h.docker, &container, &dest, files).await?))
+    let (current, changed) = read_current(&h.docker, &container, &dest, files).await?;
+    Ok(Some((changed, stale_secrets(&current, files))))
 }
 
-async fn compare<'f>(docker: &bollard::Docker, container: &str, mount: &str, files: &[&'f FileSpec]) -> Result<Vec<&'f FileSpec>> {
+/// What the host holds under the planned files' directories, and the planned files that differ.
+async fn read_current<'f>(
+    docker: &bollard::Docker,
+    container: &str,
+    mount: &str,
+    files: &[&'f FileSpec],
+) -> Result<(BTreeSet<String>, Vec<&'f FileSpec>)> {
     let mut parents: BTreeSet<&str> = files.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
     // reading the directory itself covers every sub-directory: one round trip
     if parents.contains("") {
@@ -64,21 +72,46 @@ async fn compare<'f>(docker: &bollard::Docker, container: &str, mount: &str, fil
     for p in parents {
         current.extend(read_tree(docker, container, mount, p).await?);
     }
-    Ok(files
+    let differ = files.iter().copied().filter(|f| current.get(&f.name).is_none_or(|(content, mode)| content != &f.content || *mode != f.mode)).collect();
+    Ok((current.into_keys().collect(), differ))
+}
+
+/// Secret material stockade writes that the host's plan no longer has: private keys and the
+/// encryption configuration under `ssl/` (a host that lost the controlplane role must not keep
+/// the CA key, the service-account key or the encryption key). Public certificates and
+/// kubeconfigs are left alone.
+pub fn stale_secrets(on_host: &BTreeSet<String>, planned: &[&FileSpec]) -> Vec<String> {
+    on_host
         .iter()
-        .copied()
-        .filter(|f| current.get(&f.name).is_none_or(|(content, mode)| content != &f.content || *mode != f.mode))
-        .collect())
+        .filter(|n| n.starts_with("ssl/") && !n[4..].contains('/') && (n.ends_with("-key.pem") || n.as_str() == "ssl/encryption.yaml"))
+        .filter(|n| !planned.iter().any(|f| &f.name == *n))
+        .cloned()
+        .collect()
 }
 
 async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
     let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {
         let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
-        let (changed, via) = match mounting_container(ctx, h, dir).await {
-            Some((container, dest)) => (compare(&h.docker, &container, &dest, &in_dir).await?, Some((container, dest))),
-            None => (in_dir.clone(), None),
+        let via = mounting_container(ctx, h, dir).await;
+        let (changed, stale) = match &via {
+            Some((container, dest)) => {
+                let (current, changed) = read_current(&h.docker, container, dest, &in_dir).await?;
+                (changed, stale_secrets(&current, &in_dir))
+            }
+            None => (in_dir.clone(), Vec::new()),
         };
+        if !stale.is_empty() {
+            let mut cmd = vec!["rm".to_string(), "-f".into(), "--".into()];
+            cmd.extend(stale.iter().map(|n| format!("{HELPER_MOUNT}/{n}")));
+            let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{HELPER_MOUNT}")], cmd).await?;
+            let run = helper.run(ctx.timeouts.helper).await;
+            helper.remove().await;
+            match run? {
+                (0, _) => ctx.changed(h.name(), format!("removed {} under {dir} (no longer in this host's plan)", stale.join(", "))),
+                (code, out) => return Err(anyhow!("removing {} under {dir} failed (exit {code}): {}", stale.join(", "), out.trim())),
+            }
+        }
         if changed.is_empty() {
             continue;
         }
@@ -165,4 +198,20 @@ fn build_tar(files: &[&FileSpec]) -> Result<Vec<u8>> {
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn only_secret_files_the_plan_lacks_are_stale() {
+        let f = |name: &str| FileSpec { dir: "/etc/kubernetes".into(), name: name.into(), content: Vec::new(), mode: 0o600 };
+        let planned = [f("ssl/kube-node-key.pem"), f("ssl/kube-node.pem")];
+        let planned: Vec<&FileSpec> = planned.iter().collect();
+        let on_host: BTreeSet<String> = ["ssl/kube-node-key.pem", "ssl/kube-node.pem", "ssl/kube-ca-key.pem", "ssl/kube-service-account-token-key.pem", "ssl/encryption.yaml", "ssl/kube-ca.pem", "ssl/sub/x-key.pem", "audit.yaml"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(stale_secrets(&on_host, &planned), ["ssl/encryption.yaml", "ssl/kube-ca-key.pem", "ssl/kube-service-account-token-key.pem"]);
+    }
 }

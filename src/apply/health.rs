@@ -63,9 +63,10 @@ where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<bytes::Bytes>>(io).await?;
-    tokio::spawn(async move {
+    // aborted when this check ends or its deadline drops it: no connection task left behind
+    let _conn = crate::transport::AbortOnDrop(tokio::spawn(async move {
         let _ = conn.await;
-    });
+    }));
     let req = http::Request::get("/healthz").header("host", "localhost").body(Empty::new())?;
     let resp = sender.send_request(req).await?;
     let status = resp.status();
@@ -149,9 +150,9 @@ where
     let mut last_error;
     // restarts before this wait are history (controller-manager and scheduler restart whenever
     // they lose leader election): only restarts during the wait mean a restart loop
-    let restarts_before = restart_count(host, container).await;
+    let mut restarts_before = restart_count(host, container).await;
     loop {
-        if let Some(problem) = container_problem(host, container, restarts_before).await {
+        if let Some(problem) = container_problem(host, container, &mut restarts_before).await {
             let logs = tail_logs(&host.docker, container, 20).await;
             return Err(anyhow!("host {}: container {container} {problem}{}\n      hint: {hint}", host.name(), indent_logs(&logs)));
         }
@@ -173,19 +174,27 @@ where
     }
 }
 
-async fn restart_count(h: &Host, name: &str) -> i64 {
-    h.docker.inspect_container(name, None).await.ok().and_then(|c| c.restart_count).unwrap_or(0)
+async fn restart_count(h: &Host, name: &str) -> Option<i64> {
+    h.docker.inspect_container(name, None).await.ok().map(|c| c.restart_count.unwrap_or(0))
+}
+
+/// Why the container is not running, if it is not (restarts are not counted).
+pub async fn stopped(h: &Host, name: &str) -> Option<String> {
+    container_problem(h, name, &mut None).await
 }
 
 /// Why the container is not running, if it is not: stopped for good, or restarted three times
-/// since `restarts_before` (one restart during the wait is tolerated and waited out).
-async fn container_problem(h: &Host, name: &str, restarts_before: i64) -> Option<String> {
+/// since `restarts_before` (one restart during the wait is tolerated and waited out). When the
+/// count before the wait could not be read, the first one read here becomes the baseline: the
+/// container's whole restart history must never count as restarts during the wait.
+async fn container_problem(h: &Host, name: &str, restarts_before: &mut Option<i64>) -> Option<String> {
     let c = match h.docker.inspect_container(name, None).await {
         Ok(c) => c,
         Err(e) => return Some(format!("cannot be inspected: {e}")),
     };
     let state = c.state?;
-    let restarts = c.restart_count.unwrap_or(0) - restarts_before;
+    let now = c.restart_count.unwrap_or(0);
+    let restarts = now - *restarts_before.get_or_insert(now);
     if restarts >= 3 {
         return Some(format!("keeps restarting (restarted {restarts} times while waiting for it, last exit code {})", state.exit_code.unwrap_or(0)));
     }

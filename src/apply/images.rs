@@ -12,12 +12,22 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// A pull or load that shows no progress for this long has stalled.
+pub const STALL: Duration = Duration::from_secs(120);
+/// At most this many archive uploads leave the laptop at once: its uplink is shared by all of
+/// them, and 50 parallel multi-GiB uploads would each crawl towards their deadline.
+pub const PARALLEL_UPLOADS: usize = 4;
 
 /// A `docker save` archive on the laptop and the image references it holds.
 #[derive(Debug, Clone)]
 pub struct ImageArchive {
     pub path: PathBuf,
     pub images: BTreeSet<String>,
+    uploads: Arc<Semaphore>,
 }
 
 impl ImageArchive {
@@ -39,7 +49,7 @@ impl ImageArchive {
                 .flat_map(|m| m["RepoTags"].as_array().cloned().unwrap_or_default())
                 .filter_map(|t| t.as_str().map(normalize))
                 .collect();
-            return Ok(ImageArchive { path: path.to_path_buf(), images });
+            return Ok(ImageArchive { path: path.to_path_buf(), images, uploads: Arc::new(Semaphore::new(PARALLEL_UPLOADS)) });
         }
         Err(anyhow!("--image-archive {} has no manifest.json: create it with `docker save -o FILE IMAGE...`", path.display()))
     }
@@ -114,48 +124,123 @@ pub async fn ensure_host(ctx: &Ctx<'_>, h: &Host, images: &[String]) -> Result<(
     if let Some(archive) = ctx.archive
         && need.iter().any(|i| archive.images.contains(&normalize(i)))
     {
+        let _slot = archive.uploads.acquire().await?;
         ctx.ui.status(&format!("{}: loading {}", h.name(), archive.path.display()));
-        load_archive(h, archive).await?;
+        load_archive(h, archive, ctx.timeouts.image).await?;
         ctx.changed(h.name(), format!("loaded images from {}", archive.path.display()));
         need = missing(h, &need).await;
     }
     for image in need {
         ctx.ui.status(&format!("{}: pulling {image}", h.name()));
-        pull(h, &image, &ctx.config.private_registries).await?;
+        pull(h, &image, &ctx.config.private_registries, ctx.timeouts.image).await?;
         ctx.changed(h.name(), format!("pulled {image}"));
     }
     Ok(())
 }
 
-async fn load_archive(h: &Host, archive: &ImageArchive) -> Result<()> {
-    let file = tokio::fs::File::open(&archive.path).await?;
-    let body = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
-    let mut progress = h.docker.import_image_stream(ImportImageOptions { quiet: true, ..Default::default() }, body, None);
-    while let Some(msg) = progress.next().await {
-        let msg = msg.map_err(|e| anyhow!("loading {} failed: {e}", archive.path.display()))?;
-        if let Some(err) = msg.error_detail.and_then(|d| d.message) {
-            return Err(anyhow!("loading {} failed: {err}", archive.path.display()));
-        }
+/// When a long transfer last moved.
+#[derive(Clone)]
+struct Progress(Arc<Mutex<Instant>>);
+
+impl Progress {
+    fn new() -> Self {
+        Progress(Arc::new(Mutex::new(Instant::now())))
     }
-    Ok(())
+    fn touch(&self) {
+        *self.0.lock().unwrap() = Instant::now();
+    }
+    fn idle(&self) -> Duration {
+        self.0.lock().unwrap().elapsed()
+    }
 }
 
-async fn pull(h: &Host, image: &str, registries: &[PrivateRegistry]) -> Result<()> {
-    let opts = CreateImageOptions { from_image: Some(image.to_string()), ..Default::default() };
-    let mut progress = h.docker.create_image(Some(opts), None, credentials(image, registries));
-    while let Some(msg) = progress.next().await {
-        if let Err(e) = msg {
-            return Err(anyhow!(
-                "image {image} is not on the host and pulling it failed ({e}); for hosts without registry access, pass --image-archive FILE (made with `docker save`)"
-            ));
+/// Runs `work` until it ends, `total` passes, or `stall` passes without progress: a stalled
+/// registry or upload fails with what happened and which flag to raise, never hangs.
+async fn watched<T>(what: &str, total: Duration, stall: Duration, progress: &Progress, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let watchdog = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1).min(stall)).await;
+            if progress.idle() >= stall {
+                return anyhow!("{what}: no progress for {}s (the registry or the connection stalled)", stall.as_secs());
+            }
         }
+    };
+    tokio::select! {
+        r = tokio::time::timeout(total, work) => r.map_err(|_| anyhow!("{what}: not finished within {}s; raise --image-timeout for slow links", total.as_secs()))?,
+        e = watchdog => Err(e),
     }
-    Ok(())
+}
+
+async fn load_archive(h: &Host, archive: &ImageArchive, total: Duration) -> Result<()> {
+    let what = format!("loading {}", archive.path.display());
+    let progress = Progress::new();
+    let file = tokio::fs::File::open(&archive.path).await?;
+    let sent = progress.clone();
+    let body = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |_| sent.touch());
+    // the Docker client's own deadline (--command-timeout) would cut a long upload: this
+    // request is bounded by --image-timeout and the stall watchdog instead
+    let docker = h.docker.clone().with_timeout(total + Duration::from_secs(5));
+    let work = async {
+        let mut answer = docker.import_image_stream(ImportImageOptions { quiet: true, ..Default::default() }, body, None);
+        while let Some(msg) = answer.next().await {
+            progress.touch();
+            let msg = msg.map_err(|e| anyhow!("{what} failed: {e}"))?;
+            if let Some(err) = msg.error_detail.and_then(|d| d.message) {
+                return Err(anyhow!("{what} failed: {err}"));
+            }
+        }
+        Ok(())
+    };
+    watched(&what, total, STALL, &progress, work).await
+}
+
+async fn pull(h: &Host, image: &str, registries: &[PrivateRegistry], total: Duration) -> Result<()> {
+    let what = format!("pulling {image}");
+    let progress = Progress::new();
+    let docker = h.docker.clone().with_timeout(total + Duration::from_secs(5));
+    let work = async {
+        let opts = CreateImageOptions { from_image: Some(image.to_string()), ..Default::default() };
+        let mut answer = docker.create_image(Some(opts), None, credentials(image, registries));
+        while let Some(msg) = answer.next().await {
+            progress.touch();
+            if let Err(e) = msg {
+                return Err(anyhow!(
+                    "image {image} is not on the host and pulling it failed ({e}); for hosts without registry access, pass --image-archive FILE (made with `docker save`)"
+                ));
+            }
+        }
+        Ok(())
+    };
+    watched(&what, total, STALL, &progress, work).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_stalled_transfer_fails_and_a_moving_one_gets_its_total() {
+        // no progress at all: the watchdog ends it after the stall limit, not the total
+        let p = Progress::new();
+        let started = Instant::now();
+        let e = watched("pulling x", Duration::from_secs(3600), Duration::from_secs(1), &p, std::future::pending::<Result<()>>()).await.unwrap_err();
+        assert!(e.to_string().contains("no progress for 1s"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // steady progress: only the total deadline ends it, naming the flag
+        let p = Progress::new();
+        let mover = p.clone();
+        let work = async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                mover.touch();
+            }
+        };
+        let e = watched::<()>("loading a.tar", Duration::from_secs(3), Duration::from_secs(1), &p, work).await.unwrap_err();
+        assert!(e.to_string().contains("--image-timeout"), "{e}");
+        // finished work is returned
+        assert_eq!(watched("x", Duration::from_secs(5), Duration::from_secs(5), &Progress::new(), async { Ok(7) }).await.unwrap(), 7);
+    }
+
     #[test]
     fn names_normalize() {
         assert_eq!(normalize("docker.io/library/busybox"), "busybox:latest");

@@ -3,6 +3,7 @@
 //! records each change so `up` can say exactly what it did, or that nothing changed.
 pub mod containers;
 pub mod controlplane;
+pub mod etcd_health;
 pub mod etcd_plane;
 pub mod files;
 pub mod health;
@@ -34,14 +35,15 @@ pub struct Timeouts {
     pub component_health: Duration,
     /// how long a helper container may run
     pub helper: Duration,
+    /// how long one image pull or archive load may take
+    pub image: Duration,
 }
 
 /// What `up` changes beyond the plan's containers: etcd membership and departed hosts.
 #[derive(Default)]
 pub struct Reconcile<'a> {
+    /// planned from the live member list when the cluster exists
     pub etcd: crate::plan::membership::EtcdChanges,
-    /// the etcd members the state records
-    pub recorded_etcd: Vec<crate::config::Node>,
     /// connected hosts that left cluster.yml
     pub departed: Vec<&'a Host>,
 }
@@ -102,15 +104,36 @@ impl<'a> Ctx<'a> {
             let Some(spec) = plan.containers.iter().find(|c| c.name == *name) else { continue };
             self.ui.status(&format!("{}: {name}", h.name()));
             let action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
-            match &action {
-                containers::Action::Unchanged => {}
-                containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
-                containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
-                containers::Action::Recreated(diff) => self.changed(h.name(), format!("recreated container {name} ({})", diff.join("; "))),
-            }
+            self.record(h, name, &action);
             actions.push(action);
         }
         Ok(actions)
+    }
+
+    /// Makes one container of the host's plan match it; it must then pass `check`, and a
+    /// replaced container that does not is rolled back to the previous one.
+    pub async fn ensure_container_checked<F, Fut>(&self, h: &Host, name: &str, check: F) -> Result<containers::Action>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let spec = self
+            .host_plan(h.name())
+            .and_then(|p| p.containers.iter().find(|c| c.name == name))
+            .ok_or_else(|| anyhow::anyhow!("host {}: no {name} container in the plan", h.name()))?;
+        self.ui.status(&format!("{}: {name}", h.name()));
+        let action = containers::ensure_checked(&h.docker, spec, check).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+        self.record(h, name, &action);
+        Ok(action)
+    }
+
+    fn record(&self, h: &Host, name: &str, action: &containers::Action) {
+        match action {
+            containers::Action::Unchanged => {}
+            containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
+            containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
+            containers::Action::Recreated(diff) => self.changed(h.name(), format!("recreated container {name} ({})", diff.join("; "))),
+        }
     }
 
     pub fn host_plan(&self, address: &str) -> Option<&'a crate::plan::HostPlan> {

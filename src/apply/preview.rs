@@ -22,13 +22,16 @@ pub struct HostPreview {
     pub address: String,
     pub images: Vec<String>,
     pub files: Vec<String>,
+    /// secret files the host's plan no longer has (removed by the run)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delete_files: Vec<String>,
     pub containers: Vec<ContainerChange>,
     pub remove: Vec<String>,
 }
 
 impl HostPreview {
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty() && self.files.is_empty() && self.containers.is_empty() && self.remove.is_empty()
+        self.images.is_empty() && self.files.is_empty() && self.delete_files.is_empty() && self.containers.is_empty() && self.remove.is_empty()
     }
 }
 
@@ -47,12 +50,13 @@ async fn host(ctx: &Ctx<'_>, h: &Host) -> Result<HostPreview> {
         };
         images.push(how);
     }
-    let mut files = Vec::new();
+    let (mut files, mut delete_files) = (Vec::new(), Vec::new());
     let dirs: BTreeSet<&str> = plan.files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {
         let in_dir: Vec<&FileSpec> = plan.files.iter().filter(|f| f.dir == dir).collect();
-        let changed = super::files::differing(ctx, h, dir, &in_dir).await?.unwrap_or(in_dir);
+        let (changed, stale) = super::files::differing(ctx, h, dir, &in_dir).await?.unwrap_or((in_dir, Vec::new()));
         files.extend(changed.iter().map(|f| f.path()));
+        delete_files.extend(stale.iter().map(|n| format!("{dir}/{n}")));
     }
     let mut containers = Vec::new();
     for spec in &plan.containers {
@@ -62,7 +66,7 @@ async fn host(ctx: &Ctx<'_>, h: &Host) -> Result<HostPreview> {
         }
     }
     let remove = super::remove::obsolete_containers(h, plan).await?;
-    Ok(HostPreview { address: h.name().to_string(), images, files, containers, remove })
+    Ok(HostPreview { address: h.name().to_string(), images, files, delete_files, containers, remove })
 }
 
 /// The plan as text, one line per change, grouped by host.
@@ -79,6 +83,9 @@ pub fn render(previews: &[HostPreview]) -> String {
         }
         for f in &p.files {
             out.push_str(&format!("  write      {f}\n"));
+        }
+        for f in &p.delete_files {
+            out.push_str(&format!("  delete     {f}\n"));
         }
         for c in &p.containers {
             match &c.action {

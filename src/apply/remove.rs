@@ -130,11 +130,17 @@ pub async fn clean(ctx: &Ctx<'_>, h: &Host, dirs: &[String]) -> Result<()> {
     let script = r#"rc=0
 for d in "$@"; do
   r=$(chroot /host readlink -f "$d" 2>/dev/null)
-  [ -n "$r" ] || r=$d
+  if [ -z "$r" ]; then
+    # unresolvable: deleting through the helper's view could follow a symlink elsewhere
+    if chroot /host test -e "$d" 2>/dev/null || chroot /host test -L "$d" 2>/dev/null || [ -e "/host$d" ] || [ -L "/host$d" ]; then
+      echo "refused $d: its path could not be resolved on the host (readlink -f failed)"; rc=1
+    fi
+    continue
+  fi
   p="/host$r"
   [ -e "$p" ] || continue
   below=$(awk -v p="$p/" 'index($5, p) == 1 { sub("^/host", "", $5); printf "%s ", $5 }' /proc/self/mountinfo)
-  if [ -n "$below" ]; then echo "refused $d: mounted below it: $below"; rc=1; continue; fi
+  if [ -n "$below" ]; then echo "refused $d: mounted below it (deleting through a mount would delete that volume's data): $below"; rc=1; continue; fi
   [ -z "$(ls -A "$p" 2>/dev/null)" ] && [ -d "$p" ] && { rmdir "$p" 2>/dev/null; continue; }
   rm -rf "$p" 2>/dev/null
   if [ -e "$p" ]; then rm -rf "$p"/* "$p"/.[!.]* "$p"/..?* 2>/dev/null; fi
@@ -150,7 +156,7 @@ exit $rc"#;
     let refused: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("refused ")).collect();
     if !refused.is_empty() {
         return Err(anyhow!(
-            "host {}: not cleaned, something is mounted inside (deleting through a mount would delete that volume's data): {}. Unmount it on the host (or drain the node so its pods' volumes are unmounted) and rerun",
+            "host {}: not cleaned: {}. Unmount what is named on the host (or drain the node so its pods' volumes are unmounted) and rerun",
             h.name(),
             refused.join("; ")
         ));

@@ -15,11 +15,14 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "FILE", env = "STOCKADE_KNOWN_HOSTS")]
     pub known_hosts: Option<PathBuf>,
     /// Seconds to wait for an SSH connection and login
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub ssh_timeout: u64,
     /// Seconds any single remote command or Docker API call may take
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub command_timeout: u64,
+    /// Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub image_timeout: u64,
     /// How many hosts to work on at once
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: u32,
@@ -39,6 +42,7 @@ impl ConnectArgs {
             known_hosts: self.known_hosts.clone(),
             ssh_timeout: Duration::from_secs(self.ssh_timeout),
             command_timeout: Duration::from_secs(self.command_timeout),
+            image_timeout: Duration::from_secs(self.image_timeout),
             concurrency: self.concurrency as usize,
             ignore_docker_version: self.ignore_docker_version,
             image_archive: self.image_archive.clone(),

@@ -1,5 +1,6 @@
 //! cluster.yml: schema (`schema`), reading with located errors (`load`), RKE's defaults
 //! (`defaults`) and whole-file checks (`validate`).
+pub mod coverage;
 pub mod defaults;
 pub mod load;
 pub mod rke_reading;
@@ -92,30 +93,7 @@ pub fn refused_until_applied(c: &ClusterConfig) -> Vec<String> {
 
 /// Keys stockade accepts for compatibility but does not act on yet; `up` names them once.
 fn not_applied_keys(c: &ClusterConfig) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut note = |set: bool, k: &str| {
-        if set {
-            keys.push(k.to_string());
-        }
-    };
-    note(c.network.is_some(), "network");
-    // RKE1's default mode (rbac) is what stockade deploys: only another mode is not applied
-    note(c.authorization.as_ref().and_then(|a| a.mode.as_deref()).is_some_and(|m| !m.is_empty() && m != "rbac"), "authorization");
-    note(c.addons.is_some(), "addons");
-    note(!c.addons_include.is_empty(), "addons_include");
-    note(c.ingress.is_some(), "ingress");
-    note(c.cloud_provider.is_some(), "cloud_provider");
-    note(c.monitoring.is_some(), "monitoring");
-    note(c.dns.is_some(), "dns");
-    note(c.restore.is_some(), "restore");
-    note(c.rotate_certificates.is_some(), "rotate_certificates");
-    note(c.rotate_encryption_key.is_some(), "rotate_encryption_key");
-    note(c.upgrade_strategy.is_some(), "upgrade_strategy");
-    note(c.win_prefix_path.is_some(), "win_prefix_path");
-    note(c.services.etcd.backup_config.is_some(), "services.etcd.backup_config");
-    note(c.services.etcd.external_urls.is_some(), "services.etcd.external_urls");
-    note(c.nodes.iter().any(|n| !n.labels.is_empty() || !n.taints.is_empty()), "nodes[].labels/taints");
-    keys
+    coverage::not_applied(c)
 }
 
 #[cfg(test)]

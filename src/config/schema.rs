@@ -112,6 +112,18 @@ pub struct Node {
     pub node_name: Option<String>,
 }
 
+impl Node {
+    /// Whether the node has `role` (etcd, controlplane, worker): the one place that asks.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.role.iter().any(|r| r == role)
+    }
+
+    /// The address the cluster's members use among themselves: `internal_address`, else `address`.
+    pub fn internal(&self) -> &str {
+        self.internal_address.as_deref().filter(|a| !a.is_empty()).unwrap_or(&self.address)
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Taint {

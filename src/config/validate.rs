@@ -61,7 +61,7 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
     // RKE1 refuses a cluster without etcd or controlplane hosts; without a worker host it is
     // valid: every node runs kubelet and kube-proxy, tainted by its role (plan::worker).
     for (role, why) in [("etcd", "the cluster's datastore"), ("controlplane", "the Kubernetes API server")] {
-        if !cfg.nodes.iter().any(|n| n.role.iter().any(|r| r == role)) {
+        if !cfg.nodes.iter().any(|n| n.has_role(role)) {
             return err(
                 locate(text, "nodes", "", 0),
                 format!("no host has the `{role}` role: at least one is needed to run {why}"),
@@ -96,6 +96,41 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
     {
         return err(locate(text, "bastion_host", "", 0), "bastion_host has no `address`".into());
     }
+    if let Some(b) = &cfg.bastion_host
+        && let Some(p) = &b.port
+        && p.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return err(locate(text, "port", p, 0), format!("bastion_host: port `{p}` is not a TCP port"));
+    }
+    if let Some(p) = cfg.prefix_path.as_deref().filter(|p| !p.is_empty())
+        && !p.starts_with('/')
+    {
+        return err(locate(text, "prefix_path", p, 0), format!("prefix_path `{p}` must be an absolute path (like /opt/rke)"));
+    }
+    for (service, binds) in [
+        ("etcd", &s.etcd.extra_binds),
+        ("kube-api", &s.kube_api.extra_binds),
+        ("kube-controller", &s.kube_controller.extra_binds),
+        ("scheduler", &s.scheduler.extra_binds),
+        ("kubelet", &s.kubelet.extra_binds),
+        ("kubeproxy", &s.kubeproxy.extra_binds),
+    ] {
+        for b in binds {
+            if let Some(why) = bind_problem(b) {
+                return err(locate(text, "extra_binds", b, 0).or_else(|| locate(text, service, "", 0)), format!("services.{service}.extra_binds: `{b}` {why}"));
+            }
+        }
+    }
+    if let Some(u) = &cfg.upgrade_strategy {
+        for (key, v, default) in [
+            ("max_unavailable_worker", &u.max_unavailable_worker, crate::plan::rollout::DEFAULT_WORKER),
+            ("max_unavailable_controlplane", &u.max_unavailable_controlplane, crate::plan::rollout::DEFAULT_CONTROLPLANE),
+        ] {
+            if let Err(why) = crate::plan::rollout::max_unavailable(v.as_deref(), default, cfg.nodes.len()) {
+                return err(locate(text, key, v.as_deref().unwrap_or_default(), 0), format!("upgrade_strategy.{key} {why}"));
+            }
+        }
+    }
     let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     if !crate::versions::is_known(version) && (cfg.system_images.etcd.is_none() || cfg.system_images.alpine.is_none()) {
         return err(
@@ -107,6 +142,30 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
         );
     }
     Ok(())
+}
+
+/// Why a Docker bind (`[source:]/container/path[:options]`, source a host path or a volume
+/// name, as Docker takes it from RKE1) is not one, if it is not.
+fn bind_problem(b: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = b.split(':').collect();
+    let (source, target, options) = match parts.as_slice() {
+        [t] => (None, *t, None),
+        [s, t] => (Some(*s), *t, None),
+        [s, t, o] => (Some(*s), *t, Some(*o)),
+        _ => return Some("is not a bind: write /host/path:/container/path[:options]"),
+    };
+    if !target.starts_with('/') {
+        return Some("needs an absolute container path (/host/path:/container/path)");
+    }
+    let volume_name = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if source.is_some_and(|s| !s.starts_with('/') && !volume_name(s)) {
+        return Some("needs an absolute host path or a volume name before the first `:`");
+    }
+    let known = |o: &str| matches!(o, "ro" | "rw" | "z" | "Z" | "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" | "nocopy");
+    if options.is_some_and(|o| !o.split(',').all(known)) {
+        return Some("has an option Docker does not know (ro, rw, z, Z, shared, rshared, slave, rslave, private, rprivate, nocopy)");
+    }
+    None
 }
 
 /// Parses `a.b.c.d/n` or an IPv6 CIDR.
@@ -169,6 +228,22 @@ mod tests {
     fn unknown_role_gets_hint() {
         let e = check("nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, wroker]\n").unwrap_err();
         assert!(e.contains("did you mean `worker`"), "{e}");
+    }
+    #[test]
+    fn ports_paths_binds_and_upgrade_strategy_are_checked() {
+        let e = check(&format!("{OK}bastion_host:\n  address: 10.0.0.9\n  user: root\n  port: 70000\n")).unwrap_err();
+        assert!(e.contains("bastion_host: port `70000`"), "{e}");
+        let e = check(&format!("{OK}prefix_path: opt/rke\n")).unwrap_err();
+        assert!(e.starts_with("cluster.yml:5:") && e.contains("prefix_path `opt/rke`"), "{e}");
+        check(&format!("{OK}prefix_path: /opt/rke\n")).unwrap();
+        let e = check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - var/lib/data\n")).unwrap_err();
+        assert!(e.contains("services.kubelet.extra_binds: `var/lib/data` needs an absolute container path"), "{e}");
+        check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /lib/modules\n      - data:/data\n")).unwrap();
+        let e = check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /a:/b:rx\n")).unwrap_err();
+        assert!(e.contains("option"), "{e}");
+        check(&format!("{OK}services:\n  kubelet:\n    extra_binds:\n      - /a:/b:ro,z\n")).unwrap();
+        let e = check(&format!("{OK}upgrade_strategy:\n  max_unavailable_worker: 0%\n")).unwrap_err();
+        assert!(e.starts_with("cluster.yml:6:") && e.contains("upgrade_strategy.max_unavailable_worker"), "{e}");
     }
     #[test]
     fn uppercase_hostname_is_lowercased_like_rke() {

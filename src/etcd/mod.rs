@@ -85,6 +85,16 @@ impl Client {
         resp.into_inner().member.ok_or_else(|| anyhow!("etcd answered MemberAdd without the new member"))
     }
 
+    /// [`Client::member_remove`] on a clone of the client (for retries that own their future).
+    pub async fn member_remove_owned(mut self, id: u64) -> Result<Vec<Member>> {
+        self.member_remove(id).await
+    }
+
+    /// [`Client::member_add`] on a clone of the client.
+    pub async fn member_add_owned(mut self, peer_urls: Vec<String>, learner: bool) -> Result<Member> {
+        self.member_add(&peer_urls, learner).await
+    }
+
     pub async fn member_promote(&mut self, id: u64) -> Result<Vec<Member>> {
         Ok(self.cluster.member_promote(MemberPromoteRequest { id }).await.map_err(rpc_error)?.into_inner().members)
     }

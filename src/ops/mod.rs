@@ -19,6 +19,8 @@ pub struct ConnectSettings {
     pub ssh_timeout: Duration,
     /// the limit for any single remote command or Docker API call
     pub command_timeout: Duration,
+    /// the limit for one image pull or image-archive load (a stall fails sooner)
+    pub image_timeout: Duration,
     pub concurrency: usize,
     pub ignore_docker_version: bool,
     /// `docker save` archive loaded on hosts that lack an image

@@ -1,7 +1,8 @@
 //! `stockade remove`: take the cluster off every host. Asks first (`force` skips); the local
 //! state file and kubeconfig are deleted only when every host was cleaned.
 use super::ConnectSettings;
-use crate::apply::{self, remove::{CleanDirectories, RemoveContainers}, Ctx, ImageArchive, Timeouts};
+use crate::apply::{self, remove::{CleanDirectories, RemoveContainers, RemoveDeparted}, Ctx, ImageArchive, Reconcile, Timeouts};
+use crate::config::Node;
 use crate::transport::Hosts;
 use crate::ui::Ui;
 use crate::{config, pki, plan, state};
@@ -21,7 +22,12 @@ pub struct RemoveOptions {
 pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
-    let _lock = state::lock::acquire(&loaded.state_path(), "remove")?;
+    let state_path = loaded.state_path();
+    let _lock = state::lock::acquire(&state_path, "remove")?;
+    // hosts the state records (or a failed run was setting up) that cluster.yml no longer
+    // names still carry the cluster: they are cleaned too, before the state is deleted
+    let departed = departed_hosts(state::load(&state_path)?.as_ref(), &cfg.nodes)
+        .map_err(|e| anyhow::anyhow!("{}: {e:#}. Nothing was removed", state_path.display()))?;
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
     // what will be deleted, said before anything is: the same list the cleaning uses
     let etcd_dirs = crate::apply::remove::cleaned_dirs(cfg, true);
@@ -30,7 +36,7 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
         "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts) on {} hosts; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
         other_dirs.join(" "),
         etcd_dirs.iter().filter(|d| !other_dirs.contains(d)).cloned().collect::<Vec<_>>().join(" "),
-        cfg.nodes.len()
+        cfg.nodes.len() + departed.len()
     );
     if !args.force {
         if !std::io::stdin().is_terminal() {
@@ -47,18 +53,25 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
         }
     }
     let opts = args.connect.options(cfg);
-    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &[], opts.force_agent).await?;
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;
     ui.phase("Connect");
-    let hosts = Hosts::connect(cfg, &cfg.nodes, &keys, &opts, &|w| ui.warn(&w)).await?;
+    let hosts = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
     let the_plan = plan::build(cfg, &plan::Inputs::default());
-    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout };
+    let timeouts = Timeouts { etcd_health: Duration::ZERO, component_health: Duration::ZERO, helper: args.connect.command_timeout, image: args.connect.image_timeout };
     let bundle = pki::Bundle::new();
-    let ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    let result = apply::run_phases(&ctx, &[&RemoveContainers, &CleanDirectories]).await;
+    let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
+    ctx.reconcile = Reconcile { departed: hosts.departed.iter().collect(), ..Default::default() };
+    let result = apply::run_phases(&ctx, &[&RemoveContainers, &CleanDirectories, &RemoveDeparted]).await;
     hosts.close().await;
     result?;
-    let state_path = loaded.state_path();
+    if !hosts.unreachable_departed.is_empty() {
+        bail!(
+            "the cluster was removed from the hosts in cluster.yml, but hosts the state file records could not be reached and were NOT cleaned:\n{}\nThe state file {} is kept; run `remove` again when they are back (if they are gone for good, delete the state file yourself)",
+            hosts.unreachable_departed.join("\n"),
+            state_path.display()
+        );
+    }
     for p in [&state_path, &loaded.kubeconfig_path()] {
         match std::fs::remove_file(p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => bail!("removing {}: {e}", p.display()),
@@ -73,4 +86,17 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Nodes the state records (the last successful run, or the run in progress) that `nodes` lacks.
+pub fn departed_hosts(full: Option<&state::FullState>, nodes: &[Node]) -> Result<Vec<Node>> {
+    let mut out: Vec<Node> = Vec::new();
+    if let Some(full) = full {
+        for n in full.current.nodes()?.into_iter().chain(full.desired.nodes()?) {
+            if !nodes.iter().any(|c| c.address == n.address) && !out.iter().any(|o| o.address == n.address) {
+                out.push(n);
+            }
+        }
+    }
+    Ok(out)
 }

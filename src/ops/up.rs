@@ -64,7 +64,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
     };
     let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
-    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).map(|n| n.address.clone()).collect();
+    let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).map(|n| n.address.clone()).collect();
     let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
     joined.extend(etcd_changes.add.iter().cloned());
     joined.retain(|a| desired_etcd.contains(a));
@@ -115,6 +115,14 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         hosts.close().await;
         return Err(e);
     }
+    // the membership the cluster really has decides what changes, not the state file
+    let etcd_changes = match live_etcd_changes(&hosts, &bundle, &recorded, &full, cfg, etcd_changes, ui).await {
+        Ok(c) => c,
+        Err(e) => {
+            hosts.close().await;
+            return Err(anyhow::anyhow!("{}: {e:#}. Nothing was changed", loaded.path.display()));
+        }
+    };
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
     let joining: BTreeSet<&str> = ctx_joining(&etcd_changes);
     if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty(), &joining).await {
@@ -128,13 +136,10 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         etcd_health: args.etcd_health_timeout,
         component_health: args.health_timeout,
         helper: args.connect.command_timeout,
+        image: args.connect.image_timeout,
     };
     let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    ctx.reconcile = Reconcile {
-        etcd: etcd_changes,
-        recorded_etcd: recorded.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).cloned().collect(),
-        departed: hosts.departed.iter().collect(),
-    };
+    ctx.reconcile = Reconcile { etcd: etcd_changes, departed: hosts.departed.iter().collect() };
 
     if args.dry_run {
         let result = dry_run(&ctx, &pki_changes, args.output).await;
@@ -220,6 +225,55 @@ pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &
     Ok(())
 }
 
+/// The membership changes planned from the live member list, read through any etcd host whose
+/// member is healthy. A cluster the state records but whose members do not answer keeps the
+/// recorded plan only when that changes no membership (the etcd plane then starts the members);
+/// a membership change needs the live list.
+async fn live_etcd_changes(
+    hosts: &Hosts,
+    bundle: &pki::Bundle,
+    recorded: &[Node],
+    full: &state::FullState,
+    cfg: &config::ClusterConfig,
+    from_state: plan::membership::EtcdChanges,
+    ui: &Ui,
+) -> Result<plan::membership::EtcdChanges> {
+    if !recorded.iter().any(plan::membership::is_etcd) {
+        return Ok(from_state);
+    }
+    let creds = crate::etcd::Credentials::from_bundle(bundle)?;
+    let candidates = hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
+    let read = async {
+        let (mut client, via) = apply::etcd_health::first_healthy(candidates, &creds).await?;
+        Ok::<_, anyhow::Error>((apply::etcd_health::live_members(&mut client).await?, via.name().to_string()))
+    };
+    match read.await {
+        Ok((live, via)) => {
+            tracing::debug!(via, members = ?live, "live etcd member list");
+            // hosts a leaving member may run on: recorded, and those a failed run was adding
+            let mut known = recorded.to_vec();
+            known.extend(full.desired.nodes().unwrap_or_default());
+            let changes = plan::membership::live_changes(&live, &cfg.nodes, &known).map_err(|why| anyhow::anyhow!("{why}"))?;
+            if !changes.is_empty() {
+                // the members that stay carry the cluster through the change: all must be
+                // healthy and agree on the membership before anything is changed anywhere
+                let voter = |h: &&crate::transport::Host| live.iter().any(|m| !m.learner && m.peer_urls.contains(&plan::etcd::peer_url(&h.node)));
+                let staying: Vec<&crate::transport::Host> = hosts.with_role("etcd").filter(voter).collect();
+                let voters = live.iter().filter(|m| !m.learner).count();
+                apply::etcd_health::all_healthy_except(&staying, None, &creds, voters)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the etcd membership change is refused: {e:#}. Bring those members back first (or take them out of cluster.yml, one per run)"))?;
+            }
+            Ok(changes)
+        }
+        Err(e) if from_state.is_empty() => {
+            ui.warn(&format!("could not read the live etcd member list ({e:#}); no membership change is planned"));
+            Ok(from_state)
+        }
+        Err(e) => Err(e.context("the etcd membership change needs the live member list")),
+    }
+}
+
 /// The etcd hosts that join the cluster in this run.
 fn ctx_joining(changes: &plan::membership::EtcdChanges) -> BTreeSet<&str> {
     changes.add.iter().map(String::as_str).collect()
@@ -256,6 +310,9 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
 pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, joining: bool) -> Option<&'static str> {
     match ca_label {
         Some(ca) if ca != ours => Some("already runs etcd of a cluster whose CA is not the one in the state file"),
+        // an address edit with the old address unreachable looks like this: the machine's own
+        // member would be added a second time over its data
+        Some(_) if joining => Some("joins the cluster as a new etcd member but already runs an etcd container of this cluster that is not in the live member list (was its address or internal_address edited? put the old one back)"),
         Some(_) => None,
         None if joining => Some("joins the cluster as a new etcd member but already runs an etcd container stockade did not create"),
         None if !have_current => Some("already runs an etcd container, and the state file records no cluster"),
@@ -270,11 +327,13 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
     let previews = apply::preview::preview(ctx).await?;
     ctx.ui.finish_bar();
     let etcd = &ctx.reconcile.etcd;
+    let name_of = |a: &String| ctx.config.nodes.iter().find(|n| &n.address == a).map(plan::etcd::member_name).unwrap_or_default();
     let membership: Vec<String> = etcd
         .remove
         .iter()
-        .map(|n| format!("remove member {} ({})", plan::etcd::member_name(n), n.address))
-        .chain(etcd.add.iter().map(|a| format!("add member etcd-{} ({a})", ctx.config.nodes.iter().find(|n| &n.address == a).and_then(|n| n.hostname_override.clone()).unwrap_or_default())))
+        .map(|l| format!("remove member {} ({})", l.name, l.node.as_ref().map_or(l.peer_url.as_str(), |n| n.address.as_str())))
+        .chain(etcd.promote.iter().map(|a| format!("promote learner {} ({a})", name_of(a))))
+        .chain(etcd.add.iter().map(|a| format!("add member {} ({a}) as a learner, promote when caught up", name_of(a))))
         .collect();
     let departed: Vec<String> = ctx.reconcile.departed.iter().map(|h| h.name().to_string()).chain(ctx.hosts.unreachable_departed.iter().cloned()).collect();
     let changes = previews.iter().filter(|p| !p.is_empty()).count();
@@ -330,6 +389,7 @@ mod tests {
         assert_eq!(foreign_etcd(None, "ca1", true, false), None, "RKE1's etcd of the recorded cluster is adopted");
         assert!(foreign_etcd(None, "ca1", true, true).is_some(), "a joining host with its own etcd");
         assert!(foreign_etcd(None, "ca1", false, false).is_some(), "no recorded cluster");
+        assert!(foreign_etcd(Some("ca1"), "ca1", true, true).is_some(), "a joining host already running this cluster's etcd: an edited address");
     }
 
     #[test]

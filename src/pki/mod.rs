@@ -47,10 +47,10 @@ pub fn leaf_specs(cfg: &ClusterConfig) -> Vec<LeafSpec> {
     for n in &cfg.nodes {
         let ids = [Some(&n.address), n.internal_address.as_ref(), n.hostname_override.as_ref()];
         let ids = ids.into_iter().flatten().filter(|s| !s.is_empty()).cloned();
-        if n.role.iter().any(|r| r == "controlplane") {
+        if n.has_role("controlplane") {
             api_sans.extend(ids.clone());
         }
-        if n.role.iter().any(|r| r == "etcd") {
+        if n.has_role("etcd") {
             etcd_sans.extend(ids);
         }
     }
@@ -68,7 +68,7 @@ pub fn leaf_specs(cfg: &ClusterConfig) -> Vec<LeafSpec> {
         leaf(names::ADMIN, names::ADMIN, Some("system:masters"), none(), false, names::CA),
         leaf(names::PROXY_CLIENT, names::PROXY_CLIENT, None, none(), true, names::REQUESTHEADER_CA),
     ];
-    for n in cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")) {
+    for n in cfg.nodes.iter().filter(|n| n.has_role("etcd")) {
         specs.push(leaf(&names::etcd_cert(n), "kube-etcd", None, etcd_sans.clone(), true, names::CA));
     }
     specs

@@ -16,7 +16,7 @@ pub const ETCD_PREFIX: &str = "kube-etcd-";
 
 /// `kube-etcd-10-0-0-1` for a node whose internal address is 10.0.0.1.
 pub fn etcd_cert(n: &Node) -> String {
-    let addr = n.internal_address.as_deref().filter(|a| !a.is_empty()).unwrap_or(&n.address);
+    let addr = n.internal();
     format!("{ETCD_PREFIX}{}", addr.replace('.', "-"))
 }
 

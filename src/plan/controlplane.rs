@@ -16,7 +16,7 @@ pub const SCHEDULER: &str = "kube-scheduler";
 pub const SIDEKICK: &str = "service-sidekick";
 pub const ENTRYPOINT: &str = "/opt/rke-tools/entrypoint.sh";
 pub const AUDIT_LOG_DIR: &str = "/var/log/kube-audit";
-const SSL: &str = "/etc/kubernetes/ssl";
+use crate::pki::bundle::SSL_DIR as SSL;
 
 fn ssl(name: &str) -> String {
     format!("{SSL}/{name}.pem")
@@ -76,7 +76,7 @@ fn ca_label(bundle: &Bundle) -> String {
 pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests: &[&str], encryption: Option<&str>) -> ContainerSpec {
     let svc = &cfg.services.kube_api;
     // the local etcd member first, as RKE lists them
-    let mut etcd_nodes: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
+    let mut etcd_nodes: Vec<&Node> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).collect();
     etcd_nodes.sort_by_key(|n| n.address != node.address);
     let etcd_servers = etcd_nodes.iter().map(|n| format!("https://{}:{}", etcd::internal(n), etcd::CLIENT_PORT)).collect::<Vec<_>>().join(",");
     let mut f = Flags::default();

@@ -20,7 +20,7 @@ pub fn enabled(cfg: &ClusterConfig) -> bool {
 /// can rewrite every Secret first), and a `custom_config` that cannot be written is an error,
 /// never a silently unencrypted cluster.
 pub fn config(cfg: &ClusterConfig, recorded: &str, new_key: impl FnOnce() -> String) -> Result<Option<String>, String> {
-    let recorded_keys = secrets(recorded);
+    let recorded_keys = secrets(recorded).map_err(|e| format!("the state file's encryptionConfig: {e}"))?;
     if !enabled(cfg) {
         if recorded_keys.is_empty() {
             return Ok(None);
@@ -29,7 +29,7 @@ pub fn config(cfg: &ClusterConfig, recorded: &str, new_key: impl FnOnce() -> Str
     }
     if let Some(custom) = cfg.services.kube_api.secrets_encryption_config.as_ref().and_then(|v| v.get("custom_config")) {
         let text = serde_yaml::to_string(custom).map_err(|e| format!("services.kube-api.secrets_encryption_config.custom_config cannot be written as YAML: {e}"))?;
-        let custom_keys = secrets(&text);
+        let custom_keys = secrets(&text).map_err(|e| format!("services.kube-api.secrets_encryption_config.custom_config: {e}"))?;
         if recorded_keys.iter().any(|k| !custom_keys.contains(k)) {
             return Err("services.kube-api.secrets_encryption_config.custom_config leaves out the key the cluster's Secrets are encrypted with (recorded in the state file): keep that key in the provider's `keys` list (after your new one) so the apiserver can still read them".into());
         }
@@ -44,9 +44,40 @@ pub fn config(cfg: &ClusterConfig, recorded: &str, new_key: impl FnOnce() -> Str
     )))
 }
 
-/// The `secret:` values of an EncryptionConfiguration (the keys data is encrypted with).
-fn secrets(config: &str) -> Vec<String> {
-    config.lines().filter_map(|l| l.trim().strip_prefix("secret:")).map(|v| v.trim().trim_matches(['"', '\'']).to_string()).filter(|v| !v.is_empty()).collect()
+/// The keys of an EncryptionConfiguration that data may be encrypted with, as
+/// `provider:secret` (`kms:name` for a KMS plugin), read from its YAML. A configuration that
+/// cannot be read, or names an encrypting provider whose keys cannot be found, is an error: a
+/// key that is not seen could be dropped.
+fn secrets(config: &str) -> Result<Vec<String>, String> {
+    if config.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let doc: serde_yaml::Value = serde_yaml::from_str(config).map_err(|e| format!("the encryption configuration cannot be read as YAML: {e}"))?;
+    let (mut keys, mut encrypting) = (Vec::new(), Vec::new());
+    let seq = |v: Option<&serde_yaml::Value>| v.and_then(|v| v.as_sequence()).cloned().unwrap_or_default();
+    for resource in seq(doc.get("resources")) {
+        for provider in seq(resource.get("providers")) {
+            for (kind, body) in provider.as_mapping().into_iter().flatten() {
+                let Some(kind) = kind.as_str() else { continue };
+                match kind {
+                    "identity" => {}
+                    "kms" => keys.push(format!("kms:{}", body.get("name").and_then(|n| n.as_str()).unwrap_or_default())),
+                    _ => {
+                        encrypting.push(kind.to_string());
+                        for key in seq(body.get("keys")) {
+                            if let Some(secret) = key.get("secret").and_then(|s| s.as_str()).filter(|s| !s.is_empty()) {
+                                keys.push(format!("{kind}:{secret}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if keys.is_empty() && !encrypting.is_empty() {
+        return Err(format!("the encryption configuration names the provider(s) {} but no key stockade can read", encrypting.join(", ")));
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -78,5 +109,19 @@ mod tests {
         assert!(config(&without, &recorded, || unreachable!()).unwrap_err().contains("leaves out"));
         let with = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n      custom_config:\n        resources:\n        - providers:\n          - aescbc:\n              keys:\n              - name: k2\n                secret: NEWKEY\n              - name: k1\n                secret: OLDKEY\n");
         assert!(config(&with, &recorded, || unreachable!()).unwrap().unwrap().contains("NEWKEY"));
+        // the same secret under another provider cannot decrypt the data: refused
+        let moved = cfg("nodes: []\nservices:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n      custom_config:\n        resources:\n        - providers:\n          - aesgcm:\n              keys:\n              - name: k1\n                secret: OLDKEY\n");
+        assert!(config(&moved, &recorded, || unreachable!()).unwrap_err().contains("leaves out"));
+    }
+
+    #[test]
+    fn keys_are_read_from_the_yaml_not_from_lines() {
+        // a key written as a flow mapping, and a comment that looks like a key
+        let flow = "resources:\n- providers:\n  - aescbc: {keys: [{name: k1, secret: FLOWKEY}]}\n# secret: NOTAKEY\n";
+        assert_eq!(secrets(flow).unwrap(), vec!["aescbc:FLOWKEY".to_string()]);
+        assert!(secrets("resources: [").is_err(), "unreadable YAML is an error");
+        let keyless = "resources:\n- providers:\n  - secretbox:\n      keys:\n      - name: k1\n        secretRef: elsewhere\n";
+        assert!(secrets(keyless).unwrap_err().contains("secretbox"), "an encrypting provider whose keys cannot be read");
+        assert!(secrets("resources:\n- providers:\n  - identity: {}\n").unwrap().is_empty());
     }
 }

@@ -7,12 +7,19 @@ use crate::pki::{names, Bundle};
 
 pub const CONTAINER: &str = "etcd";
 pub const CLIENT_PORT: u16 = 2379;
-const SSL: &str = "/etc/kubernetes/ssl";
+use crate::pki::bundle::SSL_DIR as SSL;
 
 /// The same container with `--initial-cluster` set to `members`: etcd requires a joining
 /// member's list to match the membership at the moment it joins.
 pub fn with_initial_cluster(spec: &ContainerSpec, members: &[&Node]) -> ContainerSpec {
-    let list = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
+    let pairs: Vec<(String, String)> = members.iter().map(|m| (member_name(m), peer_url(m))).collect();
+    with_initial_members(spec, &pairs)
+}
+
+/// The same container with `--initial-cluster` set to `(name, peer URL)` pairs, as the live
+/// member list has them.
+pub fn with_initial_members(spec: &ContainerSpec, members: &[(String, String)]) -> ContainerSpec {
+    let list = members.iter().map(|(name, url)| format!("{name}={url}")).collect::<Vec<_>>().join(",");
     let mut s = spec.clone();
     for a in &mut s.cmd {
         if a.starts_with("--initial-cluster=") {
@@ -27,7 +34,7 @@ pub fn member_name(n: &Node) -> String {
 }
 
 pub fn internal(n: &Node) -> &str {
-    n.internal_address.as_deref().filter(|a| !a.is_empty()).unwrap_or(&n.address)
+    n.internal()
 }
 
 pub fn peer_url(n: &Node) -> String {

@@ -65,7 +65,7 @@ pub fn audit_policy(cfg: &ClusterConfig) -> String {
 }
 
 pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSpec> {
-    let has = |r: &str| node.role.iter().any(|x| x == r);
+    let has = |r: &str| node.has_role(r);
     let dir = super::prefixed(cfg, "/etc/kubernetes");
     let mut files = Vec::new();
     let mut add = |name: &str, cert: bool, key: bool, config: bool| {

@@ -7,6 +7,7 @@ pub mod encryption;
 pub mod etcd;
 pub mod files;
 pub mod membership;
+pub mod rollout;
 pub mod versioned;
 pub mod worker;
 
@@ -79,14 +80,14 @@ pub struct Inputs {
 
 pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
     let (bundle, joined) = (&inputs.bundle, &inputs.joined);
-    let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.role.iter().any(|r| r == "etcd")).collect();
+    let etcd_members: Vec<&Node> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).collect();
     let helper_image = cfg.system_images.alpine.clone().unwrap_or_default();
     let (admission, audit) = (files::admission_config(cfg), files::audit_policy(cfg));
     let hosts = cfg
         .nodes
         .iter()
         .map(|n| {
-            let has = |r: &str| n.role.iter().any(|x| x == r);
+            let has = |r: &str| n.has_role(r);
             let mut containers = Vec::new();
             if has("etcd") {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));

@@ -14,11 +14,8 @@ use crate::versions;
 pub const KUBELET: &str = "kubelet";
 pub const KUBE_PROXY: &str = "kube-proxy";
 pub const NGINX_PROXY: &str = "nginx-proxy";
-const SSL: &str = "/etc/kubernetes/ssl";
+use crate::pki::bundle::SSL_DIR as SSL;
 
-fn has(n: &Node, role: &str) -> bool {
-    n.role.iter().any(|r| r == role)
-}
 
 /// The host's Node name: kubelet's `--hostname-override` (hostname_override, else the address),
 /// lowercased as kubelet does.
@@ -52,8 +49,8 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
         f.set("node-ip", etcd::internal(node));
     }
     // hosts without the worker role keep workloads off, as RKE does
-    if !has(node, "worker") {
-        if has(node, "controlplane") {
+    if !node.has_role("worker") {
+        if node.has_role("controlplane") {
             f.set("register-with-taints", "node-role.kubernetes.io/controlplane=true:NoSchedule");
         } else {
             f.set("register-with-taints", "node-role.kubernetes.io/etcd=true:NoExecute");
@@ -125,7 +122,7 @@ pub fn kube_proxy(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Containe
 
 /// On hosts without the controlplane role: 127.0.0.1:6443 → every controlplane host.
 pub fn nginx_proxy(cfg: &ClusterConfig) -> ContainerSpec {
-    let cp_hosts = cfg.nodes.iter().filter(|n| has(n, "controlplane")).map(|n| etcd::internal(n).to_string()).collect::<Vec<_>>().join(",");
+    let cp_hosts = cfg.nodes.iter().filter(|n| n.has_role("controlplane")).map(|n| etcd::internal(n).to_string()).collect::<Vec<_>>().join(",");
     let env = format!("CP_HOSTS={cp_hosts}");
     let mut spec = ContainerSpec::new(NGINX_PROXY, cfg.system_images.nginx_proxy.clone().unwrap_or_default(), vec!["nginx-proxy".into(), env.clone()]);
     spec.env = vec![env];

@@ -37,7 +37,7 @@ impl Host {
         &self.node.address
     }
     pub fn has_role(&self, role: &str) -> bool {
-        self.node.role.iter().any(|r| r == role)
+        self.node.has_role(role)
     }
 }
 

@@ -232,6 +232,13 @@ impl Testbed {
             .expect("etcdctl")
     }
 
+    /// Runs a command inside host `h`'s network namespace (as testbed/lib.sh names it).
+    pub fn in_netns(&self, h: &TbHost, cmd: &[&str]) -> Output {
+        let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());
+        let ns = format!("{prefix}{}", h.name.trim_start_matches('h'));
+        Command::new("ip").args(["netns", "exec", &ns]).args(cmd).output().expect("ip netns exec")
+    }
+
     /// True when no host has a stockade container or any file in the cluster directories.
     pub fn hosts_untouched(&self) -> bool {
         self.hosts.iter().all(|h| {

@@ -149,3 +149,104 @@ fn a_joining_host_with_its_own_etcd_is_refused() {
     let members = tb.etcdctl(tb.h(0), &["member", "list"]);
     assert_eq!(String::from_utf8_lossy(&members.stdout).lines().count(), 3, "no member may be added");
 }
+
+/// `etcdctl member list` lines: `id, status, name, peer URLs, client URLs, is learner`.
+fn member_lines(tb: &Testbed, via: usize) -> Vec<String> {
+    let out = tb.etcdctl(tb.h(via), &["member", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+}
+
+/// Issue 7 item 4: a member that no state file records — added by a run that failed, its host
+/// then taken out of cluster.yml — is planned from the live member list and removed; it used to
+/// leave "member list has 4 of 3" on every later run.
+#[test]
+fn a_member_only_the_live_list_knows_is_removed() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let peer = format!("--peer-urls=https://{}:2380", tb.h(3).ip);
+    let add = tb.etcdctl(tb.h(0), &["member", "add", "etcd-h4", &peer]);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    assert_eq!(member_lines(&tb, 0).len(), 4);
+
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(dry.stdout.contains("etcd: remove member (unstarted member"), "{}", dry.stdout);
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("removed etcd member (unstarted member"), "{}", r.all());
+    assert_eq!(members(&tb, 0), vec!["etcd-h1", "etcd-h2", "etcd-h3"]);
+    all_healthy(&tb, &[0, 1, 2]);
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}
+
+/// Issue 7 item 5: a new member is added as a learner and promoted once caught up, and only
+/// after its host was seen to reach the members' peer port: growing from one member can no
+/// longer leave a voter that never comes up (and the cluster without quorum).
+#[test]
+fn a_new_member_joins_as_a_learner_only_when_it_reaches_the_peers() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all)], ""));
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["put", "before-growing", "1"]).status.success());
+    let h2 = tb.h(1);
+    let block = ["iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "2380", "-j", "REJECT"];
+    assert!(tb.in_netns(h2, &block).status.success());
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, "[etcd]")], ""));
+    let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
+    let unblock = ["iptables", "-D", "OUTPUT", "-p", "tcp", "--dport", "2380", "-j", "REJECT"];
+    assert!(tb.in_netns(h2, &unblock).status.success());
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("cannot reach") && r.error_line().contains(":2380"), "{}", r.error_line());
+    assert_eq!(member_lines(&tb, 0).len(), 1, "no member may be added: {:?}", member_lines(&tb, 0));
+    assert!(tb.docker(h2, &["inspect", "etcd"]).status.code() != Some(0), "no etcd may start on {}", h2.name);
+
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("added etcd member etcd-h2 as a learner") && r.all().contains("promoted etcd member etcd-h2"), "{}", r.all());
+    let lines = member_lines(&tb, 0);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().all(|l| l.ends_with("false")), "every member is a voter: {lines:?}");
+    all_healthy(&tb, &[0, 1]);
+    let get = tb.etcdctl(tb.h(1), &["get", "before-growing", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "1");
+}
+
+/// Issue 7 item 6: a membership change needs every member that stays healthy — checked on the
+/// live cluster before anything changes — and a replaced member that does not become healthy
+/// is rolled back to its previous container.
+#[test]
+fn etcd_is_touched_only_while_healthy_and_a_failed_replacement_is_rolled_back() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    assert!(tb.etcdctl(tb.h(0), &["put", "kept", "1"]).status.success());
+    let ids: Vec<String> = (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect();
+
+    // a replacement etcd that exits at once: the previous container is back and healthy
+    tb.write_config(&tb.cluster_yml(3, "services:\n  etcd:\n    extra_args:\n      no-such-etcd-flag: \"1\"\n"));
+    let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("previous one started again"), "{}", r.all());
+    assert_eq!(ids, (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect::<Vec<_>>(), "every member runs its previous container");
+    all_healthy(&tb, &[0, 1, 2]);
+
+    // h2's member is down: removing h3's member (2 of 3 stay) is refused before any change
+    let all = "[etcd, controlplane, worker]";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, "[controlplane, worker]")], ""));
+    assert!(tb.docker(tb.h(1), &["stop", "etcd"]).status.success());
+    let state_before = std::fs::read(tb.state_path()).unwrap();
+    let r = tb.stockade(&["up"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("membership change is refused") && r.error_line().contains(&tb.h(1).ip), "{}", r.error_line());
+    assert_eq!(member_lines(&tb, 0).len(), 3);
+    assert_eq!(tb.container_id(tb.h(2), "etcd"), ids[2], "h3's etcd must be untouched");
+    assert_eq!(std::fs::read(tb.state_path()).unwrap(), state_before, "the state file must not change");
+
+    assert!(tb.docker(tb.h(1), &["start", "etcd"]).status.success());
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("removed etcd member etcd-h3"), "{}", r.all());
+    assert_eq!(members(&tb, 0), vec!["etcd-h1", "etcd-h2"]);
+    let get = tb.etcdctl(tb.h(1), &["get", "kept", "--print-value-only"]);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), "1");
+}

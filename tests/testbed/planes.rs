@@ -218,3 +218,59 @@ fn restarts_before_the_run_do_not_fail_it() {
     let r = tb.up_ok(&[]);
     assert!(r.all().contains("Nothing changed"), "{}", r.all());
 }
+
+/// Issue 7 item 9: running worker components change as RKE1 rolls them: controlplane/etcd hosts
+/// one at a time, then one worker alone, then batches of `max_unavailable_worker`, each batch
+/// healthy (kubelet and kube-proxy) before the next one's kubelet is touched.
+#[test]
+fn worker_changes_roll_one_host_first_then_in_batches() {
+    let tb = Testbed::get();
+    let strategy = "upgrade_strategy:\n  max_unavailable_worker: 2\n";
+    let roles = [(0, "[etcd, controlplane, worker]"), (1, "[worker]"), (2, "[worker]"), (3, "[worker]"), (4, "[worker]")];
+    tb.write_config(&tb.cluster_yml_roles(&roles, strategy));
+    tb.up_ok(&[]);
+    tb.write_config(&tb.cluster_yml_roles(&roles, &format!("{strategy}services:\n  kubelet:\n    extra_args:\n      v: \"3\"\n")));
+    tb.up_ok(&[]);
+    let started = |i: usize, c: &str| tb.docker_out(tb.h(i), &["inspect", "-f", "{{.State.StartedAt}}", c]);
+    // kubelet of the next batch starts only after the previous batch's kube-proxy was (re)checked
+    let done = |i: usize| started(i, "kube-proxy").max(started(i, "kubelet"));
+    assert!(done(0) < started(1, "kubelet"), "the controlplane host first");
+    assert!(done(1) < started(2, "kubelet") && done(1) < started(3, "kubelet"), "one worker alone before the first batch");
+    assert!(done(2) < started(4, "kubelet") && done(3) < started(4, "kubelet"), "the batch of two before the last host");
+}
+
+/// Issue 7 item 10: a host that loses the controlplane role must not keep the control plane's
+/// secrets (service-account key, apiserver key, encryption configuration): key files its plan
+/// no longer has are deleted, and `--dry-run` says so first.
+#[test]
+fn a_host_that_loses_the_controlplane_role_loses_its_secrets() {
+    let tb = Testbed::get();
+    let all = "[etcd, controlplane, worker]";
+    let enc = "services:\n  kube-api:\n    secrets_encryption_config:\n      enabled: true\n";
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, "[controlplane, worker]")], enc));
+    tb.up_ok(&[]);
+    let ssl = tb.host_path(tb.h(1), "etc-kubernetes").join("ssl");
+    let keys = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&ssl)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with("-key.pem") || n == "encryption.yaml")
+            .collect();
+        v.sort();
+        v
+    };
+    let before = keys();
+    assert!(before.contains(&"kube-service-account-token-key.pem".to_string()) && before.contains(&"encryption.yaml".to_string()), "{before:?}");
+
+    tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, "[worker]")], enc));
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert!(dry.stdout.contains("delete     /etc/kubernetes/ssl/kube-service-account-token-key.pem"), "{}", dry.stdout);
+    tb.up_ok(&[]);
+    let after = keys();
+    for secret in ["kube-service-account-token-key.pem", "kube-apiserver-key.pem", "encryption.yaml"] {
+        assert!(!after.contains(&secret.to_string()), "{secret} kept on a worker: {after:?}");
+    }
+    assert!(after.contains(&"kube-node-key.pem".to_string()), "a worker keeps its own keys: {after:?}");
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}

@@ -96,3 +96,34 @@ fn cleaning_never_reaches_into_mounted_volumes() {
     assert!(intact(&nfs1), "remove deleted a pod volume's data");
     assert!(tb.docker_out(tb.h(0), &["ps", "-aq"]).is_empty());
 }
+
+/// Review of issue 7: `remove` took the cluster off the hosts cluster.yml names and deleted the
+/// state, leaving a host the state still recorded (taken out of cluster.yml, no `up` since)
+/// with the cluster's containers and certificates. And a directory whose path cannot be
+/// resolved on the host is refused, not cleaned through the helper's view of it.
+#[test]
+fn remove_also_cleans_hosts_the_state_records_and_refuses_unresolvable_paths() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml_roles(&[(0, "[etcd, controlplane, worker]"), (1, "[worker]")], ""));
+    tb.up_ok(&[]);
+    assert!(!tb.managed_containers(tb.h(1)).is_empty());
+    // h2 leaves cluster.yml; no `up` runs before `remove`
+    tb.write_config(&tb.cluster_yml_roles(&[(0, "[etcd, controlplane, worker]")], ""));
+    // a symlink loop where a cleaned directory is (in h2's own /run): `readlink -f` cannot
+    // resolve /var/run/calico on the host
+    in_host(&tb, tb.h(1), &["ln", "-sfn", "calico", "/run/calico"]);
+    let r = tb.stockade(&["remove", "--force"]);
+    in_host(&tb, tb.h(1), &["rm", "-f", "/run/calico"]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("/var/run/calico") && r.all().contains("could not be resolved"), "{}", r.all());
+    assert!(tb.state_path().exists(), "the state is kept while a recorded host is not clean");
+
+    let r = tb.stockade(&["remove", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..2] {
+        assert!(tb.managed_containers(h).is_empty(), "{} still has {:?}", h.name, tb.managed_containers(h));
+        let left: Vec<_> = std::fs::read_dir(tb.host_path(h, "etc-kubernetes")).unwrap().flatten().map(|e| e.path()).collect();
+        assert!(left.is_empty(), "{}: /etc/kubernetes not cleaned: {left:?}", h.name);
+    }
+    assert!(!tb.state_path().exists());
+}

@@ -85,6 +85,11 @@ pub fn resources() -> Resources {
 }
 
 /// Server-side apply of every resource through one apiserver.
+///
+/// A binding's `subjects` and a role's `rules` are atomic lists to server-side apply: applying
+/// them with `force` would replace the whole list and drop what others added. So the object is
+/// read first and what it already holds is applied along with what stockade adds (merged, never
+/// replaced).
 pub async fn apply(client: kube::Client) -> Result<()> {
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let r = resources();
@@ -95,16 +100,40 @@ pub async fn apply(client: kube::Client) -> Result<()> {
         .with_context(|| format!("applying ServiceAccount {JOB_DEPLOYER_NAMESPACE}/{sa_name}"))?;
     for role in &r.cluster_roles {
         let name = role.metadata.name.clone().unwrap_or_default();
-        Api::<ClusterRole>::all(client.clone()).patch(&name, &pp, &Patch::Apply(role)).await.with_context(|| format!("applying ClusterRole {name}"))?;
+        let api = Api::<ClusterRole>::all(client.clone());
+        let existing = api.get_opt(&name).await.with_context(|| format!("reading ClusterRole {name}"))?;
+        let mut role = role.clone();
+        role.rules = Some(merged(existing.and_then(|e| e.rules), role.rules.take()));
+        api.patch(&name, &pp, &Patch::Apply(&role)).await.with_context(|| format!("applying ClusterRole {name}"))?;
     }
     for b in &r.cluster_role_bindings {
         let name = b.metadata.name.clone().unwrap_or_default();
-        Api::<ClusterRoleBinding>::all(client.clone())
-            .patch(&name, &pp, &Patch::Apply(b))
-            .await
-            .with_context(|| format!("applying ClusterRoleBinding {name}"))?;
+        let api = Api::<ClusterRoleBinding>::all(client.clone());
+        let existing = api.get_opt(&name).await.with_context(|| format!("reading ClusterRoleBinding {name}"))?;
+        if let Some(e) = &existing {
+            if e.role_ref != b.role_ref {
+                anyhow::bail!(
+                    "ClusterRoleBinding {name} refers to {} {}, not {} {} as RKE1's does: roleRef cannot be changed, so stockade leaves it alone. Delete it (`kubectl delete clusterrolebinding {name}`) and run `up` again",
+                    e.role_ref.kind, e.role_ref.name, b.role_ref.kind, b.role_ref.name
+                );
+            }
+        }
+        let mut b = b.clone();
+        b.subjects = Some(merged(existing.and_then(|e| e.subjects), b.subjects.take()));
+        api.patch(&name, &pp, &Patch::Apply(&b)).await.with_context(|| format!("applying ClusterRoleBinding {name}"))?;
     }
     Ok(())
+}
+
+/// What the object holds, then each of stockade's entries it lacks.
+fn merged<T: PartialEq>(existing: Option<Vec<T>>, ours: Option<Vec<T>>) -> Vec<T> {
+    let mut out = existing.unwrap_or_default();
+    for item in ours.unwrap_or_default() {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 pub struct Authorization;
@@ -132,25 +161,44 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// What `apply` sends, through a kube client whose transport records each request and
-    /// answers with the object it was given (as the API does on success).
-    #[tokio::test]
-    async fn apply_is_server_side_apply_with_stockades_field_manager() {
-        let seen: Arc<Mutex<Vec<(String, String, String, serde_json::Value)>>> = Arc::default();
+    type Seen = Arc<Mutex<Vec<(String, String, String, serde_json::Value)>>>;
+
+    /// A kube client whose transport records each request: GETs are answered from `existing`
+    /// (404 for what it lacks), PATCHes with the object they carry (as the API does on success).
+    fn recording_client(existing: BTreeMap<String, serde_json::Value>) -> (kube::Client, Seen) {
+        let seen: Seen = Arc::default();
         let record = seen.clone();
         let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
-            let record = record.clone();
+            let (record, existing) = (record.clone(), existing.clone());
             async move {
                 use http_body_util::BodyExt;
                 let (parts, body) = req.into_parts();
+                let path = parts.uri.path().to_string();
+                if parts.method == http::Method::GET {
+                    return Ok::<_, anyhow::Error>(match existing.get(&path) {
+                        Some(obj) => http::Response::new(http_body_util::Full::new(bytes::Bytes::from(obj.to_string()))),
+                        None => {
+                            let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"});
+                            let mut r = http::Response::new(http_body_util::Full::new(bytes::Bytes::from(status.to_string())));
+                            *r.status_mut() = http::StatusCode::NOT_FOUND;
+                            r
+                        }
+                    });
+                }
                 let body = body.collect().await?.to_bytes();
                 let obj: serde_json::Value = serde_json::from_slice(&body)?;
                 let ctype = parts.headers.get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
                 record.lock().unwrap().push((parts.method.to_string(), parts.uri.to_string(), ctype, obj));
-                Ok::<_, anyhow::Error>(http::Response::new(http_body_util::Full::new(body)))
+                Ok(http::Response::new(http_body_util::Full::new(body)))
             }
         });
-        apply(kube::Client::new(service, "default")).await.unwrap();
+        (kube::Client::new(service, "default"), seen)
+    }
+
+    #[tokio::test]
+    async fn apply_is_server_side_apply_with_stockades_field_manager() {
+        let (client, seen) = recording_client(BTreeMap::new());
+        apply(client).await.unwrap();
         let seen = seen.lock().unwrap();
         let paths: Vec<&str> = seen.iter().map(|(_, uri, _, _)| uri.split('?').next().unwrap()).collect();
         assert_eq!(
@@ -170,6 +218,36 @@ mod tests {
             // only the fields stockade owns: no status, no resourceVersion that would turn the apply into a replace
             assert!(obj.get("status").is_none() && obj["metadata"].get("resourceVersion").is_none(), "{obj}");
         }
+    }
+
+    /// Subjects and rules others added survive: the atomic lists are applied merged.
+    #[tokio::test]
+    async fn subjects_and_rules_others_added_are_kept() {
+        let binding = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "system:node"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:node"},
+            "subjects": [{"kind": "User", "name": "someone-else", "apiGroup": "rbac.authorization.k8s.io"}]
+        });
+        let role = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "proxy-clusterrole-kubeapiserver"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+        });
+        let existing = BTreeMap::from([
+            ("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:node".to_string(), binding),
+            ("/apis/rbac.authorization.k8s.io/v1/clusterroles/proxy-clusterrole-kubeapiserver".to_string(), role),
+        ]);
+        let (client, seen) = recording_client(existing);
+        apply(client).await.unwrap();
+        let seen = seen.lock().unwrap();
+        let sent = |p: &str| seen.iter().find(|(_, uri, _, _)| uri.starts_with(p)).map(|(_, _, _, o)| o.clone()).unwrap();
+        let b = sent("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:node");
+        let names: Vec<&str> = b["subjects"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["someone-else", "system:nodes"]);
+        let r = sent("/apis/rbac.authorization.k8s.io/v1/clusterroles/proxy-clusterrole-kubeapiserver");
+        assert_eq!(r["rules"].as_array().unwrap().len(), 2, "{r}");
+        assert_eq!(r["rules"][0]["resources"][0], "pods");
     }
 
     /// The exact objects sent (RKE1's templates/authz.go, as JSON): a golden file, so a change

@@ -14,6 +14,7 @@ pub use authz::Authorization;
 pub use nodes::NodesReady;
 
 use super::health::tls_connector;
+use crate::transport::AbortOnDrop;
 use crate::pki::{names, Bundle};
 use crate::transport::Host;
 use anyhow::{anyhow, Context, Result};
@@ -59,13 +60,16 @@ async fn send(
         .map_err(|e| anyhow!("connecting to 127.0.0.1:{APISERVER_PORT}: {e}"))?;
     let stream = tls.connect(ServerName::try_from("localhost").expect("valid name"), stream).await.context("TLS handshake")?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, kube::client::Body>(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
+    // the connection task ends with this request, whether it finishes or its deadline drops
+    // this future: the guard aborts it, so a stalled channel is closed instead of left behind
+    let conn = AbortOnDrop(tokio::spawn(async move {
         let _ = conn.await;
-    });
+    }));
     req.headers_mut().insert(http::header::HOST, http::HeaderValue::from_static("localhost"));
     let resp = sender.send_request(req).await?;
     let (parts, body) = resp.into_parts();
     let body = body.collect().await?.to_bytes();
+    drop(conn);
     Ok(http::Response::from_parts(parts, Full::new(body)))
 }
 
