@@ -5,9 +5,9 @@
 # Idempotent: a second run leaves a running node alone and repairs what is missing.
 #
 # Garage is built once per version into /var/cache/stockade/garage-<version> (outside the clone,
-# like the project's target dir; a fresh machine builds it from scratch: about 21 min cold on the
-# 2 shared cores here, with the trimmed features and opt-level below). Set STOCKADE_GARAGE_BIN to
-# use a garage binary from elsewhere.
+# like the project's target dir; a fresh machine builds it from scratch: 1702 s (28 min) cold on
+# the 2 cores here while other builds shared them (load ~10), with the trimmed features and
+# opt-level below; about 525 crates). Set STOCKADE_GARAGE_BIN to use a garage binary from elsewhere.
 #
 # Outputs under $TB_DIR: s3/ (config, metadata, data, log), s3.pid, and s3.env (mode 0600):
 #   S3_ENDPOINT=http://$TB_NET.1:3900  S3_REGION  S3_BUCKET  S3_ACCESS_KEY  S3_SECRET_KEY
@@ -39,7 +39,7 @@ build_garage() {
   flock 9  # another testbed instance may be building the same version
   if [ ! -x "$GARAGE_ROOT/bin/garage" ]; then
     command -v cargo >/dev/null || tb_die "cargo is needed to build garage $GARAGE_VERSION"
-    tb_log "building garage $GARAGE_VERSION from crates.io into $GARAGE_ROOT (once per machine; ~20 min on 2 cores)"
+    tb_log "building garage $GARAGE_VERSION from crates.io into $GARAGE_ROOT (once per machine; ~30 min on 2 cores)"
     local t0; t0=$(date +%s)
     rm -rf "$GARAGE_ROOT.partial" "$CACHE/garage-build"
     # Only what a single S3 node needs: LMDB metadata, bundled C libraries (no pkg-config

@@ -17,7 +17,8 @@ stop() { if [ -n "$started" ] && [ "${STOCKADE_KEEP_TESTBED:-0}" != 1 ]; then te
 trap stop EXIT
 testbed/up.sh 5
 # the real S3 server for the snapshot tests (tests/testbed/s3_store.rs): one Garage node on the
-# testbed bridge; built once per version into /var/cache/stockade (a fresh machine: ~20 min)
+# testbed bridge; built once per version into /var/cache/stockade (a fresh machine: ~30 min) plus
+# moto from PyPI for its HTTPS endpoint (2–3 min)
 testbed/s3.sh
 # the real Kubernetes test (tests/testbed/real_kubernetes.rs): binaries from Debian's source package
 # (cached in /var/cache/stockade; a fresh machine builds them, 12–25 min on 2 cores) and the images
