@@ -7,7 +7,7 @@
 # Garage is built once per version into /var/cache/stockade/garage-<version> (outside the clone,
 # like the project's target dir; a fresh machine builds it from scratch: 1702 s (28 min) cold on
 # the 2 cores here while other builds shared them (load ~10), with the trimmed features and
-# opt-level below; about 525 crates). Set STOCKADE_GARAGE_BIN to use a garage binary from elsewhere.
+# opt-level below: 265 crates). Set STOCKADE_GARAGE_BIN to use a garage binary from elsewhere.
 #
 # Outputs under $TB_DIR: s3/ (config, metadata, data, log), s3.pid, and s3.env (mode 0600):
 #   S3_ENDPOINT=http://$TB_NET.1:3900  S3_REGION  S3_BUCKET  S3_ACCESS_KEY  S3_SECRET_KEY
