@@ -38,6 +38,7 @@ use object_store::{
     Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, MultipartUpload, ObjectStore,
     ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -53,7 +54,11 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// Where and as whom to reach the bucket: RKE1's `s3backupconfig` fields (and the
 /// `--s3-*`/`--access-key`/`--secret-key`/`--bucket-name`/`--region`/`--folder` flags).
-#[derive(Clone, Default, PartialEq)]
+/// Serializable (keys included, as `Secret` serializes its value) so that the CLI can hand the
+/// settings to the agent on an etcd host over a private channel (stdin, a 0600 file), never
+/// through a container's command line or environment.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct S3Settings {
     /// `host[:port]` (HTTPS) or a URL with scheme; None, empty or `s3.amazonaws.com` = AWS.
     pub endpoint: Option<String>,
@@ -572,7 +577,9 @@ impl S3Store {
     fn folder_path(&self) -> Result<Option<ObjPath>> {
         match self.settings.folder() {
             "" => Ok(None),
-            f => ObjPath::parse(f).map(Some).map_err(|e| anyhow!("S3 folder {f:?} is not usable: {e}")),
+            f => ObjPath::parse(f)
+                .map(Some)
+                .map_err(|e| anyhow!("S3 folder {f:?} is not usable: {e}")),
         }
     }
 
@@ -1352,6 +1359,16 @@ mod tests {
                 && !d.contains("StringToSign"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn settings_round_trip_as_json_for_the_agent() {
+        let s = settings();
+        let json = serde_json::to_string(&s).unwrap();
+        let back: S3Settings = serde_json::from_str(&json).unwrap();
+        assert!(back == s);
+        let partial: S3Settings = serde_json::from_str(r#"{"bucket":"b"}"#).unwrap();
+        assert_eq!((partial.bucket.as_str(), partial.endpoint.is_none()), ("b", true));
     }
 
     #[test]
