@@ -4,7 +4,8 @@
 //! - `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
 //!   `pki`, `kubeconfig`: data, no I/O to hosts;
 //! - `plan`: pure — what every host should run, from the config, the state and the certificates;
-//! - `snapshot`: snapshot names, layout and manifests (pure);
+//! - `snapshot`: snapshot names, layout and manifests (pure), and `snapshot::s3`, the S3 client
+//!   for the snapshots' copies in a bucket (HTTP(S) to the S3 server; at the level of `transport`);
 //! - `transport` (SSH, Docker over SSH), `etcd` (the etcd API over SSH);
 //! - `apply`: phases that diff the plan against the hosts and change only what differs;
 //! - `ops`: one function per command (`ops::up`, `ops::remove`), the decisions a command makes;

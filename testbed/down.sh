@@ -48,12 +48,16 @@ stop_host() {
 jobs_=()
 for i in $(tb_hosts); do stop_host "$i" & jobs_+=($!); done
 for j in "${jobs_[@]}"; do wait "$j"; done
-# S3 server started by s3.sh, if any
-if [ -s "$TB_DIR/s3.pid" ]; then
-  pid=$(cat "$TB_DIR/s3.pid")
-  if grep -q moto_server <<<"$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"; then kill -TERM "$pid"; wait_gone "$pid" 50 || kill -KILL "$pid"; fi
-  rm -f "$TB_DIR/s3.pid"
-fi
+# the S3 servers started by s3.sh, if any: only when the pid file names a live process whose command
+# line holds this instance's config path (guards pid reuse). Its data stays unless --purge.
+for pidf in "$TB_DIR/s3.pid" "$TB_DIR/s3-tls.pid"; do
+  [ -s "$pidf" ] || continue
+  pid=$(cat "$pidf")
+  if grep -qF -- "$TB_DIR/s3/" <<<"$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"; then
+    kill -TERM "$pid"; wait_gone "$pid" 100 || kill -KILL "$pid"
+  fi
+  rm -f "$pidf" "$TB_DIR/s3.env"
+done
 # machine-wide sysctls a real kubelet changed (recorded by up.sh)
 if [ -s "$TB_DIR/sysctl.orig" ]; then
   while read -r k v; do [ -n "$v" ] && echo "$v" > "/proc/sys/$k"; done < "$TB_DIR/sysctl.orig"

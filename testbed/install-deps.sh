@@ -6,12 +6,14 @@
 # Everything else is for the testbed.
 set -euo pipefail
 pkgs="ca-certificates gcc libc6-dev docker.io openssh-server openssh-client etcd-server etcd-client busybox-static iproute2 iptables
-util-linux procps openssl python3 file
+util-linux procps openssl python3 python3-venv make file
 golang-go rsync conntrack socat ethtool ipset containernetworking-plugins"
 # golang-go, rsync: testbed/k8s-binaries.sh builds the real Kubernetes binaries from Debian's source
 # package; conntrack, socat, ethtool, ipset: testbed/k8s-images.sh copies what kubelet/kube-proxy
 # run into the hyperkube image (gcc builds its pause image); containernetworking-plugins: the bridge
 # CNI the real-Kubernetes test gives its kubelets (RKE1 runs v1.20 kubelets with --network-plugin=cni).
+# python3-venv: testbed/s3.sh installs moto (the TLS S3 server) from PyPI into a venv; Garage, the
+# main S3 server, is built with cargo; make: its bundled libsodium builds with configure + make.
 missing=
 for p in $pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
 # k8s-binaries.sh needs bookworm's deb-src (apt-get source): a fresh machine has only `deb` entries.

@@ -252,3 +252,45 @@ pub fn file_mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
+
+/// The testbed's real S3 server (testbed/s3.sh: one Garage node on the bridge), from
+/// `$STOCKADE_TESTBED_DIR/s3.env`. Fails loudly when it is not there: S3 tests never skip.
+pub struct S3Server {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// A second S3 server (moto) behind TLS, for the custom-CA path: Garage has no TLS listener.
+    pub tls_endpoint: String,
+    /// PEM of the CA that signed the TLS server's certificate.
+    pub tls_ca_pem: String,
+}
+
+pub fn s3_server() -> S3Server {
+    let dir = PathBuf::from(std::env::var("STOCKADE_TESTBED_DIR").unwrap_or_else(|_| "/tmp/stockade-testbed".into()));
+    let file = dir.join("s3.env");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!("no S3 server for the testbed ({}: {e}): start it with `testbed/s3.sh` after `testbed/up.sh` (tests/run.sh does both)", file.display())
+    });
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{} has no {k}", file.display()))
+            .to_string()
+    };
+    let s = S3Server {
+        endpoint: get("S3_ENDPOINT"),
+        region: get("S3_REGION"),
+        bucket: get("S3_BUCKET"),
+        access_key: get("S3_ACCESS_KEY"),
+        secret_key: get("S3_SECRET_KEY"),
+        tls_endpoint: get("S3_TLS_ENDPOINT"),
+        tls_ca_pem: std::fs::read_to_string(get("S3_TLS_CA")).expect("S3_TLS_CA names a readable PEM file"),
+    };
+    let addr = s.endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let sock: std::net::SocketAddr = addr.parse().unwrap_or_else(|_| panic!("S3_ENDPOINT {} is not http://ip:port", s.endpoint));
+    std::net::TcpStream::connect_timeout(&sock, std::time::Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("the testbed's S3 server at {} does not answer ({e}): run testbed/s3.sh", s.endpoint));
+    s
+}
