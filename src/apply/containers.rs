@@ -1,7 +1,7 @@
 //! Making one container match its spec: create it when missing, start it when stopped, and
 //! replace it when its spec hash differs (RKE's rolling update: the old container is stopped
 //! and renamed, the new one started, and the old one removed only once the new one runs).
-use crate::plan::container::{ContainerSpec, HASH_LABEL, SPEC_LABEL};
+use crate::plan::container::{ContainerSpec, HASH_LABEL, RKE_NAME_LABEL, SPEC_LABEL};
 use crate::transport::docker::{is_not_found, tail_logs};
 use anyhow::{anyhow, Result};
 use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
@@ -20,6 +20,17 @@ pub enum Action {
     /// with the spec fields that differ
     #[serde(rename = "recreate")]
     Recreated(Vec<String>),
+    /// a running container RKE1 made that runs what the plan asks for: kept as it is (labels
+    /// cannot be added to a container; the next change recreates it the normal way)
+    #[serde(rename = "adopt")]
+    Adopted,
+}
+
+impl Action {
+    /// Nothing to do on the host.
+    pub fn is_noop(&self) -> bool {
+        matches!(self, Action::Unchanged | Action::Adopted)
+    }
 }
 
 /// What the host has for `spec.name`, compared with the spec.
@@ -34,6 +45,15 @@ pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
                 // a create-only container (the sidekick) is never meant to run
                 Some(h) if *h == spec.hash() && (running || spec.create_only) => Action::Unchanged,
                 Some(h) if *h == spec.hash() => Action::Started,
+                None if labels.contains_key(RKE_NAME_LABEL) => {
+                    let image = c.image.clone().unwrap_or_default();
+                    let image_env = docker.inspect_image(&image).await.ok().and_then(|i| i.config).and_then(|c| c.env).unwrap_or_default();
+                    match rke1_differences(&c, spec, &image_env) {
+                        d if d.is_empty() && (running || spec.create_only) => Action::Adopted,
+                        d if d.is_empty() => Action::Started,
+                        d => Action::Recreated(d.into_iter().map(|f| format!("RKE1's container differs: {f}")).collect()),
+                    }
+                }
                 _ => {
                     let old = labels.get(SPEC_LABEL).and_then(|s| serde_json::from_str(s).ok());
                     Action::Recreated(match old {
@@ -46,10 +66,52 @@ pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
     }
 }
 
+/// How RKE1 itself decides whether a container it made must be replaced (rancher/rke
+/// `IsContainerUpgradable`, rke.md §3): image; entrypoint and command together as a set of
+/// arguments (RKE1 splits them differently); environment minus the image's own and minus
+/// RKE1's `RKE_*_CHECKSUM` variables; binds as a set; plus what stockade's spec sets beside
+/// them (privileges, namespaces, volumes-from). Returns the fields that differ.
+pub fn rke1_differences(c: &bollard::models::ContainerInspectResponse, spec: &ContainerSpec, image_env: &[String]) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let config = c.config.clone().unwrap_or_default();
+    let host = c.host_config.clone().unwrap_or_default();
+    let norm = |i: &str| super::images::normalize(i);
+    let mut out = Vec::new();
+    if norm(config.image.as_deref().unwrap_or_default()) != norm(&spec.image) {
+        out.push(format!("image {} (plan: {})", config.image.unwrap_or_default(), spec.image));
+    }
+    let args = |e: Option<Vec<String>>, c: Vec<String>| -> BTreeSet<String> { e.unwrap_or_default().into_iter().chain(c).collect() };
+    if args(config.entrypoint.clone(), config.cmd.clone().unwrap_or_default()) != args(spec.entrypoint.clone(), spec.cmd.clone()) {
+        out.push("command".into());
+    }
+    let own = |e: &String| image_env.contains(e) || (e.starts_with("RKE_") && e.split('=').next().is_some_and(|k| k.ends_with("_CHECKSUM")));
+    let env: BTreeSet<&String> = config.env.iter().flatten().filter(|e| !own(e)).collect();
+    if env != spec.env.iter().filter(|e| !own(e)).collect::<BTreeSet<_>>() {
+        // names only: values may be secrets
+        out.push("environment".into());
+    }
+    if host.binds.iter().flatten().collect::<BTreeSet<_>>() != spec.binds.iter().collect::<BTreeSet<_>>() {
+        out.push("binds".into());
+    }
+    if host.privileged.unwrap_or(false) != spec.privileged {
+        out.push("privileged".into());
+    }
+    if host.network_mode.as_deref().unwrap_or("default") != spec.network_mode {
+        out.push("network mode".into());
+    }
+    if host.pid_mode.as_deref().filter(|p| !p.is_empty()) != spec.pid_mode.as_deref() {
+        out.push("pid mode".into());
+    }
+    if host.volumes_from.iter().flatten().collect::<BTreeSet<_>>() != spec.volumes_from.iter().collect::<BTreeSet<_>>() {
+        out.push("volumes-from".into());
+    }
+    out
+}
+
 pub async fn ensure(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
     let action = diff(docker, spec).await?;
     match action {
-        Action::Unchanged => {}
+        Action::Unchanged | Action::Adopted => {}
         Action::Started => start(docker, &spec.name).await?,
         Action::Created => {
             create(docker, spec).await?;
@@ -72,7 +134,7 @@ where
 {
     let action = diff(docker, spec).await?;
     match &action {
-        Action::Unchanged => return Ok(action),
+        Action::Unchanged | Action::Adopted => return Ok(action),
         Action::Started => start(docker, &spec.name).await?,
         Action::Created => {
             create(docker, spec).await?;
@@ -96,6 +158,12 @@ where
 
 fn old_name(spec: &ContainerSpec) -> String {
     format!("old-{}", spec.name)
+}
+
+/// Replaces the container whatever its state, the rolling way; `why` is the reported difference.
+pub async fn recreate(docker: &Docker, spec: &ContainerSpec, why: &str) -> Result<Action> {
+    replace(docker, spec).await?;
+    Ok(Action::Recreated(vec![why.to_string()]))
 }
 
 async fn replace(docker: &Docker, spec: &ContainerSpec) -> Result<()> {

@@ -40,7 +40,7 @@ impl Phase for ControlPlane {
             let mut unchanged = Vec::new();
             for h in ctx.hosts.with_role("controlplane") {
                 let actions = ctx.ensure_containers(h, &[SIDEKICK, APISERVER, CONTROLLER, SCHEDULER]).await?;
-                if actions.iter().all(|a| *a == Action::Unchanged) {
+                if actions.iter().all(Action::is_noop) {
                     unchanged.push(h);
                 } else {
                     check_host(h).await?;

@@ -8,7 +8,6 @@
 //! repaired first, and a replaced member that does not become healthy is rolled back to its
 //! previous container. A cluster with no healthy member (new, or down) has no quorum to keep:
 //! its members are started together and checked at the end.
-use super::containers::Action;
 use super::etcd_health::{all_healthy_except, first_healthy, wait_member_healthy};
 use super::{Ctx, Phase};
 use crate::etcd::Credentials;
@@ -32,7 +31,7 @@ impl Phase for EtcdPlane {
             let mut to_change = Vec::new();
             for h in &members {
                 if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
-                    if super::containers::diff(&h.docker, spec).await? != Action::Unchanged {
+                    if !super::containers::diff(&h.docker, spec).await?.is_noop() {
                         to_change.push(*h);
                     }
                 }

@@ -145,6 +145,7 @@ async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
         let names: Vec<&str> = changed.iter().map(|f| f.name.as_str()).collect();
         let what = if names.len() <= 4 { names.join(", ") } else { format!("{} files", names.len()) };
         ctx.changed(h.name(), format!("wrote {what} under {dir}"));
+        ctx.wrote_files_on(h.name());
     }
     Ok(())
 }

@@ -178,7 +178,7 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
         .ok_or_else(|| anyhow!("host {}: no etcd in the plan", h.name()))?;
     let joining = with_initial_members(spec, &pairs);
     let action = super::containers::ensure(&h.docker, &joining).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
-    if action != super::containers::Action::Unchanged {
+    if !action.is_noop() {
         ctx.changed(h.name(), "started etcd as a new member");
     }
     if learner {

@@ -58,6 +58,9 @@ pub struct Ctx<'a> {
     pub timeouts: Timeouts,
     pub reconcile: Reconcile<'a>,
     changes: Mutex<Vec<String>>,
+    /// hosts on which this run wrote files: an adopted RKE1 container there may read one of
+    /// them, and RKE1 recreates a container when a file it reads changes
+    wrote_files: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -70,7 +73,7 @@ impl<'a> Ctx<'a> {
         archive: Option<&'a ImageArchive>,
         timeouts: Timeouts,
     ) -> Self {
-        Ctx { ui, hosts, plan, config, bundle, archive, timeouts, reconcile: Reconcile::default(), changes: Mutex::new(Vec::new()) }
+        Ctx { ui, hosts, plan, config, bundle, archive, timeouts, reconcile: Reconcile::default(), changes: Mutex::new(Vec::new()), wrote_files: Mutex::default() }
     }
 
     /// Records (and shows) one change made on a host.
@@ -78,6 +81,15 @@ impl<'a> Ctx<'a> {
         let what = what.into();
         self.ui.step(host, &what);
         self.changes.lock().unwrap().push(format!("{host}: {what}"));
+    }
+
+    /// Notes that files were written on `host` in this run.
+    pub fn wrote_files_on(&self, host: &str) {
+        self.wrote_files.lock().unwrap().insert(host.to_string());
+    }
+
+    fn adopted_reads_new_files(&self, h: &Host, action: &containers::Action) -> bool {
+        *action == containers::Action::Adopted && self.wrote_files.lock().unwrap().contains(h.name())
     }
 
     pub fn changes(&self) -> Vec<String> {
@@ -103,7 +115,10 @@ impl<'a> Ctx<'a> {
         for name in names {
             let Some(spec) = plan.containers.iter().find(|c| c.name == *name) else { continue };
             self.ui.status(&format!("{}: {name}", h.name()));
-            let action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            let mut action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            if self.adopted_reads_new_files(h, &action) {
+                action = containers::recreate(&h.docker, spec, "RKE1's container; files on its host changed").await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            }
             self.record(h, name, &action);
             actions.push(action);
         }
@@ -122,7 +137,13 @@ impl<'a> Ctx<'a> {
             .and_then(|p| p.containers.iter().find(|c| c.name == name))
             .ok_or_else(|| anyhow::anyhow!("host {}: no {name} container in the plan", h.name()))?;
         self.ui.status(&format!("{}: {name}", h.name()));
-        let action = containers::ensure_checked(&h.docker, spec, check).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+        let action = if self.adopted_reads_new_files(h, &containers::diff(&h.docker, spec).await?) {
+            let a = containers::recreate(&h.docker, spec, "RKE1's container; files on its host changed").await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            check().await?;
+            a
+        } else {
+            containers::ensure_checked(&h.docker, spec, check).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?
+        };
         self.record(h, name, &action);
         Ok(action)
     }
@@ -130,6 +151,8 @@ impl<'a> Ctx<'a> {
     fn record(&self, h: &Host, name: &str, action: &containers::Action) {
         match action {
             containers::Action::Unchanged => {}
+            // not a change: shown, not counted
+            containers::Action::Adopted => self.ui.step(h.name(), &format!("adopted {name} (RKE1's container runs what the plan asks for: kept as it is)")),
             containers::Action::Started => self.changed(h.name(), format!("started stopped container {name}")),
             containers::Action::Created => self.changed(h.name(), format!("created container {name}")),
             containers::Action::Recreated(diff) => self.changed(h.name(), format!("recreated container {name} ({})", diff.join("; "))),

@@ -27,7 +27,12 @@ pub struct HostPreview {
 
 impl HostPreview {
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty() && self.files.is_empty() && self.delete_files.is_empty() && self.containers.is_empty() && self.remove.is_empty()
+        // adopting RKE1's container changes nothing on the host
+        self.images.is_empty()
+            && self.files.is_empty()
+            && self.delete_files.is_empty()
+            && self.containers.iter().all(|c| c.action == Action::Adopted)
+            && self.remove.is_empty()
     }
 }
 
@@ -40,7 +45,16 @@ pub fn by_host(ctx: &Ctx<'_>, planned: &[Planned]) -> Vec<HostPreview> {
         .iter()
         .map(|h| HostPreview { address: h.name().to_string(), images: vec![], files: vec![], delete_files: vec![], containers: vec![], remove: vec![] })
         .collect();
+    // the run's rule: an adopted container on a host whose files change is recreated
+    let writes: Vec<&str> = planned.iter().filter_map(|p| if let Planned::WriteFile { host, .. } = p { Some(host.as_str()) } else { None }).collect();
     for p in planned {
+        let p = &match p {
+            Planned::Container { host, change } if change.action == Action::Adopted && writes.contains(&host.as_str()) => Planned::Container {
+                host: host.clone(),
+                change: ContainerChange { name: change.name.clone(), action: Action::Recreated(vec!["RKE1's container; files on its host changed".into()]) },
+            },
+            other => other.clone(),
+        };
         let (host, push): (&str, Box<dyn FnOnce(&mut HostPreview)>) = match p {
             Planned::Image { host, how } => (host, Box::new(|h: &mut HostPreview| h.images.push(how.clone()))),
             Planned::WriteFile { host, path } => (host, Box::new(|h: &mut HostPreview| h.files.push(path.clone()))),
@@ -67,7 +81,7 @@ pub fn by_host(ctx: &Ctx<'_>, planned: &[Planned]) -> Vec<HostPreview> {
 pub fn render(previews: &[HostPreview]) -> String {
     let mut out = String::new();
     for p in previews {
-        if p.is_empty() {
+        if p.is_empty() && p.containers.is_empty() {
             out.push_str(&format!("{}: no changes\n", p.address));
             continue;
         }
@@ -91,6 +105,7 @@ pub fn render(previews: &[HostPreview]) -> String {
                         out.push_str(&format!("               {d}\n"));
                     }
                 }
+                Action::Adopted => out.push_str(&format!("  adopt      {} (RKE1's container, as planned: kept)\n", c.name)),
                 Action::Unchanged => {}
             }
         }

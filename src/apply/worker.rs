@@ -37,9 +37,9 @@ async fn change(ctx: &Ctx<'_>, h: &Host) -> Result<Change> {
     for spec in plan.containers.iter().filter(|c| COMPONENTS.contains(&c.name.as_str())) {
         actions.push(containers::diff(&h.docker, spec).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?);
     }
-    Ok(if actions.iter().all(|a| *a == Action::Unchanged) {
+    Ok(if actions.iter().all(Action::is_noop) {
         Change::None
-    } else if actions.iter().all(|a| matches!(a, Action::Created | Action::Unchanged)) {
+    } else if actions.iter().all(|a| matches!(a, Action::Created | Action::Unchanged | Action::Adopted)) {
         Change::New
     } else {
         Change::Rolling
