@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> Result<()> {
-    print!("{}", render(a)?);
+    crate::ui::print(&render(a)?)?;
     Ok(())
 }
 

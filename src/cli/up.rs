@@ -18,6 +18,10 @@ pub struct Args {
     /// Print what `up` would change on each host, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is
+    /// contacted (so it shows every container, file and image, not only what would change)
+    #[arg(long, requires = "dry_run")]
+    pub offline: bool,
     /// Format of the --dry-run plan
     #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
     pub output: Output,
@@ -34,6 +38,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         config_path: cli.config_path(),
         connect: args.connect.settings(),
         dry_run: args.dry_run,
+        offline: args.offline,
         output: match args.output {
             Output::Text => PlanOutput::Text,
             Output::Json => PlanOutput::Json,

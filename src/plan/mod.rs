@@ -128,5 +128,59 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
     Plan { hosts, helper_image }
 }
 
+impl Plan {
+    /// The plan as data, for review: per host the containers (every field), the files (path and
+    /// mode; contents hold keys, so only their paths) and the images. The golden files under
+    /// tests/golden have this shape, and so has `up --dry-run --offline --output json`.
+    pub fn document(&self) -> serde_json::Value {
+        let hosts: serde_json::Map<String, serde_json::Value> = self
+            .hosts
+            .iter()
+            .map(|h| {
+                let files: Vec<String> = h.files.iter().map(|f| format!("{} {:o}", f.path(), f.mode)).collect();
+                (h.address.clone(), serde_json::json!({ "containers": h.containers, "files": files, "images": h.images }))
+            })
+            .collect();
+        serde_json::json!({ "helper_image": self.helper_image, "hosts": hosts })
+    }
+
+    /// The plan as text: per host its images, files and containers with image, command,
+    /// environment names, mounts and labels. Environment values are left out (they may hold
+    /// `extra_env` secrets).
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        for h in &self.hosts {
+            out.push_str(&format!("{}:
+", h.address));
+            for i in &h.images {
+                out.push_str(&format!("  image      {i}\n"));
+            }
+            for f in &h.files {
+                out.push_str(&format!("  file       {} {:o}\n", f.path(), f.mode));
+            }
+            for c in &h.containers {
+                let how = if c.create_only { " (created, not started)" } else { "" };
+                out.push_str(&format!("  container  {} {}{how}\n", c.name, c.image));
+                if let Some(e) = &c.entrypoint {
+                    out.push_str(&format!("    entrypoint {}\n", e.join(" ")));
+                }
+                for a in &c.cmd {
+                    out.push_str(&format!("    {a}\n"));
+                }
+                for e in &c.env {
+                    out.push_str(&format!("    env {}\n", e.split('=').next().unwrap_or_default()));
+                }
+                for b in &c.binds {
+                    out.push_str(&format!("    bind {b}\n"));
+                }
+                for (k, v) in &c.labels {
+                    out.push_str(&format!("    label {k}={v}\n"));
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests;
