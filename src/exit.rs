@@ -80,6 +80,11 @@ pub fn invalid<T>(msg: impl Into<String>) -> anyhow::Result<T> {
     Err(Invalid(msg.into()).into())
 }
 
+/// An error about local input (a key file, an archive named by a flag) marked as bad input.
+pub fn as_invalid(e: anyhow::Error) -> anyhow::Error {
+    Invalid(format!("{e:#}")).into()
+}
+
 /// The exit code an error stands for: its class anywhere in its chain (context added on the
 /// way up does not change it), else "failed".
 pub fn code_of(err: &anyhow::Error) -> Code {

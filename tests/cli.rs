@@ -111,6 +111,15 @@ fn exit_code_2_for_bad_input() {
         assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains("cluster.rkestate:1:2: the state file is not valid JSON"), "{args:?}: {}", stderr(&o));
     }
+    // local files named by cluster.yml or a flag
+    let o = offline(cluster(NODES).path(), &["up"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("SSH key /nonexistent/id_ed25519 does not exist: fix ssh_key_path in cluster.yml"), "{}", stderr(&o));
+    let o = offline(cluster(NODES).path(), &["up", "--image-archive", "/nonexistent/images.tar"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--image-archive /nonexistent/images.tar"), "{}", stderr(&o));
+    let o = offline(cluster(NODES).path(), &["util", "get-kubeconfig"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
     // no state file to check; remove that cannot ask
     let o = offline(cluster(NODES).path(), &["cert", "check-expiration"]);
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));

@@ -1,6 +1,6 @@
 //! `stockade util get-kubeconfig`: rebuild `kube_config_<name>.yml` from the state file.
 use crate::{config, kubeconfig, state};
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Util {
@@ -13,7 +13,7 @@ pub fn run(cli: &super::Cli, u: &Util, ui: &crate::ui::Ui) -> Result<()> {
         Util::GetKubeconfig => {
             let loaded = config::load(&cli.config_path())?;
             let full = state::load(&loaded.state_path())?
-                .ok_or_else(|| anyhow!("{} does not exist: run `stockade up` first", loaded.state_path().display()))?;
+                .ok_or_else(|| crate::exit::Invalid(format!("{} does not exist: run `stockade up` first", loaded.state_path().display())))?;
             let bundle = if full.current.certificates.is_empty() { full.desired.certificates } else { full.current.certificates };
             let text = kubeconfig::render(&loaded.config, &bundle)?;
             let path = loaded.kubeconfig_path();

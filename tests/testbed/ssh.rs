@@ -169,7 +169,7 @@ fn an_undecryptable_key_fails_before_connecting() {
     let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), &key.display().to_string());
     tb.write_config(&yml.replacen(&format!("address: {}\n", tb.h(2).ip), "address: 10.255.255.1\n", 1));
     let r = tb.stockade_env(&["up"], &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 2, "a wrong passphrase is bad input: {}", r.all());
     assert!(r.error_line().contains("cannot decrypt SSH key") && !r.all().contains("10.255.255.1"), "{}", r.all());
     assert!(!r.all().contains("Connect"), "nothing may be contacted before the keys are readable: {}", r.all());
     assert!(tb.hosts_untouched());
