@@ -46,12 +46,15 @@ pub const OBSOLETE: &[&str] = &[
 /// A position in the file: 1-based line and column.
 pub type Loc = (usize, usize);
 
+/// Warnings, each with its position when it has one.
+pub type Warnings = Vec<(Option<Loc>, String)>;
+
 /// Applies merge keys, drops values RKE1 treated as "not set" (null, empty string, a bastion
 /// without an address), turns YAML 1.1 booleans into booleans, and maps obsolete keys.
 /// Returns the warnings (one line each, without the file name, with the position when there is
 /// one), or the error for a quoted string given to a boolean key (yaml.v2 refused those).
 /// `text` is the file as written: the tree no longer says whether a scalar was quoted.
-pub fn normalize(root: &mut Value, text: &str) -> Result<Vec<(Option<Loc>, String)>, (Loc, String)> {
+pub fn normalize(root: &mut Value, text: &str) -> Result<Warnings, (Loc, String)> {
     let mut warnings = Vec::new();
     let mut reader = Reader { text, seen: HashMap::new() };
     reader.drop_empty(root, "")?;
@@ -69,7 +72,7 @@ pub fn normalize(root: &mut Value, text: &str) -> Result<Vec<(Option<Loc>, Strin
     map_obsolete(root, "", &mut obsolete);
     if !obsolete.is_empty() {
         // one warning, at the first of them; each named with its own line:column
-        let located: Vec<(Option<Loc>, String)> = obsolete.into_iter().map(|k| (locate_path(text, &k), k)).collect();
+        let located: Warnings = obsolete.into_iter().map(|k| (locate_path(text, &k), k)).collect();
         let names: Vec<String> = located
             .iter()
             .map(|(loc, k)| match loc {

@@ -139,3 +139,53 @@ pub fn render_text(r: &Report) -> String {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::CertificatePki;
+    use time::Duration;
+
+    fn cert(cn: &str, not_after: OffsetDateTime) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.not_before = not_after - Duration::days(365);
+        p.not_after = not_after;
+        p.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn current_then_what_an_unfinished_run_issued_with_days_rounded_down() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let entry = |n: &str, pem: String| (n.to_string(), CertificatePki::named(n, n, "", pem, String::new()));
+        let mut full = FullState::default();
+        let ca = cert("kube-ca", now + Duration::days(40) - Duration::minutes(1));
+        full.current.certificates = [
+            entry("kube-ca", ca.clone()),
+            entry("kube-apiserver", cert("kube-apiserver", now - Duration::hours(1))),
+            entry("kube-broken", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into()),
+            entry("kube-no-cert", String::new()),
+        ]
+        .into();
+        full.desired.certificates = [entry("kube-ca", ca), entry("kube-apiserver", cert("kube-apiserver", now + Duration::days(3650)))].into();
+        let got = expirations(&full, now, 30);
+        let row = |name: &str, state: &str| got.iter().find(|e| e.name == name && e.state == state).unwrap_or_else(|| panic!("{name} {state}: {got:?}"));
+        assert_eq!(got.len(), 4, "the CA once, the re-issued apiserver twice, the unreadable one, no empty entry: {got:?}");
+        assert_eq!((row("kube-ca", "current").days_left, row("kube-ca", "current").expiring), (39, false));
+        assert_eq!(row("kube-ca", "current").subject, "CN=kube-ca");
+        assert_eq!((row("kube-apiserver", "current").days_left, row("kube-apiserver", "current").expiring), (-1, true), "an hour ago is -1 day");
+        assert_eq!((row("kube-apiserver", "desired").days_left, row("kube-apiserver", "desired").expiring), (3650, false));
+        assert!(row("kube-broken", "current").expiring && row("kube-broken", "current").error.is_some());
+        // 40 days: the CA is inside the window
+        assert!(expirations(&full, now, 40).iter().any(|e| e.name == "kube-ca" && e.expiring));
+
+        let w = expiry_warning(&full, now).unwrap();
+        let listed = w.split(". ").next().unwrap();
+        assert!(listed.ends_with(": kube-apiserver (expired 2027-01-15T07:00:00Z)"), "{w}");
+        let report = Report { state_file: "s".into(), warn_days: 30, certificates: got };
+        let text = render_text(&report);
+        assert!(text.lines().next().unwrap().starts_with("NAME"), "{text}");
+        assert!(text.ends_with("2 of 4 certificates expire within 30 days (or cannot be read)\n"), "{text}");
+    }
+}
