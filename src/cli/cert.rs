@@ -1,4 +1,5 @@
 //! `stockade cert ...`: flags only; the verdict is `ops::cert`.
+use super::Output;
 use crate::exit::Code;
 use crate::ops::cert;
 use crate::ui::Ui;
@@ -14,8 +15,8 @@ pub enum Cert {
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Format of the report
-    #[arg(long, value_enum, default_value_t = super::up::Output::Text)]
-    pub output: super::up::Output,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
     /// Days: a certificate that expires within this many days is reported (exit 2)
     #[arg(long, value_name = "DAYS", default_value_t = cert::WARN_DAYS)]
     pub warn_days: i64,
@@ -26,16 +27,13 @@ pub fn run(cli: &super::Cli, c: &Cert, ui: &Ui) -> Result<Code> {
         Cert::CheckExpiration(a) => {
             let report = cert::check_expiration(&cli.config_path(), a.warn_days)?;
             match a.output {
-                super::up::Output::Json => crate::ui::print(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-                super::up::Output::Text => crate::ui::print(&cert::render_text(&report))?,
+                Output::Json => crate::ui::print(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                Output::Text => crate::ui::print(&cert::render_text(&report))?,
             }
-            let soon = report.expiring();
-            if soon.is_empty() {
-                return Ok(Code::Ok);
+            if let Some(w) = report.warning() {
+                ui.warn(&w);
             }
-            let names: Vec<&str> = soon.iter().map(|c| c.name.as_str()).collect();
-            ui.warn(&format!("expiring within {} days: {}. {}", a.warn_days, names.join(", "), cert::RENEWAL));
-            Ok(Code::Invalid)
+            Ok(report.code())
         }
     }
 }

@@ -33,6 +33,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--output`: text for people, JSON for scripts.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Bring the cluster to what cluster.yml describes

@@ -1,15 +1,11 @@
 //! `stockade up`: flags only; the work is `ops::up`.
 use super::connect::ConnectArgs;
+use super::Output;
 use crate::ops::up::{Output as PlanOutput, UpOptions};
 use crate::ui::Ui;
 use anyhow::Result;
 use std::time::Duration;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Text,
-    Json,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -1,7 +1,7 @@
 //! `stockade cert check-expiration`: when each certificate of the state file expires. Read from
 //! the state file alone (no host is contacted); the verdict — does anything expire within the
 //! warning window — is here, `cli::cert` only prints it.
-use crate::exit::Invalid;
+use crate::exit::{Code, Invalid};
 use crate::pki::{self, Bundle};
 use crate::state::{self, FullState};
 use anyhow::Result;
@@ -44,6 +44,17 @@ pub struct Report {
 impl Report {
     pub fn expiring(&self) -> Vec<&Expiry> {
         self.certificates.iter().filter(|c| c.expiring).collect()
+    }
+
+    /// The check's verdict: 2 when anything expires within the window (`crate::exit::Code`).
+    pub fn code(&self) -> Code {
+        if self.expiring().is_empty() { Code::Ok } else { Code::Invalid }
+    }
+
+    /// What to warn about, if anything expires within the window.
+    pub fn warning(&self) -> Option<String> {
+        let names: Vec<&str> = self.expiring().iter().map(|c| c.name.as_str()).collect();
+        (!names.is_empty()).then(|| format!("expiring within {} days: {}. {RENEWAL}", self.warn_days, names.join(", ")))
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod cert;
 pub mod remove;
 pub mod up;
+pub mod util;
 pub mod validate;
 
 use crate::transport::ssh::SshOptions;
