@@ -48,12 +48,12 @@ fn an_encrypted_key_works_with_the_passphrase_variable() {
         let up = ["up", "--image-archive", archive.to_str().unwrap()];
 
         let no_pass = tb.stockade(&up);
-        assert_ne!(no_pass.code, 0);
+        assert_eq!(no_pass.code, 2, "an encrypted key without its passphrase is bad input: {}", no_pass.all());
         assert!(no_pass.error_line().contains("STOCKADE_SSH_PASSPHRASE"), "{}", no_pass.error_line());
         assert!(tb.hosts_untouched());
 
         let wrong = tb.stockade_env(&up, &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
-        assert_ne!(wrong.code, 0);
+        assert_eq!(wrong.code, 2, "{}", wrong.all());
         assert!(wrong.error_line().contains("cannot decrypt SSH key"), "{}", wrong.error_line());
         assert!(!wrong.all().contains("wrong\n") && !wrong.all().contains("correct horse"));
 
