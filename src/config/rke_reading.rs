@@ -160,10 +160,27 @@ fn quoted_boolean(loc: Loc, key: &str, word: &str) -> (Loc, String) {
 
 /// The `nth` (0-based) place where `key` is given the scalar `word`, quoted or not, in block
 /// (`key: word`) or flow (`{key: word}`) style: its 1-based position and whether it is quoted.
-/// Comments are skipped; a literal block (`addons: |`) can still match: best effort.
+/// Comments and the text of block scalars (`addons: |`, a manifest inside cluster.yml) are
+/// skipped.
 fn scalar_at(text: &str, key: &str, word: &str, nth: usize) -> Option<(Loc, bool)> {
     let mut seen = 0;
+    // the indentation of the key whose block scalar the following lines belong to
+    let mut in_block: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(b) = in_block {
+            if line.trim().is_empty() || indent > b {
+                continue;
+            }
+            in_block = None;
+        }
+        let value = line.split(" #").next().unwrap_or(line).trim_end();
+        if value.rsplit(':').next().is_some_and(|v| {
+            let v = v.trim();
+            v.starts_with(['|', '>']) && v[1..].chars().all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        }) {
+            in_block = Some(indent);
+        }
         let code = match line.find(" #") {
             Some(c) => &line[..c],
             None if line.trim_start().starts_with('#') => continue,
@@ -393,6 +410,11 @@ mod tests {
         assert!(e.starts_with("cluster.yml:6:53: `ssh_agent_auth` takes a boolean, but 'yes' is quoted"), "{e}");
         let (c, _) = read(&t.replace("'yes'", "on"), false).unwrap();
         assert_eq!((c.nodes[0].ssh_agent_auth, c.nodes[1].ssh_agent_auth), (Some(true), Some(true)));
+        // nor a manifest in a block scalar that sets the same key
+        let t = format!("addons: |-\n  kind: X\n  ssh_agent_auth: 'yes'\n{NODES}ssh_agent_auth: yes\n");
+        assert_eq!(read(&t, false).unwrap().0.ssh_agent_auth, Some(true));
+        let e = read(&format!("addons: |\n  a: 'yes'\n\n  b: c\n{NODES}ssh_agent_auth: 'yes'\n"), false).unwrap_err();
+        assert!(e.starts_with("cluster.yml:9:1: `ssh_agent_auth` takes a boolean"), "{e}");
         // a comment saying `'yes'` is not the value
         let (c, _) = read(&format!("{NODES}# ignore_docker_version: 'yes'\nignore_docker_version: no # not 'yes'\n"), false).unwrap();
         assert_eq!(c.ignore_docker_version, Some(false));
