@@ -89,7 +89,7 @@ fn exit_code_1_when_a_host_fails() {
 fn exit_code_2_for_bad_input() {
     let dir = cluster(NODES);
     // clap's own usage errors
-    for args in [&["up", "--no-such-flag"][..], &["up", "--output", "json"], &["up", "--offline"], &["cert", "check-expiration", "--warn-days", "x"], &["nope"]] {
+    for args in [&["up", "--no-such-flag"][..], &["up", "--output", "json"], &["up", "--offline"], &["cert", "check-expiration", "--warn-days", "x"], &["nope"], &["config", "--system-images", "--version", "v1.99.0"]] {
         let o = offline(dir.path(), args);
         assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
     }
