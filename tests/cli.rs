@@ -447,3 +447,20 @@ fn offline_plan_names_membership_changes_and_departed_hosts() {
     let etcd = doc["plan"]["hosts"]["10.255.255.4"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "etcd").unwrap().clone();
     assert!(etcd["cmd"].as_array().unwrap().contains(&serde_json::json!("--initial-cluster-state=existing")), "{etcd}");
 }
+
+/// extra_env is where proxy credentials and cloud keys go: the offline plan names the variable,
+/// never its value, in JSON and in text.
+#[test]
+fn offline_plan_never_shows_extra_env_values() {
+    let dir = cluster(&format!("{NODES}services:\n  kubelet:\n    extra_env: [\"HTTPS_PROXY=http://user:s3cretpw@proxy:3128\"]\n"));
+    let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kubelet = doc["plan"]["hosts"]["10.255.255.1"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "kubelet").unwrap().clone();
+    assert!(kubelet["env"].as_array().unwrap().contains(&serde_json::json!("HTTPS_PROXY=<redacted>")), "{kubelet}");
+    let text = offline(dir.path(), &["up", "--dry-run", "--offline"]);
+    assert!(stdout(&text).contains("    env HTTPS_PROXY\n"), "{}", stdout(&text));
+    for out in [&o, &text] {
+        assert!(!stdout(out).contains("s3cretpw") && !stderr(out).contains("s3cretpw"), "{}{}", stdout(out), stderr(out));
+    }
+}
