@@ -40,11 +40,22 @@ pub const CODES: [(Code, &str); 4] = [
     ),
 ];
 
-/// The table as `--help` shows it.
+/// The table as `--help` shows it, wrapped to 100 columns.
 pub fn help() -> String {
     let mut out = String::from("Exit status:\n");
     for (code, what) in CODES {
-        out.push_str(&format!("  {}  {what}\n", code.as_i32()));
+        let mut line = format!("  {} ", code.as_i32());
+        for word in what.split(' ') {
+            if line.len() + 1 + word.len() > 100 {
+                out.push_str(&line);
+                out.push('\n');
+                line = "    ".to_string();
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out.trim_end().to_string()
 }
