@@ -16,6 +16,9 @@ _stockade() {
             ",$1")
                 cmd="stockade"
                 ;;
+            stockade,cert)
+                cmd="stockade__subcmd__cert"
+                ;;
             stockade,completions)
                 cmd="stockade__subcmd__completions"
                 ;;
@@ -24,6 +27,9 @@ _stockade() {
                 ;;
             stockade,help)
                 cmd="stockade__subcmd__help"
+                ;;
+            stockade,man)
+                cmd="stockade__subcmd__man"
                 ;;
             stockade,remove)
                 cmd="stockade__subcmd__remove"
@@ -40,6 +46,21 @@ _stockade() {
             stockade,version)
                 cmd="stockade__subcmd__version"
                 ;;
+            stockade__subcmd__cert,check-expiration)
+                cmd="stockade__subcmd__cert__subcmd__check__subcmd__expiration"
+                ;;
+            stockade__subcmd__cert,help)
+                cmd="stockade__subcmd__cert__subcmd__help"
+                ;;
+            stockade__subcmd__cert__subcmd__help,check-expiration)
+                cmd="stockade__subcmd__cert__subcmd__help__subcmd__check__subcmd__expiration"
+                ;;
+            stockade__subcmd__cert__subcmd__help,help)
+                cmd="stockade__subcmd__cert__subcmd__help__subcmd__help"
+                ;;
+            stockade__subcmd__help,cert)
+                cmd="stockade__subcmd__help__subcmd__cert"
+                ;;
             stockade__subcmd__help,completions)
                 cmd="stockade__subcmd__help__subcmd__completions"
                 ;;
@@ -48,6 +69,9 @@ _stockade() {
                 ;;
             stockade__subcmd__help,help)
                 cmd="stockade__subcmd__help__subcmd__help"
+                ;;
+            stockade__subcmd__help,man)
+                cmd="stockade__subcmd__help__subcmd__man"
                 ;;
             stockade__subcmd__help,remove)
                 cmd="stockade__subcmd__help__subcmd__remove"
@@ -63,6 +87,9 @@ _stockade() {
                 ;;
             stockade__subcmd__help,version)
                 cmd="stockade__subcmd__help__subcmd__version"
+                ;;
+            stockade__subcmd__help__subcmd__cert,check-expiration)
+                cmd="stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration"
                 ;;
             stockade__subcmd__help__subcmd__util,get-kubeconfig)
                 cmd="stockade__subcmd__help__subcmd__util__subcmd__get__subcmd__kubeconfig"
@@ -86,7 +113,7 @@ _stockade() {
 
     case "${cmd}" in
         stockade)
-            opts="-d -q -h -V --config --debug --quiet --strict --help --version up remove validate version config util completions help"
+            opts="-d -q -h -V --config --debug --quiet --strict --help --version up remove validate cert version config util completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +123,92 @@ _stockade() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert)
+            opts="-d -q -h --config --debug --quiet --strict --help check-expiration help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__check__subcmd__expiration)
+            opts="-d -q -h --output --warn-days --config --debug --quiet --strict --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --warn-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__help)
+            opts="check-expiration help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__help__subcmd__check__subcmd__expiration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -144,8 +257,36 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help)
-            opts="up remove validate version config util completions help"
+            opts="up remove validate cert version config util completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__cert)
+            opts="check-expiration"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -186,6 +327,20 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -283,6 +438,24 @@ _stockade() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        stockade__subcmd__man)
+            opts="-d -q -h --config --debug --quiet --strict --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         stockade__subcmd__remove)
             opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --force --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -326,7 +499,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --output --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

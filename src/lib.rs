@@ -1,7 +1,7 @@
 //! stockade: RKE1-compatible Kubernetes cluster lifecycle over SSH and Docker.
 //!
 //! Layers, lowest first (no module reaches upward):
-//! - `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
+//! - `exit` (exit codes and the typed errors that choose them), `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
 //!   `pki`, `kubeconfig`: data, no I/O to hosts;
 //! - `plan`: pure — what every host should run, from the config, the state and the certificates;
 //! - `snapshot`: snapshot names, layout and manifests (pure), and `snapshot::s3`, the S3 client
@@ -14,6 +14,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod etcd;
+pub mod exit;
 pub mod kubeconfig;
 pub mod ops;
 pub mod pki;

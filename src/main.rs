@@ -9,10 +9,15 @@ fn main() {
     // one rustls crypto backend in the whole tree (aws-lc-rs); make it the process default
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    if let Err(e) = rt.block_on(cli::run(cli)) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    // exit codes: stockade::exit (0 ok, 1 failed, 2 bad input, 3 refused as unsafe)
+    let code = match rt.block_on(cli::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            stockade::exit::code_of(&e)
+        }
+    };
+    std::process::exit(code.as_i32());
 }
 
 /// `--debug` shows stockade's own debug events only: dependency internals (SSH packets, TLS)

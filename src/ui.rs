@@ -1,5 +1,6 @@
 //! Progress output: a spinner per phase on a terminal, plain lines otherwise (CI, pipes).
 //! `--quiet` keeps only warnings and errors. No colours are used, so NO_COLOR holds trivially.
+//! A command's own output (plans, reports, scripts) goes to stdout through `print`.
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -77,5 +78,17 @@ impl Ui {
 
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+}
+
+/// Writes a command's output to stdout. A reader that went away (`| head -1`: a closed pipe)
+/// ends the output quietly instead of the panic `print!` gives; every command prints through
+/// this, so none panics on a closed stdout.
+pub fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }

@@ -14,7 +14,7 @@ use crate::etcd::Credentials;
 use crate::plan::etcd::CONTAINER;
 use crate::transport::hosts::all_ok;
 use crate::transport::Host;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use futures_util::future::{join_all, BoxFuture};
 
 pub struct EtcdPlane;
@@ -47,7 +47,7 @@ impl Phase for EtcdPlane {
                 order.sort_by_key(|(healthy, _)| *healthy);
                 for (_, h) in order {
                     all_healthy_except(&members, Some(h.name()), &creds, expected).await.map_err(|e| {
-                        anyhow!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name())
+                        crate::exit::Refused(format!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name()))
                     })?;
                     ctx.ensure_container_checked(h, CONTAINER, || wait_member_healthy(ctx, h, &creds, expected)).await?;
                 }

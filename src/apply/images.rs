@@ -31,8 +31,13 @@ pub struct ImageArchive {
 }
 
 impl ImageArchive {
-    /// Reads the archive's `manifest.json` (checked before any host is contacted).
+    /// Reads the archive's `manifest.json` (checked before any host is contacted). A missing or
+    /// malformed archive is bad input (exit code 2).
     pub fn open(path: &Path) -> Result<ImageArchive> {
+        Self::read(path).map_err(crate::exit::as_invalid)
+    }
+
+    fn read(path: &Path) -> Result<ImageArchive> {
         let file = std::fs::File::open(path).map_err(|e| anyhow!("--image-archive {}: {e}", path.display()))?;
         let mut tar = tar::Archive::new(file);
         for entry in tar.entries().with_context(|| format!("--image-archive {} is not a tar file", path.display()))? {

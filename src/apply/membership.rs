@@ -44,18 +44,8 @@ impl Phase for EtcdMembership {
         })
     }
     fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
-        Box::pin(async move {
-            let etcd = &ctx.reconcile.etcd;
-            let name_of = |a: &String| ctx.config.nodes.iter().find(|n| &n.address == a).map(member_name).unwrap_or_default();
-            Ok(etcd
-                .remove
-                .iter()
-                .map(|l| format!("remove member {} ({})", l.name, l.node.as_ref().map_or(l.peer_url.as_str(), |n| n.address.as_str())))
-                .chain(etcd.promote.iter().map(|a| format!("promote learner {} ({a})", name_of(a))))
-                .chain(etcd.add.iter().map(|a| format!("add member {} ({a}) as a learner, promote when caught up", name_of(a))))
-                .map(super::Planned::Membership)
-                .collect())
-        })
+        let lines = crate::plan::membership::describe(&ctx.reconcile.etcd, &ctx.config.nodes);
+        Box::pin(async move { Ok(lines.into_iter().map(super::Planned::Membership).collect()) })
     }
 }
 
@@ -79,7 +69,7 @@ async fn remove_member(ctx: &Ctx<'_>, creds: &Credentials, leaving: &Leaving) ->
         let staying = voters(ctx);
         all_healthy_except(&staying, None, creds, live.iter().filter(|m| !m.learner).count())
             .await
-            .map_err(|e| anyhow!("not removing etcd member {}: {e:#}. Nothing was changed: bring those members back first", leaving.name))?;
+            .map_err(|e| crate::exit::Refused(format!("not removing etcd member {}: {e:#}. Nothing was changed: bring those members back first", leaving.name)))?;
         ctx.ui.status(&format!("removing etcd member {} through {}", leaving.name, via.name()));
         let id = m.id;
         settled(ctx, || client.clone().member_remove_owned(id)).await.map_err(|e| anyhow!("removing etcd member {} through {}: {e}", leaving.name, via.name()))?;
@@ -138,11 +128,13 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
     let voters_now = live.iter().filter(|m| !m.learner).count();
     all_healthy_except(&voters(ctx), None, creds, voters_now)
         .await
-        .map_err(|e| anyhow!("not adding etcd member {name}: {e:#}. Nothing was changed: bring those members back first"))?;
+        .map_err(|e| crate::exit::Refused(format!("not adding etcd member {name}: {e:#}. Nothing was changed: bring those members back first")))?;
     // the new member must reach every member's peer port, or it could never catch up
     for m in live.iter().filter(|m| !m.peer_urls.contains(&peer)) {
         for (ip, port) in m.peer_urls.iter().filter_map(|u| host_port(u)) {
-            reaches(h, &ip, port).await.map_err(|e| anyhow!("not adding etcd member {name}: {e} (member {}'s peer port; firewall?). Nothing was changed", m.name))?;
+            reaches(h, &ip, port)
+                .await
+                .map_err(|e| crate::exit::Refused(format!("not adding etcd member {name}: {e} (member {}'s peer port; firewall?). Nothing was changed", m.name)))?;
         }
     }
     let (id, learner, mut members) = match existing {

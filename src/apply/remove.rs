@@ -183,7 +183,7 @@ exit $rc"#;
     let (code, out) = run.map_err(|e| anyhow!("host {}: cleaning directories: {e:#}", h.name()))?;
     let refused: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("refused ")).collect();
     if !refused.is_empty() {
-        return Err(anyhow!(
+        return crate::exit::refused(format!(
             "host {}: not cleaned: {}. Unmount what is named on the host (or drain the node so its pods' volumes are unmounted) and rerun",
             h.name(),
             refused.join("; ")

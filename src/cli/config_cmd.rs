@@ -1,7 +1,7 @@
 //! `stockade config`: the default system images per Kubernetes version (RKE's `rke config
 //! --system-images` / `--list-version`).
 use crate::versions;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["system_images", "list_version"])))]
@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> Result<()> {
-    print!("{}", render(a)?);
+    crate::ui::print(&render(a)?)?;
     Ok(())
 }
 
@@ -37,10 +37,11 @@ fn render(a: &Args) -> Result<String> {
     }
     let version = a.k8s_version.clone().unwrap_or_else(|| versions::DEFAULT_KUBERNETES_VERSION.into());
     let Some(images) = versions::system_images(&version) else {
-        bail!(
+        // a flag value stockade does not know: bad input (exit code 2)
+        return crate::exit::invalid(format!(
             "Kubernetes version {version} is not in stockade's image table (known: {}). Use one of those, or set every image under system_images in cluster.yml",
             versions::known_summary()
-        );
+        ));
     };
     let mut out = format!("# default images for Kubernetes {version}\n");
     if let Some(w) = versions::version_subscription_warning(&version) {

@@ -1,18 +1,21 @@
 //! Command-line interface: global flags here, one file per subcommand.
+mod cert;
 mod completions;
 mod config_cmd;
 mod connect;
+mod man;
 mod remove;
 mod up;
 mod util;
 mod validate;
 mod version;
 
+use crate::exit::Code;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "stockade", version, about = "Build and run Kubernetes clusters the way RKE1 did: cluster.yml, SSH, Docker", long_about = None)]
+#[command(name = "stockade", version, about = "Build and run Kubernetes clusters the way RKE1 did: cluster.yml, SSH, Docker", long_about = None, after_help = crate::exit::help())]
 pub struct Cli {
     /// Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]
     #[arg(long, global = true, value_name = "FILE")]
@@ -30,6 +33,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--output`: text for people, JSON for scripts.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Bring the cluster to what cluster.yml describes
@@ -38,6 +48,9 @@ pub enum Command {
     Remove(remove::Args),
     /// Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)
     Validate,
+    /// Certificates of the cluster
+    #[command(subcommand)]
+    Cert(cert::Cert),
     /// Print stockade's version and the default Kubernetes version
     Version,
     /// Default system images per Kubernetes version
@@ -47,6 +60,8 @@ pub enum Command {
     Util(util::Util),
     /// Print a shell completion script
     Completions(completions::Args),
+    /// Print the manual page (roff; `stockade man | man -l -`)
+    Man,
 }
 
 impl Cli {
@@ -60,17 +75,22 @@ impl Cli {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command. An error's exit code is `crate::exit::code_of`; a command that succeeds
+/// can still ask for a non-zero code (a check that found something: `cert check-expiration`).
+pub async fn run(cli: Cli) -> anyhow::Result<Code> {
     let ui = crate::ui::Ui::new(cli.quiet);
     crate::config::set_strict(cli.strict);
+    let done = |r: anyhow::Result<()>| r.map(|()| Code::Ok);
     match &cli.command {
-        Command::Up(a) => up::run(&cli, a, &ui).await,
-        Command::Remove(a) => remove::run(&cli, a, &ui).await,
-        Command::Validate => validate::run(&cli, &ui),
-        Command::Version => version::run(),
-        Command::Config(a) => config_cmd::run(a),
-        Command::Util(u) => util::run(&cli, u, &ui),
-        Command::Completions(a) => completions::run(a),
+        Command::Up(a) => done(up::run(&cli, a, &ui).await),
+        Command::Remove(a) => done(remove::run(&cli, a, &ui).await),
+        Command::Validate => done(validate::run(&cli, &ui)),
+        Command::Cert(c) => cert::run(&cli, c, &ui),
+        Command::Version => done(version::run()),
+        Command::Config(a) => done(config_cmd::run(a)),
+        Command::Util(u) => done(util::run(&cli, u, &ui)),
+        Command::Completions(a) => done(completions::run(a)),
+        Command::Man => done(man::run()),
     }
 }
 
@@ -84,22 +104,32 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// The shipped completion scripts must match the CLI (`UPDATE_GOLDEN=1` rewrites them).
+    /// The shipped completion scripts and man page must match the CLI (`UPDATE_GOLDEN=1`
+    /// rewrites them; review the diff).
     #[test]
-    fn completion_scripts_are_current() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
-        for (shell, file) in [
-            (clap_complete::Shell::Bash, "stockade.bash"),
-            (clap_complete::Shell::Zsh, "_stockade"),
-            (clap_complete::Shell::Fish, "stockade.fish"),
-        ] {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "stockade", &mut buf);
+    fn completion_scripts_and_man_page_are_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<(String, Vec<u8>)> = completions::SHELLS
+            .iter()
+            .map(|(shell, file)| (format!("completions/{file}"), completions::script(*shell)))
+            .collect();
+        files.push(("stockade.1".into(), man::page().unwrap()));
+        for (file, want) in files {
+            let path = root.join(&file);
             if std::env::var_os("UPDATE_GOLDEN").is_some() {
-                std::fs::write(dir.join(file), &buf).unwrap();
+                std::fs::write(&path, &want).unwrap();
             }
-            let shipped = std::fs::read(dir.join(file)).unwrap_or_default();
-            assert!(shipped == buf, "completions/{file} is out of date: run UPDATE_GOLDEN=1 cargo test");
+            let shipped = std::fs::read(&path).unwrap_or_default();
+            assert!(!want.is_empty());
+            assert!(shipped == want, "{file} is out of date with the CLI: run UPDATE_GOLDEN=1 cargo test --lib completion_scripts");
+        }
+    }
+
+    #[test]
+    fn help_lists_the_exit_codes() {
+        let help = Cli::command().render_help().to_string();
+        for line in ["0  success", "1  an operation failed", "2  bad input", "3  refused as unsafe"] {
+            assert!(help.contains(line), "{help}");
         }
     }
 

@@ -1,15 +1,11 @@
 //! `stockade up`: flags only; the work is `ops::up`.
 use super::connect::ConnectArgs;
+use super::Output;
 use crate::ops::up::{Output as PlanOutput, UpOptions};
 use crate::ui::Ui;
 use anyhow::Result;
 use std::time::Duration;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Text,
-    Json,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,6 +14,10 @@ pub struct Args {
     /// Print what `up` would change on each host, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is
+    /// contacted (so it shows every container, file and image, not only what would change)
+    #[arg(long, requires = "dry_run")]
+    pub offline: bool,
     /// Format of the --dry-run plan
     #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
     pub output: Output,
@@ -34,6 +34,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         config_path: cli.config_path(),
         connect: args.connect.settings(),
         dry_run: args.dry_run,
+        offline: args.offline,
         output: match args.output {
             Output::Text => PlanOutput::Text,
             Output::Json => PlanOutput::Json,

@@ -1,6 +1,5 @@
-//! `stockade util get-kubeconfig`: rebuild `kube_config_<name>.yml` from the state file.
-use crate::{config, kubeconfig, state};
-use anyhow::{anyhow, Result};
+//! `stockade util get-kubeconfig`: flags only; the work is `ops::util`.
+use anyhow::Result;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Util {
@@ -11,18 +10,7 @@ pub enum Util {
 pub fn run(cli: &super::Cli, u: &Util, ui: &crate::ui::Ui) -> Result<()> {
     match u {
         Util::GetKubeconfig => {
-            let loaded = config::load(&cli.config_path())?;
-            let full = state::load(&loaded.state_path())?
-                .ok_or_else(|| anyhow!("{} does not exist: run `stockade up` first", loaded.state_path().display()))?;
-            let bundle = if full.current.certificates.is_empty() { full.desired.certificates } else { full.current.certificates };
-            let text = kubeconfig::render(&loaded.config, &bundle)?;
-            let path = loaded.kubeconfig_path();
-            if let Ok(old) = std::fs::read(&path)
-                && old != text.as_bytes()
-            {
-                state::write_atomic(&state::backup_path(&path), &old)?;
-            }
-            state::write_atomic(&path, text.as_bytes())?;
+            let path = crate::ops::util::get_kubeconfig(&cli.config_path())?;
             ui.info(&format!("wrote {}", path.display()));
             Ok(())
         }

@@ -16,9 +16,7 @@ pub fn run(cli: &super::Cli, ui: &Ui) -> Result<()> {
             ui.info(&format!("{}: valid ({} nodes, {state}); no host was contacted", cli.config_path().display(), v.nodes));
             Ok(())
         }
-        Err(invalid) => {
-            eprintln!("error: {}", invalid.0);
-            std::process::exit(2);
-        }
+        // exit code 2 (crate::exit::Invalid), printed by main like every error
+        Err(invalid) => Err(invalid.into()),
     }
 }

@@ -1,7 +1,10 @@
 //! `stockade version`
 pub fn run() -> anyhow::Result<()> {
-    println!("stockade {}", env!("CARGO_PKG_VERSION"));
-    println!("default Kubernetes version: {}", crate::versions::DEFAULT_KUBERNETES_VERSION);
-    println!("Kubernetes versions with default images: {}", crate::versions::known_summary());
+    crate::ui::print(&format!(
+        "stockade {}\ndefault Kubernetes version: {}\nKubernetes versions with default images: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::versions::DEFAULT_KUBERNETES_VERSION,
+        crate::versions::known_summary()
+    ))?;
     Ok(())
 }

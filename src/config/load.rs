@@ -111,10 +111,11 @@ pub fn parse_with(path: &Path, text: &str, strict: bool) -> Result<(ClusterConfi
         }
         warnings.push(InputError::at(path, first, msg).to_string());
     }
-    warnings.extend(rke_reading::normalize(&mut tree).into_iter().map(|w| InputError::at(path, None, w).to_string()));
-    if strict && let Some(w) = warnings.first() {
-        return Err(InputError::at(path, None, format!("{} (--strict)", w.split_once(": ").map_or("", |x| x.1))));
+    let read = rke_reading::normalize(&mut tree, text).map_err(|(loc, msg)| InputError::at(path, Some(loc), msg))?;
+    if strict && let Some((loc, w)) = read.first() {
+        return Err(InputError::at(path, *loc, format!("{w} (--strict)")));
     }
+    warnings.extend(read.into_iter().map(|(loc, w)| InputError::at(path, loc, w).to_string()));
     // Each round either parses or drops one unknown key, so the loop ends.
     loop {
         let canonical = serde_yaml::to_string(&tree).map_err(|e| InputError::at(path, None, e.to_string()))?;

@@ -38,6 +38,12 @@ impl Loaded {
     }
 }
 
+/// The state file that belongs to a cluster file (`cluster.yml` → `cluster.rkestate`), without
+/// reading the cluster file.
+pub fn state_path_for(config: &Path) -> PathBuf {
+    sibling(config, "", ".rkestate")
+}
+
 fn sibling(config: &Path, prefix: &str, ext: &str) -> PathBuf {
     let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "cluster".into());
     config.with_file_name(format!("{prefix}{stem}{ext}"))

@@ -3,6 +3,7 @@
 //! filled in defaults for every empty value; stockade accepts the same files, but says what
 //! RKE1 silently ignored and refuses what is almost certainly a typo.
 use serde_yaml::{Mapping, Value};
+use std::collections::HashMap;
 
 /// Keys whose values are free-form maps or Kubernetes objects: an empty string in them is a
 /// value the user meant (e.g. an extra_args flag without a value), not "use the default".
@@ -42,12 +43,21 @@ pub const OBSOLETE: &[&str] = &[
     "system_images.kubedns_autoscaler_image",
 ];
 
+/// A position in the file: 1-based line and column.
+pub type Loc = (usize, usize);
+
+/// Warnings, each with its position when it has one.
+pub type Warnings = Vec<(Option<Loc>, String)>;
+
 /// Applies merge keys, drops values RKE1 treated as "not set" (null, empty string, a bastion
 /// without an address), turns YAML 1.1 booleans into booleans, and maps obsolete keys.
-/// Returns the warnings (one line each, without the file name).
-pub fn normalize(root: &mut Value) -> Vec<String> {
+/// Returns the warnings (one line each, without the file name, with the position when there is
+/// one), or the error for a quoted string given to a boolean key (yaml.v2 refused those).
+/// `text` is the file as written: the tree no longer says whether a scalar was quoted.
+pub fn normalize(root: &mut Value, text: &str) -> Result<Warnings, (Loc, String)> {
     let mut warnings = Vec::new();
-    drop_empty(root, "");
+    let mut reader = Reader { text, seen: HashMap::new() };
+    reader.drop_empty(root, "")?;
     if let Some(m) = root.as_mapping_mut() {
         let no_bastion = match m.get("bastion_host") {
             Some(Value::Mapping(b)) => b.get("address").and_then(Value::as_str).unwrap_or("").is_empty(),
@@ -61,45 +71,177 @@ pub fn normalize(root: &mut Value) -> Vec<String> {
     let mut obsolete = Vec::new();
     map_obsolete(root, "", &mut obsolete);
     if !obsolete.is_empty() {
-        warnings.push(format!(
-            "obsolete keys from RKE before v0.1, ignored as RKE1 ignored them: {}",
-            obsolete.join(", ")
-        ));
+        // one warning, at the first of them; each named with its own line:column
+        let located: Warnings = obsolete.into_iter().map(|k| (locate_path(text, &k), k)).collect();
+        let names: Vec<String> = located
+            .iter()
+            .map(|(loc, k)| match loc {
+                Some((l, c)) => format!("{k} ({l}:{c})"),
+                None => k.clone(),
+            })
+            .collect();
+        let first = located.iter().filter_map(|(l, _)| *l).min();
+        warnings.push((first, format!("obsolete keys from RKE before v0.1, ignored as RKE1 ignored them: {}", names.join(", "))));
     }
-    warnings
+    Ok(warnings)
 }
 
-fn drop_empty(v: &mut Value, key: &str) {
-    if FREE_FORM.contains(&key) {
-        return;
-    }
-    match v {
-        Value::Mapping(m) => {
-            m.retain(|k, v| {
-                let zero = v.as_u64() == Some(0) && k.as_str().is_some_and(|k| ZERO_MEANS_DEFAULT.contains(&k));
-                !matches!(v, Value::Null) && v.as_str() != Some("") && !zero
-            });
-            for (k, v) in m.iter_mut() {
-                let k = k.as_str().unwrap_or("");
-                if BOOLEAN_KEYS.contains(&k) {
-                    yaml11_bool(v);
+/// Walks the tree with the file's text at hand.
+struct Reader<'a> {
+    text: &'a str,
+    /// how many `key: value` pairs were already looked up in the text, per pair
+    seen: HashMap<(String, String), usize>,
+}
+
+impl Reader<'_> {
+    fn drop_empty(&mut self, v: &mut Value, key: &str) -> Result<(), (Loc, String)> {
+        if FREE_FORM.contains(&key) {
+            return Ok(());
+        }
+        match v {
+            Value::Mapping(m) => {
+                m.retain(|k, v| {
+                    let zero = v.as_u64() == Some(0) && k.as_str().is_some_and(|k| ZERO_MEANS_DEFAULT.contains(&k));
+                    !matches!(v, Value::Null) && v.as_str() != Some("") && !zero
+                });
+                for (k, v) in m.iter_mut() {
+                    let k = k.as_str().unwrap_or("");
+                    if BOOLEAN_KEYS.contains(&k) {
+                        self.boolean(k, v)?;
+                    }
+                    self.drop_empty(v, k)?;
                 }
-                drop_empty(v, k);
+            }
+            Value::Sequence(s) => {
+                for v in s {
+                    self.drop_empty(v, "")?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// yaml.v2's YAML 1.1 booleans: plain `yes`/`no`/`on`/`off` (and `y`/`n`) are booleans; a
+    /// quoted one, like a quoted `'true'`, is a string, which yaml.v2 refused for a boolean.
+    fn boolean(&mut self, key: &str, v: &mut Value) -> Result<(), (Loc, String)> {
+        let Some(word) = v.as_str() else { return Ok(()) };
+        let b = match word {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => true,
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => false,
+            // a string `true` can only have been quoted (plain `true` is already a boolean)
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => {
+                let loc = self.find(key, word).map(|(loc, _)| loc).unwrap_or((1, 1));
+                return Err(quoted_boolean(loc, key, word));
+            }
+            _ => return Ok(()),
+        };
+        match self.find(key, word) {
+            Some((loc, true)) => Err(quoted_boolean(loc, key, word)),
+            _ => {
+                *v = Value::Bool(b);
+                Ok(())
             }
         }
-        Value::Sequence(s) => s.iter_mut().for_each(|v| drop_empty(v, "")),
-        _ => {}
+    }
+
+    /// The next not yet seen `key: word` in the text: its position and whether it is quoted.
+    fn find(&mut self, key: &str, word: &str) -> Option<(Loc, bool)> {
+        let n = self.seen.entry((key.to_string(), word.to_string())).or_default();
+        let found = scalar_at(self.text, key, word, *n);
+        *n += 1;
+        found
     }
 }
 
-/// yaml.v2's YAML 1.1 booleans. (A quoted 'true' is a string to yaml.v2 and to serde alike.)
-fn yaml11_bool(v: &mut Value) {
-    let b = match v.as_str() {
-        Some("y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON") => true,
-        Some("n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF") => false,
-        _ => return,
-    };
-    *v = Value::Bool(b);
+fn quoted_boolean(loc: Loc, key: &str, word: &str) -> (Loc, String) {
+    (loc, format!("`{key}` takes a boolean, but '{word}' is quoted, which makes it a string (RKE1's YAML reader refused it too): write {word} without quotes"))
+}
+
+/// The `nth` (0-based) place where `key` is given the scalar `word`, quoted or not, in block
+/// (`key: word`) or flow (`{key: word}`) style: its 1-based position and whether it is quoted.
+/// Comments and the text of block scalars (`addons: |`, a manifest inside cluster.yml) are
+/// skipped.
+fn scalar_at(text: &str, key: &str, word: &str, nth: usize) -> Option<(Loc, bool)> {
+    let mut seen = 0;
+    // the indentation of the key whose block scalar the following lines belong to
+    let mut in_block: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(b) = in_block {
+            if line.trim().is_empty() || indent > b {
+                continue;
+            }
+            in_block = None;
+        }
+        let value = line.split(" #").next().unwrap_or(line).trim_end();
+        if value.rsplit(':').next().is_some_and(|v| {
+            let v = v.trim();
+            v.starts_with(['|', '>']) && v[1..].chars().all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        }) {
+            in_block = Some(indent);
+        }
+        let code = match line.find(" #") {
+            Some(c) => &line[..c],
+            None if line.trim_start().starts_with('#') => continue,
+            None => line,
+        };
+        let mut from = 0;
+        while let Some(off) = code[from..].find(key) {
+            let at = from + off;
+            from = at + key.len();
+            let before = code[..at].chars().next_back();
+            if !matches!(before, None | Some(' ' | '\t' | '{' | ',' | '-' | '"' | '\'')) {
+                continue;
+            }
+            let rest = code[from..].trim_start_matches(['"', '\'']).trim_start();
+            let Some(value) = rest.strip_prefix(':') else { continue };
+            let value = value.trim_start();
+            let value = value.split([',', '}']).next().unwrap_or(value).trim_end();
+            let (quoted, bare) = match value.as_bytes().first() {
+                Some(q @ (b'"' | b'\'')) => (true, value[1..].strip_suffix(*q as char).unwrap_or(&value[1..])),
+                _ => (false, value),
+            };
+            if bare == word {
+                if seen == nth {
+                    return Some(((i + 1, at + 1), quoted));
+                }
+                seen += 1;
+            }
+        }
+    }
+    None
+}
+
+/// Where the key at a dotted `path` (`system_images.kubedns_image`) is written: each segment
+/// searched inside the block of the one before (the lines indented deeper than it).
+pub fn locate_path(text: &str, path: &str) -> Option<Loc> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut start, mut end, mut parent_indent) = (0, lines.len(), None::<usize>);
+    let mut found = None;
+    for seg in path.split('.') {
+        let mut hit = None;
+        for (i, line) in lines.iter().enumerate().take(end).skip(start) {
+            let body = line.trim_start();
+            let indent = line.len() - body.len();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            if parent_indent.is_some_and(|p| indent <= p) && i > start {
+                break;
+            }
+            let key = body.trim_start_matches("- ");
+            if key.strip_prefix(seg).is_some_and(|r| r.trim_start().starts_with(':')) && hit.is_none() {
+                hit = Some((i, indent + (body.len() - key.len())));
+            }
+        }
+        let (i, col) = hit?;
+        found = Some((i + 1, col + 1));
+        parent_indent = Some(col);
+        start = i + 1;
+        end = lines.len();
+    }
+    found
 }
 
 fn map_obsolete(v: &mut Value, path: &str, found: &mut Vec<String>) {
@@ -193,8 +335,17 @@ mod tests {
         );
         let (_, w) = read(&t, false).unwrap();
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].contains("auth, authentication.options, system_images.kubedns_image"), "{}", w[0]);
-        assert!(read(&t, true).unwrap_err().contains("--strict"));
+        // one warning at the first obsolete key, each key with its own line:column
+        assert_eq!(
+            w[0],
+            "cluster.yml:5:1: obsolete keys from RKE before v0.1, ignored as RKE1 ignored them: auth (5:1), authentication.options (9:3), system_images.kubedns_image (11:3), system_images.dnsmasq_image (12:3), system_images.wave_node (13:3)"
+        );
+        let e = read(&t, true).unwrap_err();
+        assert!(e.starts_with("cluster.yml:5:1: obsolete keys") && e.ends_with("(--strict)"), "{e}");
+        // `options` elsewhere (ingress) does not take the place of authentication.options
+        let t = format!("{NODES}ingress:\n  options:\n    a: b\nauthentication:\n  strategy: x509\n  options: []\n");
+        let (_, w) = read(&t, false).unwrap();
+        assert!(w[0].starts_with("cluster.yml:10:3: ") && w[0].ends_with("authentication.options (10:3)"), "{w:?}");
     }
 
     #[test]
@@ -244,8 +395,31 @@ mod tests {
         assert_eq!(c.ignore_docker_version, Some(true));
         assert_eq!(c.ssh_agent_auth, Some(false));
         assert_eq!(w.len(), 1, "{w:?}");
-        let e = read(&format!("{NODES}ignore_docker_version: 'true'\n"), false).unwrap_err();
-        assert!(e.contains("ignore_docker_version") && e.contains("invalid type"), "{e}");
+        // quoted, `yes` or `true` is a string: yaml.v2 refused it for a boolean, so does stockade
+        for quoted in ["'true'", "\"yes\"", "'off'", "\"False\""] {
+            let e = read(&format!("{NODES}ignore_docker_version: {quoted}\n"), false).unwrap_err();
+            let word = quoted.trim_matches(['\'', '"']);
+            assert_eq!(
+                e,
+                format!("cluster.yml:5:1: `ignore_docker_version` takes a boolean, but '{word}' is quoted, which makes it a string (RKE1's YAML reader refused it too): write {word} without quotes")
+            );
+        }
+        // located in a node's mapping and in flow style, and told apart from the same word unquoted
+        let t = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n    ssh_agent_auth: yes\n  - {address: 10.0.0.2, user: root, role: [worker], ssh_agent_auth: 'yes'}\n";
+        let e = read(t, false).unwrap_err();
+        assert!(e.starts_with("cluster.yml:6:53: `ssh_agent_auth` takes a boolean, but 'yes' is quoted"), "{e}");
+        let (c, _) = read(&t.replace("'yes'", "on"), false).unwrap();
+        assert_eq!((c.nodes[0].ssh_agent_auth, c.nodes[1].ssh_agent_auth), (Some(true), Some(true)));
+        // nor a manifest in a block scalar that sets the same key
+        let t = format!("addons: |-\n  kind: X\n  ssh_agent_auth: 'yes'\n{NODES}ssh_agent_auth: yes\n");
+        assert_eq!(read(&t, false).unwrap().0.ssh_agent_auth, Some(true));
+        let e = read(&format!("addons: |\n  a: 'yes'\n\n  b: c\n{NODES}ssh_agent_auth: 'yes'\n"), false).unwrap_err();
+        assert!(e.starts_with("cluster.yml:9:1: `ssh_agent_auth` takes a boolean"), "{e}");
+        // a comment saying `'yes'` is not the value
+        let (c, _) = read(&format!("{NODES}# ignore_docker_version: 'yes'\nignore_docker_version: no # not 'yes'\n"), false).unwrap();
+        assert_eq!(c.ignore_docker_version, Some(false));
+        // a string value is fine where the key is not a boolean (an extra_args flag)
+        read(&format!("{NODES}services:\n  kubelet:\n    extra_args:\n      enabled: 'true'\n"), false).unwrap();
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One function per command: the decisions a command makes, callable from tests without a
 //! command line (cargo's `commands` → `ops` split). `cli/` only parses flags into these options.
+pub mod cert;
 pub mod remove;
 pub mod up;
+pub mod util;
 pub mod validate;
 
 use crate::transport::ssh::SshOptions;

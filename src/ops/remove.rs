@@ -40,7 +40,8 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     );
     if !args.force {
         if !std::io::stdin().is_terminal() {
-            bail!("remove deletes {what}: rerun with --force to confirm");
+            // a usage error (exit 2): nobody can be asked
+            return crate::exit::invalid(format!("remove deletes {what}: rerun with --force to confirm"));
         }
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(

@@ -13,6 +13,7 @@ use crate::apply::{
 use crate::config::Node;
 use crate::transport::Hosts;
 use crate::ui::Ui;
+use crate::exit::{invalid, refused, Invalid};
 use crate::{config, kubeconfig, pki, plan, state};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
@@ -34,6 +35,8 @@ pub struct UpOptions {
     pub dry_run: bool,
     /// format of the --dry-run plan
     pub output: Output,
+    /// with `dry_run`: the plan from cluster.yml and the state file alone, no host contacted
+    pub offline: bool,
     pub etcd_health_timeout: Duration,
     pub health_timeout: Duration,
 }
@@ -51,17 +54,20 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     for w in crate::versions::subscription_warning(cfg).into_iter().chain(crate::versions::removed_flag_warnings(cfg)) {
         ui.warn(&w);
     }
-    let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
+    let archive = if args.offline { None } else { args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()? };
     let state_path = loaded.state_path();
     // held until `up` returns, dry runs included (they read the state a writer may be changing)
     let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
     let mut full = state::load(&state_path)?.unwrap_or_default();
+    if let Some(w) = super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) {
+        ui.warn(&w);
+    }
 
     // what the last successful run left, against what cluster.yml wants
-    let recorded = full.current.nodes().map_err(|e| anyhow::anyhow!("{}: {e:#}. Nothing was changed: fix the state file or restore its .bak", state_path.display()))?;
+    let recorded = full.current.nodes().map_err(|e| Invalid(format!("{}: {e:#}. Nothing was changed: fix the state file or restore its .bak", state_path.display())))?;
     let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
         Ok(c) => c,
-        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+        Err(why) => return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display())),
     };
     let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
     let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).map(|n| n.address.clone()).collect();
@@ -81,21 +87,28 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     // decided before any host is contacted: refusing to drop a recorded key changes nothing
     let encryption = match plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key) {
         Ok(e) => e,
-        Err(why) => bail!("{}: {why}. Nothing was changed.", loaded.path.display()),
+        Err(why) => return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display())),
     };
 
-    let refused = config::refused_until_applied(cfg);
-    if !refused.is_empty() {
-        bail!("{}: {}. Nothing was changed.", loaded.path.display(), refused.join("; "));
+    let not_yet = config::refused_until_applied(cfg);
+    if !not_yet.is_empty() {
+        return invalid(format!("{}: {}. Nothing was changed.", loaded.path.display(), not_yet.join("; ")));
     }
     let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
     if !missing.is_empty() {
-        bail!(
+        return invalid(format!(
             "{}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`. Nothing was changed.",
             loaded.path.display(),
             missing.join(", "),
             cfg.kubernetes_version.as_deref().unwrap_or("(default)")
-        );
+        ));
+    }
+    if args.offline {
+        // from the files alone: no key is read, no host is contacted
+        let (bundle, pki_changes) = issuing.await?;
+        let inputs = plan::Inputs { bundle, joined, encryption };
+        let offline = Offline { plan: plan::build(cfg, &inputs), pki: &pki_changes, etcd: &etcd_changes, departed: &departed, config: cfg, file: &loaded.path };
+        return offline.print(args.output);
     }
     let opts = args.connect.options(cfg);
     // keys (and passphrase prompts) before the spinner and the SSH timeouts start
@@ -120,7 +133,11 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         Ok(c) => c,
         Err(e) => {
             hosts.close().await;
-            return Err(anyhow::anyhow!("{}: {e:#}. Nothing was changed", loaded.path.display()));
+            let msg = format!("{}: {e:#}. Nothing was changed", loaded.path.display());
+            return Err(match crate::exit::code_of(&e) {
+                crate::exit::Code::Refused => crate::exit::Refused(msg).into(),
+                _ => anyhow::anyhow!(msg),
+            });
         }
     };
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
@@ -217,10 +234,10 @@ fn phases() -> [&'static dyn apply::Phase; 10] {
 pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &[(&str, &str)], file: &std::path::Path) -> Result<()> {
     for (gone, id) in departed {
         if let Some((stays, _)) = kept.iter().find(|(_, k)| k == id) {
-            bail!(
+            return refused(format!(
                 "{}: host {gone} left cluster.yml, but it is the same machine as {stays} (Docker engine ID {id}): removing it would remove that machine's etcd member and delete its data. Nothing was changed. If the address was edited, put the old address back; to move a node to a new address, remove it in one `up` and add it with the new address in the next",
                 file.display()
-            );
+            ));
         }
     }
     Ok(())
@@ -254,7 +271,7 @@ async fn live_etcd_changes(
             // hosts a leaving member may run on: recorded, and those a failed run was adding
             let mut known = recorded.to_vec();
             known.extend(full.desired.nodes().unwrap_or_default());
-            let changes = plan::membership::live_changes(&live, &cfg.nodes, &known).map_err(|why| anyhow::anyhow!("{why}"))?;
+            let changes = plan::membership::live_changes(&live, &cfg.nodes, &known).map_err(crate::exit::Refused)?;
             if !changes.is_empty() {
                 // the members that stay carry the cluster through the change: all must be
                 // healthy and agree on the membership before anything is changed anywhere
@@ -263,7 +280,7 @@ async fn live_etcd_changes(
                 let voters = live.iter().filter(|m| !m.learner).count();
                 apply::etcd_health::all_healthy_except(&staying, None, &creds, voters)
                     .await
-                    .map_err(|e| anyhow::anyhow!("the etcd membership change is refused: {e:#}. Bring those members back first (or take them out of cluster.yml, one per run)"))?;
+                    .map_err(|e| crate::exit::Refused(format!("the etcd membership change is refused: {e:#}. Bring those members back first (or take them out of cluster.yml, one per run)")))?;
             }
             Ok(changes)
         }
@@ -297,11 +314,11 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
         let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
         let verdict = foreign_etcd(label.as_deref(), &ours, have_current, joining.contains(h.node.address.as_str()));
         if let Some(why) = verdict {
-            bail!(
+            return refused(format!(
                 "host {}: {why}. Restore the state file that cluster was built with (or its .bak: {}), or take the old etcd off that host first (`stockade remove` with that cluster's files); nothing was changed",
                 h.name(),
                 state_path.display()
-            );
+            ));
         }
     }
     Ok(())
@@ -340,27 +357,86 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 "departed_hosts_to_clean": departed,
                 "hosts": previews,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Output::Text => {
+            let mut out = String::new();
             if !pki_changes.issued.is_empty() {
-                println!("certificates to issue: {}", pki_changes.issued.join(", "));
+                out.push_str(&format!("certificates to issue: {}\n", pki_changes.issued.join(", ")));
             }
             for m in &membership {
-                println!("etcd: {m} (one member at a time, cluster health checked between changes)");
+                out.push_str(&format!("etcd: {m} (one member at a time, cluster health checked between changes)\n"));
             }
             for d in &departed {
-                println!("departed host {d}: remove its containers and clean its directories");
+                out.push_str(&format!("departed host {d}: remove its containers and clean its directories\n"));
             }
-            print!("{}", apply::preview::render(&previews));
+            out.push_str(&apply::preview::render(&previews));
             let nothing = changes == 0 && pki_changes.issued.is_empty() && membership.is_empty() && departed.is_empty();
-            println!(
-                "{}",
-                if nothing { "Nothing to change.".to_string() } else { format!("{changes} host(s) would change. This was a dry run: nothing was changed.") }
-            );
+            out.push_str(if nothing { "Nothing to change.\n" } else { "" });
+            if !nothing {
+                out.push_str(&format!("{changes} host(s) would change. This was a dry run: nothing was changed.\n"));
+            }
+            crate::ui::print(&out)?;
         }
     }
     Ok(())
+}
+
+/// `up --dry-run --offline`: everything the plan holds, from cluster.yml and the state file.
+struct Offline<'a> {
+    plan: plan::Plan,
+    pki: &'a pki::PkiChanges,
+    etcd: &'a plan::membership::EtcdChanges,
+    departed: &'a [Node],
+    config: &'a config::ClusterConfig,
+    file: &'a std::path::Path,
+}
+
+/// What only the hosts can tell, so an offline plan cannot check it.
+const NOT_CHECKED_OFFLINE: &str = "host keys, Docker, what each host already runs (so which containers change), the live etcd member list (membership is planned from the state file here), whether a departed host is still a kept machine, another cluster's etcd";
+
+impl Offline<'_> {
+    fn membership(&self) -> Vec<String> {
+        plan::membership::describe(self.etcd, &self.config.nodes)
+    }
+
+    fn print(&self, output: Output) -> Result<()> {
+        let departed: Vec<&str> = self.departed.iter().map(|n| n.address.as_str()).collect();
+        match output {
+            Output::Json => {
+                let doc = serde_json::json!({
+                    "dry_run": true,
+                    "offline": true,
+                    "not_checked": NOT_CHECKED_OFFLINE,
+                    "certificates_to_issue": self.pki.issued,
+                    "etcd_membership": self.membership(),
+                    "departed_hosts_to_clean": departed,
+                    "plan": self.plan.document(),
+                });
+                crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            }
+            Output::Text => {
+                let mut out = String::new();
+                if !self.pki.issued.is_empty() {
+                    out.push_str(&format!("certificates to issue: {}\n", self.pki.issued.join(", ")));
+                }
+                for m in self.membership() {
+                    out.push_str(&format!("etcd: {m} (one member at a time, cluster health checked between changes)\n"));
+                }
+                for d in &departed {
+                    out.push_str(&format!("departed host {d}: remove its containers and clean its directories\n"));
+                }
+                out.push_str(&self.plan.render_text());
+                out.push_str(&format!(
+                    "Offline plan of all {} hosts from {} and the state file; no host was contacted. Not checked offline: {NOT_CHECKED_OFFLINE}.\n",
+                    self.plan.hosts.len(),
+                    self.file.display()
+                ));
+                crate::ui::print(&out)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// 32 random bytes, base64: an AES-CBC key for secrets encryption at rest.

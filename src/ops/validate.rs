@@ -13,8 +13,7 @@ pub struct Verdict {
 }
 
 /// Why the input is invalid: one line, `file:line:column: ...` where there is a position.
-#[derive(Debug)]
-pub struct Invalid(pub String);
+pub use crate::exit::Invalid;
 
 pub fn run(config_path: &Path, strict: bool) -> Result<Verdict, Invalid> {
     let loaded = config::load_with(config_path, strict).map_err(|e: InputError| Invalid(e.to_string()))?;
@@ -34,7 +33,7 @@ pub fn run(config_path: &Path, strict: bool) -> Result<Verdict, Invalid> {
         )));
     }
     let state_path = loaded.state_path();
-    let state = crate::state::load(&state_path).map_err(|e| Invalid(format!("{}: {e:#}", state_path.display())))?;
+    let state = crate::state::load(&state_path).map_err(|e| Invalid(format!("{e:#}")))?;
     Ok(Verdict {
         warnings: loaded.warnings,
         not_applied: loaded.not_applied,

@@ -127,6 +127,17 @@ pub fn live_changes(live: &[LiveMember], desired: &[Node], known: &[Node]) -> Re
     Ok(EtcdChanges { add, promote, remove })
 }
 
+/// The changes, one line each, as a dry run shows them.
+pub fn describe(etcd: &EtcdChanges, nodes: &[Node]) -> Vec<String> {
+    let name_of = |a: &String| nodes.iter().find(|n| &n.address == a).map(member_name).unwrap_or_default();
+    etcd.remove
+        .iter()
+        .map(|l| format!("remove member {} ({})", l.name, l.node.as_ref().map_or(l.peer_url.as_str(), |n| n.address.as_str())))
+        .chain(etcd.promote.iter().map(|a| format!("promote learner {} ({a})", name_of(a))))
+        .chain(etcd.add.iter().map(|a| format!("add member {} ({a}) as a learner, promote when caught up", name_of(a))))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,9 @@ pub struct Plan {
     /// image of the short-lived helper containers that write and clean host directories
     /// (RKE's `alpine` slot, rancher/rke-tools)
     pub helper_image: String,
+    /// names of the environment variables the user set (`extra_env`): proxy credentials and
+    /// cloud keys live there, so their values never appear in a rendered plan
+    pub user_env: std::collections::BTreeSet<String>,
 }
 
 impl Plan {
@@ -126,7 +129,82 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             HostPlan { address: n.address.clone(), containers, files, images }
         })
         .collect();
-    Plan { hosts, helper_image }
+    let s = &cfg.services;
+    let user_env = [&s.etcd.extra_env, &s.kube_api.extra_env, &s.kube_controller.extra_env, &s.scheduler.extra_env, &s.kubelet.extra_env, &s.kubeproxy.extra_env]
+        .into_iter()
+        .flatten()
+        .map(|e| e.split('=').next().unwrap_or_default().to_string())
+        .collect();
+    Plan { hosts, helper_image, user_env }
+}
+
+impl Plan {
+    /// The plan as data, for review: per host the containers (every field; the values of the
+    /// user's `extra_env` replaced by `<redacted>`), the files (path and mode; contents hold
+    /// keys, so only their paths) and the images. The golden files under tests/golden have this
+    /// shape, and so has `up --dry-run --offline --output json`.
+    pub fn document(&self) -> serde_json::Value {
+        let hosts: serde_json::Map<String, serde_json::Value> = self
+            .hosts
+            .iter()
+            .map(|h| {
+                let files: Vec<String> = h.files.iter().map(|f| format!("{} {:o}", f.path(), f.mode)).collect();
+                let containers: Vec<serde_json::Value> = h
+                    .containers
+                    .iter()
+                    .map(|c| {
+                        let mut v = serde_json::to_value(c).expect("spec serialises");
+                        for e in v["env"].as_array_mut().into_iter().flatten() {
+                            let name = e.as_str().and_then(|e| e.split_once('=')).map(|(n, _)| n.to_string());
+                            if let Some(n) = name.filter(|n| self.user_env.contains(n)) {
+                                *e = serde_json::Value::String(format!("{n}=<redacted>"));
+                            }
+                        }
+                        v
+                    })
+                    .collect();
+                (h.address.clone(), serde_json::json!({ "containers": containers, "files": files, "images": h.images }))
+            })
+            .collect();
+        serde_json::json!({ "helper_image": self.helper_image, "hosts": hosts })
+    }
+
+    /// The plan as text: per host its images, files and containers with image, command,
+    /// environment names, mounts and labels. Environment values are left out (they may hold
+    /// `extra_env` secrets).
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        for h in &self.hosts {
+            out.push_str(&format!("{}:
+", h.address));
+            for i in &h.images {
+                out.push_str(&format!("  image      {i}\n"));
+            }
+            for f in &h.files {
+                out.push_str(&format!("  file       {} {:o}\n", f.path(), f.mode));
+            }
+            for c in &h.containers {
+                let how = if c.create_only { " (created, not started)" } else { "" };
+                out.push_str(&format!("  container  {} {}{how}\n", c.name, c.image));
+                if let Some(e) = &c.entrypoint {
+                    out.push_str(&format!("    entrypoint {}\n", e.join(" ")));
+                }
+                for a in &c.cmd {
+                    out.push_str(&format!("    {a}\n"));
+                }
+                for e in &c.env {
+                    out.push_str(&format!("    env {}\n", e.split('=').next().unwrap_or_default()));
+                }
+                for b in &c.binds {
+                    out.push_str(&format!("    bind {b}\n"));
+                }
+                for (k, v) in &c.labels {
+                    out.push_str(&format!("    label {k}={v}\n"));
+                }
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

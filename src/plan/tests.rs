@@ -3,7 +3,7 @@
 //! rewrite the golden files after an intended change, then review the diff.
 use super::*;
 use crate::pki::{leaf_specs, names, CertificatePki};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 
 /// A bundle with every certificate the config needs and placeholder PEMs, so file lists are
@@ -22,15 +22,7 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
 
 fn render(cfg: &ClusterConfig) -> Value {
     let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
-    let hosts: serde_json::Map<String, Value> = plan
-        .hosts
-        .iter()
-        .map(|h| {
-            let files: Vec<Value> = h.files.iter().map(|f| json!(format!("{} {:o}", f.path(), f.mode))).collect();
-            (h.address.clone(), json!({ "containers": h.containers, "files": files, "images": h.images }))
-        })
-        .collect();
-    json!({ "helper_image": plan.helper_image, "hosts": hosts })
+    plan.document()
 }
 
 #[test]

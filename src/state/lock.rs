@@ -28,7 +28,8 @@ pub fn acquire(state: &Path, command: &str) -> Result<RunLock> {
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = f.read_to_string(&mut holder);
-            return Err(anyhow!(
+            // refused as unsafe (exit code 3)
+            return crate::exit::refused(format!(
                 "another stockade run is working on this cluster ({}; lock {}): wait for it to finish. Two runs at once would race on the hosts and the state file",
                 holder.trim().trim_end_matches('.'),
                 path.display()

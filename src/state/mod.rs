@@ -117,13 +117,14 @@ pub fn load(path: &Path) -> Result<Option<FullState>> {
         return Ok(None);
     }
     serde_json::from_str(&text).map(Some).map_err(|e| {
-        anyhow!(
+        // bad input, not a failure: exit code 2
+        anyhow::Error::from(crate::exit::Invalid(format!(
             "{}:{}:{}: the state file is not valid JSON ({e}); the previous version is {}",
             path.display(),
             e.line(),
             e.column(),
             backup_path(path).display()
-        )
+        )))
     })
 }
 

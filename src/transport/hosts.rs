@@ -104,10 +104,11 @@ pub fn all_ok<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
     for r in results {
         match r {
             Ok(v) => ok.push(v),
-            Err(e) => errors.push(format!("{e:#}")),
+            Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(ok) } else { Err(anyhow!("{}", errors.join("\n"))) }
+    // a host refused as unsafe keeps the whole step a refusal (exit code 3)
+    if errors.is_empty() { Ok(ok) } else { Err(crate::exit::combine(errors)) }
 }
 
 /// Docker Engine versions RKE1's metadata lists as tested; others only get a warning.
@@ -193,7 +194,7 @@ impl Hosts {
             Some(b) => {
                 let s = Session::connect(&login_for_bastion(b, opts.force_agent), &opts.ssh, keys, None)
                     .await
-                    .map_err(|e| anyhow!("bastion_host: {e:#}"))?;
+                    .map_err(|e| e.context("bastion_host"))?;
                 Some(Arc::new(s))
             }
             None => None,

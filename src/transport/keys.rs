@@ -55,7 +55,12 @@ fn decode(src: &KeySource, pass: Option<&str>) -> Result<PrivateKey, keys::Error
     }
 }
 
+/// A key that is missing, unreadable or cannot be decrypted is bad input (exit code 2).
 fn load_key(src: &KeySource) -> Result<PrivateKey> {
+    read_key(src).map_err(crate::exit::as_invalid)
+}
+
+fn read_key(src: &KeySource) -> Result<PrivateKey> {
     if let KeySource::Path(p) = src
         && !p.exists()
     {
@@ -89,6 +94,10 @@ fn passphrase_for(src: &KeySource) -> Result<Secret> {
 }
 
 pub fn load_cert(path: Option<&Path>, inline: Option<&str>) -> Result<Option<Certificate>> {
+    read_cert(path, inline).map_err(crate::exit::as_invalid)
+}
+
+fn read_cert(path: Option<&Path>, inline: Option<&str>) -> Result<Option<Certificate>> {
     if let Some(text) = inline.filter(|s| !s.trim().is_empty()) {
         return Certificate::from_openssh(text.trim()).map(Some).map_err(|e| anyhow!("cannot parse ssh_cert: {e}"));
     }

@@ -139,26 +139,28 @@ impl Session {
             Ok(Err(e)) => {
                 let known = opts.known_hosts.display();
                 let p = problem.lock().unwrap().clone();
+                // a host key that cannot be verified is a refusal (exit 3), not a failure
+                let refused = |e: anyhow::Error| anyhow::Error::from(crate::exit::Refused(e.to_string()));
                 return Err(match p {
-                    Some(HostKeyProblem::Unknown { fingerprint }) => anyhow!(
+                    Some(HostKeyProblem::Unknown { fingerprint }) => refused(anyhow!(
                         "host {name}: unknown SSH host key ({fingerprint}), not in {known}: verify it and add it (ssh-keyscan -p {} {}), or rerun with --ssh-accept-new",
                         login.port,
                         login.address
-                    ),
-                    Some(HostKeyProblem::Changed { line }) => anyhow!(
+                    )),
+                    Some(HostKeyProblem::Changed { line }) => refused(anyhow!(
                         "host {name}: SSH host key CHANGED: it does not match {known} line {line}. If the host was reinstalled, remove that line (ssh-keygen -R {} -f {known}) and rerun; otherwise someone may be intercepting the connection",
                         login.address
-                    ),
-                    Some(HostKeyProblem::Revoked { line }) => anyhow!(
+                    )),
+                    Some(HostKeyProblem::Revoked { line }) => refused(anyhow!(
                         "host {name}: SSH host key is REVOKED in {known} line {line}: refusing to connect. The host must get a new key, recorded in {known}"
-                    ),
+                    )),
                     Some(HostKeyProblem::Unreadable(m)) => anyhow!("host {name}: cannot verify the SSH host key with {known}: {m}"),
                     // asked only for the recorded key types and the server has none of them
-                    None if recorded_algs.is_some() && short(&e).to_lowercase().contains("no common") => anyhow!(
+                    None if recorded_algs.is_some() && short(&e).to_lowercase().contains("no common") => refused(anyhow!(
                         "host {name}: SSH host key CHANGED: {known} records only {} keys for it and the host offers none of them. If the host was reinstalled, remove its lines (ssh-keygen -R {} -f {known}) and rerun; otherwise someone may be intercepting the connection",
                         recorded_algs.iter().flatten().map(|a| a.as_str()).collect::<Vec<_>>().join(", "),
                         login.address
-                    ),
+                    )),
                     None => anyhow!("host {name}: SSH connection failed: {}", short(&e)),
                 });
             }

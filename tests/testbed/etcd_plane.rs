@@ -95,7 +95,7 @@ fn an_etcd_container_that_exits_fails_up_with_its_log_lines() {
     tb.write_config(&tb.cluster_yml(3, "services:\n  etcd:\n    extra_args:\n      no-such-etcd-flag: \"1\"\n"));
     let archive = tb.archive();
     let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap(), "--etcd-health-timeout", "30"]);
-    assert_ne!(r.code, 0);
+    assert_eq!(r.code, 1, "a failing container is a failure on a host: {}", r.all());
     let err = r.stderr.clone();
     assert!(err.contains("container etcd"), "{err}");
     assert!(err.contains("last log lines"), "{err}");

@@ -99,7 +99,7 @@ fn an_unreachable_host_is_named_and_the_others_are_left_as_they_were() {
     tb.write_config(&tb.cluster_yml(3, "services:\n  kube-api:\n    extra_args:\n      audit-log-maxage: \"50\"\n"));
     let archive = tb.archive();
     let r = tb.stockade(&["up", "--ssh-timeout", "5", "--image-archive", archive.to_str().unwrap()]);
-    assert_ne!(r.code, 0);
+    assert_eq!(r.code, 1, "an unreachable host is a failure: {}", r.all());
     assert!(r.error_line().contains(&tb.h(2).ip), "{}", r.error_line());
     let after: Vec<String> = (0..3).map(|i| tb.container_id(tb.h(i), "kube-apiserver")).collect();
     assert_eq!(before, after, "no host may change while one is unreachable");
@@ -118,7 +118,7 @@ fn a_second_run_at_the_same_time_is_refused() {
     let second = tb.stockade(&["up"]);
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     let status = first.wait().unwrap();
-    assert_ne!(second.code, 0, "{}", second.all());
+    assert_eq!(second.code, 3, "refused as unsafe: {}", second.all());
     assert!(second.error_line().contains("another stockade run") && second.error_line().contains(&format!("pid {}", first.id())), "{}", second.error_line());
     assert!(status.success(), "the first run must finish undisturbed: {rest:?}");
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"), "after the first run ends, the lock is free");

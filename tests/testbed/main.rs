@@ -9,6 +9,7 @@ mod input;
 mod interrupted;
 mod membership;
 mod nodes_ready;
+mod offline_plan;
 mod planes;
 mod real_kubernetes;
 mod remove;

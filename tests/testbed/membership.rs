@@ -31,11 +31,11 @@ fn etcd_members_are_added_and_removed_one_at_a_time_and_unsafe_changes_are_refus
     let archive = tb.archive();
     tb.write_config(&tb.cluster_yml_roles(&[(0, cw), (1, cw), (2, cw), (3, "[etcd]"), (4, "[etcd]")], ""));
     let refused = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
-    assert_ne!(refused.code, 0);
+    assert_eq!(refused.code, 3, "refused as unsafe: {}", refused.all());
     assert!(refused.error_line().contains("replaces every etcd member"), "{}", refused.error_line());
     tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, cw), (2, cw)], ""));
     let refused = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap()]);
-    assert_ne!(refused.code, 0);
+    assert_eq!(refused.code, 3, "refused as unsafe: {}", refused.all());
     assert!(refused.error_line().contains("below the quorum of 2"), "{}", refused.error_line());
     assert_eq!(ids, (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect::<Vec<_>>(), "a refused run changed etcd");
     assert!(tb.managed_containers(tb.h(3)).is_empty() && tb.managed_containers(tb.h(4)).is_empty());
@@ -111,7 +111,7 @@ fn an_edited_address_of_the_same_machine_is_refused() {
         let mut args = vec!["up", "--known-hosts", known_path.to_str().unwrap()];
         args.extend(extra);
         let r = tb.stockade(&args);
-        assert_ne!(r.code, 0, "{}", r.all());
+        assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
         let err = r.error_line();
         assert!(err.contains("same machine") && err.contains(&tb.h(0).ip) && err.contains(alias), "{err}");
     }
@@ -142,7 +142,7 @@ fn a_joining_host_with_its_own_etcd_is_refused() {
 
     tb.write_config(&tb.cluster_yml(4, ""));
     let r = tb.stockade(&["up"]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.error_line().contains(&h4.ip) && r.error_line().contains("did not create"), "{}", r.error_line());
     assert_eq!(tb.container_id(h4, "etcd"), other_id, "the foreign etcd must be untouched");
     assert_eq!(ids, tb.hosts[..3].iter().map(|h| tb.container_id(h, "etcd")).collect::<Vec<_>>());

@@ -11,7 +11,7 @@ fn up_fails_naming_each_node_that_never_becomes_ready_with_its_kubelet_logs() {
     tb.write_config(&tb.cluster_yml_roles(&[(0, "[etcd, controlplane, worker]"), (1, "[worker]")], extra));
     let archive = tb.archive();
     let r = tb.stockade(&["up", "--image-archive", archive.to_str().unwrap(), "--health-timeout", "15"]);
-    assert_ne!(r.code, 0, "up must fail:\n{}", r.all());
+    assert_eq!(r.code, 1, "up must fail on the hosts:\n{}", r.all());
     let all = r.all();
     assert!(all.contains("2 node(s) not Ready within 15s"), "{all}");
     for i in 0..2 {

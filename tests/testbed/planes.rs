@@ -132,7 +132,7 @@ fn secrets_encryption_config_is_written_to_controlplane_hosts_and_kept() {
     let apiserver = tb.container_id(tb.h(0), "kube-apiserver");
     tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, all), (2, all), (3, "[worker]")], &enc.replace("enabled: true", "enabled: false")));
     let r = tb.stockade(&["up"]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.error_line().contains("unreadable") && r.error_line().contains("Nothing was changed"), "{}", r.error_line());
     assert_eq!(tb.container_id(tb.h(0), "kube-apiserver"), apiserver);
     let state: serde_json::Value = serde_json::from_slice(&std::fs::read(tb.state_path()).unwrap()).unwrap();

@@ -9,7 +9,7 @@ fn remove_asks_then_leaves_no_container_and_no_cleaned_directory() {
 
     // without a terminal and without --force nothing is removed
     let r = tb.stockade(&["remove"]);
-    assert_ne!(r.code, 0);
+    assert_eq!(r.code, 2, "nobody to ask is a usage error: {}", r.all());
     assert!(r.error_line().contains("--force"), "{}", r.error_line());
     assert!(tb.hosts[..3].iter().all(|h| !tb.container_id(h, "etcd").is_empty()));
 
@@ -86,7 +86,7 @@ fn cleaning_never_reaches_into_mounted_volumes() {
     // a mount inside a directory remove cleans: refused before it is emptied, naming the mount
     let cni_mount = bind_mount(&tb, tb.h(0), &cni1, "/etc/cni/mounted-volume");
     let r = tb.stockade(&["remove", "--force"]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.error_line().contains("/etc/cni/mounted-volume") && r.error_line().contains("Unmount"), "{}", r.error_line());
     assert!(intact(&cni1), "remove deleted through a mount");
     drop(cni_mount);

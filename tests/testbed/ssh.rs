@@ -48,12 +48,12 @@ fn an_encrypted_key_works_with_the_passphrase_variable() {
         let up = ["up", "--image-archive", archive.to_str().unwrap()];
 
         let no_pass = tb.stockade(&up);
-        assert_ne!(no_pass.code, 0);
+        assert_eq!(no_pass.code, 2, "an encrypted key without its passphrase is bad input: {}", no_pass.all());
         assert!(no_pass.error_line().contains("STOCKADE_SSH_PASSPHRASE"), "{}", no_pass.error_line());
         assert!(tb.hosts_untouched());
 
         let wrong = tb.stockade_env(&up, &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
-        assert_ne!(wrong.code, 0);
+        assert_eq!(wrong.code, 2, "{}", wrong.all());
         assert!(wrong.error_line().contains("cannot decrypt SSH key"), "{}", wrong.error_line());
         assert!(!wrong.all().contains("wrong\n") && !wrong.all().contains("correct horse"));
 
@@ -169,7 +169,7 @@ fn an_undecryptable_key_fails_before_connecting() {
     let yml = tb.cluster_yml(3, "").replace(&tb.key().display().to_string(), &key.display().to_string());
     tb.write_config(&yml.replacen(&format!("address: {}\n", tb.h(2).ip), "address: 10.255.255.1\n", 1));
     let r = tb.stockade_env(&["up"], &[("STOCKADE_SSH_PASSPHRASE", "wrong")]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 2, "a wrong passphrase is bad input: {}", r.all());
     assert!(r.error_line().contains("cannot decrypt SSH key") && !r.all().contains("10.255.255.1"), "{}", r.all());
     assert!(!r.all().contains("Connect"), "nothing may be contacted before the keys are readable: {}", r.all());
     assert!(tb.hosts_untouched());

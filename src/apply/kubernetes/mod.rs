@@ -84,11 +84,11 @@ where
     for h in hosts {
         match f(client(h, bundle)?).await {
             Ok(v) => return Ok(v),
-            Err(e) => errors.push(format!("host {}: kube-apiserver: {e:#}", h.name())),
+            Err(e) => errors.push(e.context(format!("host {}: kube-apiserver", h.name()))),
         }
     }
     if errors.is_empty() {
         return Err(anyhow!("no controlplane host to reach the Kubernetes API through"));
     }
-    Err(anyhow!("{}", errors.join("\n")))
+    Err(crate::exit::combine(errors))
 }

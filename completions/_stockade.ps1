@@ -1,0 +1,279 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'stockade'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'stockade' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Bring the cluster to what cluster.yml describes')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove the cluster''s containers and data from every host')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff; `stockade man | man -l -`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;up' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the --dry-run plan')
+            [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
+            [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what `up` would change on each host, change nothing')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;remove' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;validate' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;cert' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;cert;check-expiration' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the report')
+            [CompletionResult]::new('--warn-days', '--warn-days', [CompletionResultType]::ParameterName, 'Days: a certificate that expires within this many days is reported (exit 2)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;cert;help' {
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;cert;help;check-expiration' {
+            break
+        }
+        'stockade;cert;help;help' {
+            break
+        }
+        'stockade;version' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;config' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Kubernetes version for --system-images (default: the default version)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Print the default system_images for a Kubernetes version')
+            [CompletionResult]::new('--system-images', '--system-images', [CompletionResultType]::ParameterName, 'Print the default system_images for a Kubernetes version')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)')
+            [CompletionResult]::new('--list-version', '--list-version', [CompletionResultType]::ParameterName, 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;util' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('get-kubeconfig', 'get-kubeconfig', [CompletionResultType]::ParameterValue, 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;util;get-kubeconfig' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;util;help' {
+            [CompletionResult]::new('get-kubeconfig', 'get-kubeconfig', [CompletionResultType]::ParameterValue, 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;util;help;get-kubeconfig' {
+            break
+        }
+        'stockade;util;help;help' {
+            break
+        }
+        'stockade;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;man' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;help' {
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Bring the cluster to what cluster.yml describes')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove the cluster''s containers and data from every host')
+            [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff; `stockade man | man -l -`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;help;up' {
+            break
+        }
+        'stockade;help;remove' {
+            break
+        }
+        'stockade;help;validate' {
+            break
+        }
+        'stockade;help;cert' {
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            break
+        }
+        'stockade;help;cert;check-expiration' {
+            break
+        }
+        'stockade;help;version' {
+            break
+        }
+        'stockade;help;config' {
+            break
+        }
+        'stockade;help;util' {
+            [CompletionResult]::new('get-kubeconfig', 'get-kubeconfig', [CompletionResultType]::ParameterValue, 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)')
+            break
+        }
+        'stockade;help;util;get-kubeconfig' {
+            break
+        }
+        'stockade;help;completions' {
+            break
+        }
+        'stockade;help;man' {
+            break
+        }
+        'stockade;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

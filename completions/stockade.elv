@@ -1,0 +1,243 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[stockade] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'stockade'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'stockade'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand up 'Bring the cluster to what cluster.yml describes'
+            cand remove 'Remove the cluster''s containers and data from every host'
+            cand validate 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
+            cand cert 'Certificates of the cluster'
+            cand version 'Print stockade''s version and the default Kubernetes version'
+            cand config 'Default system images per Kubernetes version'
+            cand util 'Utilities'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff; `stockade man | man -l -`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;up'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --output 'Format of the --dry-run plan'
+            cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
+            cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand --dry-run 'Print what `up` would change on each host, change nothing'
+            cand --offline 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;remove'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand --force 'Do not ask for confirmation'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;validate'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;cert'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;cert;check-expiration'= {
+            cand --output 'Format of the report'
+            cand --warn-days 'Days: a certificate that expires within this many days is reported (exit 2)'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;cert;help'= {
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;cert;help;check-expiration'= {
+        }
+        &'stockade;cert;help;help'= {
+        }
+        &'stockade;version'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;config'= {
+            cand --version 'Kubernetes version for --system-images (default: the default version)'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -s 'Print the default system_images for a Kubernetes version'
+            cand --system-images 'Print the default system_images for a Kubernetes version'
+            cand -l 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
+            cand --list-version 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;util'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand get-kubeconfig 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;util;get-kubeconfig'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;util;help'= {
+            cand get-kubeconfig 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;util;help;get-kubeconfig'= {
+        }
+        &'stockade;util;help;help'= {
+        }
+        &'stockade;completions'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;man'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;help'= {
+            cand up 'Bring the cluster to what cluster.yml describes'
+            cand remove 'Remove the cluster''s containers and data from every host'
+            cand validate 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
+            cand cert 'Certificates of the cluster'
+            cand version 'Print stockade''s version and the default Kubernetes version'
+            cand config 'Default system images per Kubernetes version'
+            cand util 'Utilities'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff; `stockade man | man -l -`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;help;up'= {
+        }
+        &'stockade;help;remove'= {
+        }
+        &'stockade;help;validate'= {
+        }
+        &'stockade;help;cert'= {
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+        }
+        &'stockade;help;cert;check-expiration'= {
+        }
+        &'stockade;help;version'= {
+        }
+        &'stockade;help;config'= {
+        }
+        &'stockade;help;util'= {
+            cand get-kubeconfig 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
+        }
+        &'stockade;help;util;get-kubeconfig'= {
+        }
+        &'stockade;help;completions'= {
+        }
+        &'stockade;help;man'= {
+        }
+        &'stockade;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

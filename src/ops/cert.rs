@@ -1,0 +1,202 @@
+//! `stockade cert check-expiration`: when each certificate of the state file expires. Read from
+//! the state file alone (no host is contacted); the verdict — does anything expire within the
+//! warning window — is here, `cli::cert` only prints it.
+use crate::exit::{Code, Invalid};
+use crate::pki::{self, Bundle};
+use crate::state::{self, FullState};
+use anyhow::Result;
+use serde::Serialize;
+use std::path::Path;
+use time::OffsetDateTime;
+
+/// `up` warns about certificates that expire within this many days (also the default window).
+pub const WARN_DAYS: i64 = 30;
+
+/// What renews what (pki::reconcile): said with every expiry warning.
+pub const RENEWAL: &str = "`stockade up` re-issues leaf certificates that expire within 30 days (keeping their keys); it does not renew a CA (kube-ca, kube-apiserver-requestheader-ca)";
+
+/// One certificate of the state file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Expiry {
+    /// the `certificatesBundle` entry (`kube-apiserver`, `kube-etcd-10-0-0-1`, ...)
+    pub name: String,
+    pub subject: String,
+    /// RFC 3339, UTC; empty when the certificate cannot be read
+    pub not_after: String,
+    /// whole days until `not_after`, negative once expired
+    pub days_left: i64,
+    /// `current`: what the last successful `up` deployed; `desired`: issued by a run that has not
+    /// finished yet (not on every host)
+    pub state: &'static str,
+    /// expires within the warning window (or has expired, or cannot be read)
+    pub expiring: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub state_file: String,
+    pub warn_days: i64,
+    pub certificates: Vec<Expiry>,
+}
+
+impl Report {
+    pub fn expiring(&self) -> Vec<&Expiry> {
+        self.certificates.iter().filter(|c| c.expiring).collect()
+    }
+
+    /// The check's verdict: 2 when anything expires within the window (`crate::exit::Code`).
+    pub fn code(&self) -> Code {
+        if self.expiring().is_empty() { Code::Ok } else { Code::Invalid }
+    }
+
+    /// What to warn about, if anything expires within the window.
+    pub fn warning(&self) -> Option<String> {
+        let names: Vec<&str> = self.expiring().iter().map(|c| c.name.as_str()).collect();
+        (!names.is_empty()).then(|| format!("expiring within {} days: {}. {RENEWAL}", self.warn_days, names.join(", ")))
+    }
+}
+
+/// Every certificate the state file records, as of `now`: the current set, then the entries of
+/// the desired set that differ from it.
+pub fn expirations(full: &FullState, now: OffsetDateTime, warn_days: i64) -> Vec<Expiry> {
+    let mut out = entries(&full.current.certificates, "current", now, warn_days);
+    let differing: Bundle = full
+        .desired
+        .certificates
+        .iter()
+        .filter(|(n, c)| full.current.certificates.get(*n).is_none_or(|cur| cur.certificate_pem != c.certificate_pem))
+        .map(|(n, c)| (n.clone(), c.clone()))
+        .collect();
+    out.extend(entries(&differing, "desired", now, warn_days));
+    out
+}
+
+fn entries(bundle: &Bundle, state: &'static str, now: OffsetDateTime, warn_days: i64) -> Vec<Expiry> {
+    bundle
+        .iter()
+        // entries without a certificate (none in RKE1's bundle today) have nothing to expire
+        .filter(|(_, c)| !c.certificate_pem.trim().is_empty())
+        .map(|(name, c)| match pki::cert_info(&c.certificate_pem) {
+            Some(info) => {
+                // rounded down: a certificate that expired an hour ago has -1 days left, not 0
+                let days_left = (info.not_after - now).whole_seconds().div_euclid(86_400);
+                Expiry {
+                    name: name.clone(),
+                    subject: info.subject,
+                    not_after: info.not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    days_left,
+                    state,
+                    expiring: info.not_after <= now + time::Duration::days(warn_days),
+                    error: None,
+                }
+            }
+            None => Expiry {
+                name: name.clone(),
+                subject: String::new(),
+                not_after: String::new(),
+                days_left: 0,
+                state,
+                expiring: true,
+                error: Some("the certificate PEM cannot be read".into()),
+            },
+        })
+        .collect()
+}
+
+/// The report for the state file of `config_path` (the cluster file itself is not read, so a
+/// cluster.yml that does not validate does not hide expiring certificates).
+pub fn check_expiration(config_path: &Path, warn_days: i64) -> Result<Report> {
+    if warn_days < 0 {
+        return Err(Invalid(format!("--warn-days {warn_days}: give a number of days, 0 or more")).into());
+    }
+    let path = crate::config::state_path_for(config_path);
+    let full = state::load(&path)?.ok_or_else(|| {
+        Invalid(format!("{}: no state file, so no certificates to check (it is written by `stockade up`; pass --config for another cluster)", path.display()))
+    })?;
+    let certificates = expirations(&full, OffsetDateTime::now_utc(), warn_days);
+    if certificates.is_empty() {
+        return Err(Invalid(format!("{}: the state file records no certificates", path.display())).into());
+    }
+    Ok(Report { state_file: path.display().to_string(), warn_days, certificates })
+}
+
+/// `up`'s warning: the certificates the state records that expire within `WARN_DAYS`.
+pub fn expiry_warning(full: &FullState, now: OffsetDateTime) -> Option<String> {
+    let soon: Vec<String> = expirations(full, now, WARN_DAYS)
+        .into_iter()
+        .filter(|e| e.expiring && e.error.is_none())
+        .map(|e| if e.days_left < 0 { format!("{} (expired {})", e.name, e.not_after) } else { format!("{} ({} days, {})", e.name, e.days_left, e.not_after) })
+        .collect();
+    (!soon.is_empty()).then(|| format!("certificates in the state file expire within {WARN_DAYS} days: {}. {RENEWAL}", soon.join(", ")))
+}
+
+/// The report as text: one certificate a line.
+pub fn render_text(r: &Report) -> String {
+    let width = r.certificates.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+    let mut out = format!("{:width$}  {:20}  {:>9}  {:7}  SUBJECT\n", "NAME", "NOT AFTER", "DAYS LEFT", "STATE");
+    for c in &r.certificates {
+        let days = if c.error.is_some() { "-".to_string() } else { c.days_left.to_string() };
+        let subject = c.error.clone().unwrap_or_else(|| c.subject.clone());
+        let warn = if c.expiring { "  <- expires within the window" } else { "" };
+        out.push_str(&format!("{:width$}  {:20}  {:>9}  {:7}  {subject}{warn}\n", c.name, c.not_after, days, c.state));
+    }
+    let n = r.expiring().len();
+    out.push_str(&if n == 0 {
+        format!("{} certificates, none expires within {} days\n", r.certificates.len(), r.warn_days)
+    } else {
+        format!("{n} of {} certificates expire within {} days (or cannot be read)\n", r.certificates.len(), r.warn_days)
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::CertificatePki;
+    use time::Duration;
+
+    fn cert(cn: &str, not_after: OffsetDateTime) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.not_before = not_after - Duration::days(365);
+        p.not_after = not_after;
+        p.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn current_then_what_an_unfinished_run_issued_with_days_rounded_down() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let entry = |n: &str, pem: String| (n.to_string(), CertificatePki::named(n, n, "", pem, String::new()));
+        let mut full = FullState::default();
+        let ca = cert("kube-ca", now + Duration::days(40) - Duration::minutes(1));
+        full.current.certificates = [
+            entry("kube-ca", ca.clone()),
+            entry("kube-apiserver", cert("kube-apiserver", now - Duration::hours(1))),
+            entry("kube-broken", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into()),
+            entry("kube-no-cert", String::new()),
+        ]
+        .into();
+        full.desired.certificates = [entry("kube-ca", ca), entry("kube-apiserver", cert("kube-apiserver", now + Duration::days(3650)))].into();
+        let got = expirations(&full, now, 30);
+        let row = |name: &str, state: &str| got.iter().find(|e| e.name == name && e.state == state).unwrap_or_else(|| panic!("{name} {state}: {got:?}"));
+        assert_eq!(got.len(), 4, "the CA once, the re-issued apiserver twice, the unreadable one, no empty entry: {got:?}");
+        assert_eq!((row("kube-ca", "current").days_left, row("kube-ca", "current").expiring), (39, false));
+        assert_eq!(row("kube-ca", "current").subject, "CN=kube-ca");
+        assert_eq!((row("kube-apiserver", "current").days_left, row("kube-apiserver", "current").expiring), (-1, true), "an hour ago is -1 day");
+        assert_eq!((row("kube-apiserver", "desired").days_left, row("kube-apiserver", "desired").expiring), (3650, false));
+        assert!(row("kube-broken", "current").expiring && row("kube-broken", "current").error.is_some());
+        // 40 days: the CA is inside the window
+        assert!(expirations(&full, now, 40).iter().any(|e| e.name == "kube-ca" && e.expiring));
+
+        let w = expiry_warning(&full, now).unwrap();
+        let listed = w.split(". ").next().unwrap();
+        assert!(listed.ends_with(": kube-apiserver (expired 2027-01-15T07:00:00Z)"), "{w}");
+        let report = Report { state_file: "s".into(), warn_days: 30, certificates: got };
+        let text = render_text(&report);
+        assert!(text.lines().next().unwrap().starts_with("NAME"), "{text}");
+        assert!(text.ends_with("2 of 4 certificates expire within 30 days (or cannot be read)\n"), "{text}");
+    }
+}

@@ -1,0 +1,466 @@
+//! The `stockade` binary as scripts and CI use it, without any host: exit codes per class
+//! (0 ok, 1 failed, 2 bad input, 3 refused as unsafe), a closed stdout, the man page and
+//! completions, `cert check-expiration`, `up --dry-run --offline`.
+//!
+//! Everything that could connect runs in an empty network namespace (`unshare --net`): a
+//! connection attempt fails there, so "no host was contacted" is what the run shows, not what
+//! it claims; the offline plan is also run against a local TCP listener that must see no
+//! connection.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stockade");
+
+/// Runs stockade in `dir` inside an empty network namespace, stdin not a terminal.
+fn offline(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new("unshare")
+        .args(["--net", "--map-root-user"])
+        .arg(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("unshare: "), "cannot make an empty network namespace: {stderr}");
+    assert!(!stderr.contains("panicked"), "stockade {args:?} panicked: {stderr}");
+    out
+}
+
+fn code(o: &Output) -> Option<i32> {
+    o.status.code()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const NODES: &str = "nodes:\n  - address: 10.255.255.1\n    user: root\n    role: [etcd, controlplane, worker]\n    ssh_key_path: /nonexistent/id_ed25519\n";
+
+fn cluster(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cluster.yml"), text).unwrap();
+    dir
+}
+
+/// A state file whose last run recorded these etcd hosts.
+fn state_with_etcd(dir: &Path, addrs: &[&str]) {
+    let nodes: Vec<serde_json::Value> =
+        addrs.iter().map(|a| serde_json::json!({"address": a, "user": "root", "role": ["etcd", "controlplane", "worker"]})).collect();
+    let state = serde_json::json!({"desiredState": {"rkeConfig": {"nodes": nodes}}, "currentState": {"rkeConfig": {"nodes": nodes}}});
+    std::fs::write(dir.join("cluster.rkestate"), state.to_string()).unwrap();
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = offline(dir.path(), &["--help"]);
+    assert_eq!(code(&o), Some(0));
+    let help = stdout(&o);
+    for line in ["Exit status:", "  0  success", "  1  an operation failed", "  2  bad input", "  3  refused as unsafe"] {
+        assert!(help.contains(line), "{help}");
+    }
+}
+
+#[test]
+fn exit_code_0_when_done() {
+    let dir = cluster(NODES);
+    assert_eq!(code(&offline(dir.path(), &["version"])), Some(0));
+    let o = offline(dir.path(), &["validate"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_code_1_when_a_host_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    assert!(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key).status().unwrap().success());
+    std::fs::write(dir.path().join("cluster.yml"), NODES.replace("/nonexistent/id_ed25519", key.to_str().unwrap())).unwrap();
+    let o = offline(dir.path(), &["up"]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("host 10.255.255.1:22: SSH connection failed"), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_code_2_for_bad_input() {
+    let dir = cluster(NODES);
+    // clap's own usage errors
+    for args in [&["up", "--no-such-flag"][..], &["up", "--output", "json"], &["up", "--offline"], &["cert", "check-expiration", "--warn-days", "x"], &["nope"], &["config", "--system-images", "--version", "v1.99.0"]] {
+        let o = offline(dir.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    // a bad cluster.yml, for every command that reads it
+    let bad = cluster(&format!("{NODES}kubernetes_verison: v1.30.10-rancher1-1\n"));
+    for args in [&["validate"][..], &["up"], &["up", "--dry-run"], &["up", "--dry-run", "--offline"], &["remove", "--force"], &["util", "get-kubeconfig"]] {
+        let o = offline(bad.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with("error: cluster.yml:6:1: unknown key `kubernetes_verison`"), "{args:?}: {}", stderr(&o));
+    }
+    // a quoted boolean, as yaml.v2 refused it
+    let o = offline(cluster(&format!("{NODES}ignore_docker_version: 'yes'\n")).path(), &["validate"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cluster.yml:6:1: `ignore_docker_version` takes a boolean, but 'yes' is quoted"), "{}", stderr(&o));
+    // a state file that is not JSON
+    std::fs::write(dir.path().join("cluster.rkestate"), "{not json").unwrap();
+    for args in [&["up"][..], &["validate"], &["cert", "check-expiration"]] {
+        let o = offline(dir.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("cluster.rkestate:1:2: the state file is not valid JSON"), "{args:?}: {}", stderr(&o));
+    }
+    // local files named by cluster.yml or a flag
+    let o = offline(cluster(NODES).path(), &["up"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("SSH key /nonexistent/id_ed25519 does not exist: fix ssh_key_path in cluster.yml"), "{}", stderr(&o));
+    let o = offline(cluster(NODES).path(), &["up", "--image-archive", "/nonexistent/images.tar"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--image-archive /nonexistent/images.tar"), "{}", stderr(&o));
+    let o = offline(cluster(NODES).path(), &["util", "get-kubeconfig"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    // no state file to check; remove that cannot ask
+    let o = offline(cluster(NODES).path(), &["cert", "check-expiration"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cluster.rkestate: no state file"), "{}", stderr(&o));
+    let o = offline(cluster(NODES).path(), &["remove"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rerun with --force"), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_code_3_when_refused_as_unsafe() {
+    // cluster.yml replaces every recorded etcd member: refused before any host is contacted
+    let dir = cluster(NODES);
+    state_with_etcd(dir.path(), &["10.255.255.7", "10.255.255.8", "10.255.255.9"]);
+    for args in [&["up"][..], &["up", "--dry-run"], &["up", "--dry-run", "--offline"]] {
+        let o = offline(dir.path(), args);
+        assert_eq!(code(&o), Some(3), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("replaces every etcd member") && stderr(&o).contains("Nothing was changed"), "{}", stderr(&o));
+    }
+    // two of three members removed at once: below quorum
+    let three = "nodes:\n  - address: 10.255.255.1\n    user: root\n    role: [etcd, controlplane, worker]\n";
+    let dir = cluster(three);
+    state_with_etcd(dir.path(), &["10.255.255.1", "10.255.255.2", "10.255.255.3"]);
+    let o = offline(dir.path(), &["up"]);
+    assert_eq!(code(&o), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("below the quorum"), "{}", stderr(&o));
+
+    // secrets encryption turned off while the state records the key
+    let dir = cluster(NODES);
+    let key = "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources:\n  - secrets\n  providers:\n  - aescbc:\n      keys:\n      - name: stockade-key-1\n        secret: c2VjcmV0LWtleS1mb3ItdGhlLWV4aXQtY29kZS10ZXN0\n  - identity: {}\n";
+    std::fs::write(dir.path().join("cluster.rkestate"), serde_json::json!({"desiredState": {"encryptionConfig": key}}).to_string()).unwrap();
+    let o = offline(dir.path(), &["up"]);
+    assert_eq!(code(&o), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("turning encryption off would make every Secret unreadable"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("c2VjcmV0"), "the key must not be printed: {}", stderr(&o));
+
+    // another run holds the cluster's lock
+    let dir = cluster(NODES);
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.path().join("cluster.rkestate.lock")).unwrap();
+    lock.lock().unwrap();
+    let o = offline(dir.path(), &["up", "--dry-run", "--offline"]);
+    assert_eq!(code(&o), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another stockade run is working on this cluster"), "{}", stderr(&o));
+}
+
+/// stdout is a pipe nobody reads any more (`stockade ... | head -1` after head exited), or is
+/// closed altogether: no command panics, each ends with its usual code.
+#[test]
+fn no_command_panics_on_a_closed_stdout() {
+    let dir = cluster(NODES);
+    std::fs::copy(fixture("rke1/cluster.rkestate"), dir.path().join("cluster.rkestate")).unwrap();
+    let commands: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["completions", "bash"], 0),
+        (vec!["completions", "zsh"], 0),
+        (vec!["completions", "fish"], 0),
+        (vec!["completions", "powershell"], 0),
+        (vec!["completions", "elvish"], 0),
+        (vec!["man"], 0),
+        (vec!["version"], 0),
+        (vec!["--help"], 0),
+        (vec!["up", "--help"], 0),
+        (vec!["config", "--list-version"], 0),
+        (vec!["config", "--system-images"], 0),
+        (vec!["cert", "check-expiration"], 0),
+        (vec!["cert", "check-expiration", "--output", "json"], 0),
+        (vec!["validate"], 0),
+    ];
+    for (args, want) in &commands {
+        // a pipe whose reading end is closed before stockade writes
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(BIN).args(args).current_dir(dir.path()).stdin(Stdio::null()).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        assert_eq!(code(&o), Some(*want), "{args:?} on a closed pipe: {:?} {}", o.status, stderr(&o));
+        // stdout closed (`>&-`)
+        let o = Command::new("sh").arg("-c").arg("exec \"$0\" \"$@\" >&-").arg(BIN).args(args).current_dir(dir.path()).stdin(Stdio::null()).output().unwrap();
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        assert_eq!(code(&o), Some(*want), "{args:?} with stdout closed: {:?} {}", o.status, stderr(&o));
+    }
+    // the pipeline itself
+    let o = Command::new("sh").arg("-c").arg("\"$0\" completions bash | head -1").arg(BIN).output().unwrap();
+    assert!(o.status.success() && stdout(&o).lines().count() == 1, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+#[test]
+fn man_and_completions_print_the_committed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = offline(dir.path(), &["man"]);
+    assert_eq!(code(&o), Some(0));
+    assert_eq!(o.stdout, std::fs::read(root.join("stockade.1")).unwrap(), "stockade.1 is stale: UPDATE_GOLDEN=1 cargo test --lib completion_scripts");
+    assert!(stdout(&o).contains(".SH \"EXIT STATUS\""));
+    for (shell, file) in [("bash", "stockade.bash"), ("zsh", "_stockade"), ("fish", "stockade.fish"), ("powershell", "_stockade.ps1"), ("elvish", "stockade.elv")] {
+        let o = offline(dir.path(), &["completions", shell]);
+        assert_eq!(code(&o), Some(0));
+        assert_eq!(o.stdout, std::fs::read(root.join("completions").join(file)).unwrap(), "completions/{file} is stale");
+        assert!(stdout(&o).contains("check-expiration"), "{shell}: the cert subcommand is completed");
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+// ---- cert check-expiration ----
+
+#[test]
+fn check_expiration_lists_every_certificate_of_an_rke1_state() {
+    let dir = cluster(NODES);
+    std::fs::copy(fixture("rke1/cluster.rkestate"), dir.path().join("cluster.rkestate")).unwrap();
+    let o = offline(dir.path(), &["cert", "check-expiration", "--output", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let certs = report["certificates"].as_array().unwrap();
+    let names: Vec<&str> = certs.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["kube-ca", "kube-node"], "{report}");
+    assert_eq!(certs[0]["subject"], "CN=kube-ca");
+    assert_eq!(certs[1]["subject"], "O=system:nodes, CN=system:node");
+    for c in certs {
+        assert_eq!(c["state"], "current");
+        assert_eq!(c["expiring"], false);
+        assert!(c["days_left"].as_i64().unwrap() > 30, "{c}");
+        // RFC 3339 in UTC, the same instant `openssl x509 -enddate` reads
+        let not_after = c["not_after"].as_str().unwrap();
+        assert!(not_after.ends_with('Z') && not_after.len() == 20, "{not_after}");
+    }
+    let pem = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.path().join("cluster.rkestate")).unwrap()).unwrap()
+        ["currentState"]["certificatesBundle"]["kube-ca"]["certificatePEM"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let enddate = openssl_enddate(&pem);
+    let parsed = time::OffsetDateTime::parse(certs[0]["not_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert_eq!(parsed.unix_timestamp(), enddate, "not_after differs from openssl's");
+
+    // a window longer than their life: both are reported, exit 2
+    let o = offline(dir.path(), &["cert", "check-expiration", "--warn-days", "100000"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("NAME "), "{text}");
+    assert!(text.contains("2 of 2 certificates expire within 100000 days"), "{text}");
+    assert!(stderr(&o).contains("expiring within 100000 days: kube-ca, kube-node"), "{}", stderr(&o));
+}
+
+/// `openssl x509 -enddate` of a PEM, as a Unix time.
+fn openssl_enddate(pem: &str) -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.pem");
+    std::fs::write(&p, pem).unwrap();
+    let o = Command::new("openssl").args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601", "-in"]).arg(&p).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // notAfter=2035-01-01 12:00:00Z
+    let s = stdout(&o);
+    let v = s.trim().trim_start_matches("notAfter=").replace(' ', "T");
+    time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp()
+}
+
+/// A CA that expires in 10 days and a leaf that expired two days ago, in a state file.
+fn near_expiry_state(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let now = time::OffsetDateTime::now_utc();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name.push(DnType::CommonName, "kube-ca");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.not_before = now - time::Duration::days(300);
+    ca.not_after = now + time::Duration::days(10) + time::Duration::hours(1);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::default();
+    leaf.distinguished_name.push(DnType::CommonName, "kube-apiserver");
+    leaf.not_before = now - time::Duration::days(300);
+    leaf.not_after = now - time::Duration::days(2) + time::Duration::hours(1);
+    let issuer = Issuer::from_ca_cert_pem(&ca_cert.pem(), ca_key).unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let entry = |name: &str, pem: String| serde_json::json!({"certificatePEM": pem, "keyPEM": "", "name": name, "commonName": name});
+    let bundle = serde_json::json!({"kube-ca": entry("kube-ca", ca_cert.pem()), "kube-apiserver": entry("kube-apiserver", leaf_cert.pem())});
+    let state = serde_json::json!({"desiredState": {"certificatesBundle": bundle}, "currentState": {"certificatesBundle": bundle}});
+    std::fs::write(dir.join("cluster.rkestate"), state.to_string()).unwrap();
+}
+
+#[test]
+fn check_expiration_reports_a_near_expiry_and_up_warns() {
+    let dir = cluster(NODES);
+    near_expiry_state(dir.path());
+    let o = offline(dir.path(), &["cert", "check-expiration", "--output", "json"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["warn_days"], 30);
+    let certs = report["certificates"].as_array().unwrap();
+    let by_name = |n: &str| certs.iter().find(|c| c["name"] == n).unwrap_or_else(|| panic!("{n} missing: {report}"));
+    assert_eq!(certs.len(), 2, "the desired set equals the current one: listed once");
+    assert_eq!(by_name("kube-ca")["days_left"], 10);
+    assert_eq!(by_name("kube-ca")["expiring"], true);
+    assert_eq!(by_name("kube-apiserver")["days_left"], -2);
+    assert_eq!(by_name("kube-apiserver")["expiring"], true);
+    // a window of 5 days: only the expired leaf
+    let o = offline(dir.path(), &["cert", "check-expiration", "--warn-days", "5", "--output", "json"]);
+    assert_eq!(code(&o), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expiring: Vec<&str> = report["certificates"].as_array().unwrap().iter().filter(|c| c["expiring"] == true).map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(expiring, ["kube-apiserver"]);
+    // a window of 0 days still reports what has expired
+    assert_eq!(code(&offline(dir.path(), &["cert", "check-expiration", "--warn-days", "0"])), Some(2));
+
+    // `up` says so before anything else (here with the offline plan; nothing is contacted)
+    let o = offline(dir.path(), &["up", "--dry-run", "--offline"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("WARNING: certificates in the state file expire within 30 days: kube-apiserver (expired "), "{err}");
+    assert!(err.contains("kube-ca (10 days, "), "{err}");
+    assert!(err.contains("it does not renew a CA"), "{err}");
+    // and not with a fresh state
+    let fresh = cluster(NODES);
+    std::fs::copy(fixture("rke1/cluster.rkestate"), fresh.path().join("cluster.rkestate")).unwrap();
+    let o = offline(fresh.path(), &["up", "--dry-run", "--offline"]);
+    assert!(!stderr(&o).contains("expire within"), "{}", stderr(&o));
+}
+
+// ---- up --dry-run --offline ----
+
+/// Drops the labels that are digests of certificate and file contents: the golden plans are
+/// made with placeholder certificates, an offline plan of a new cluster with fresh ones.
+fn without_content_digests(mut v: serde_json::Value) -> serde_json::Value {
+    for host in v["hosts"].as_object_mut().unwrap().values_mut() {
+        for c in host["containers"].as_array_mut().unwrap() {
+            let labels = c["labels"].as_object_mut().unwrap();
+            for digest in ["io.stockade.ca", "io.stockade.inputs"] {
+                labels.remove(digest);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn offline_plans_of_the_fixtures_equal_the_golden_plans() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join("tests/fixtures/plan")).unwrap().flatten().map(|e| e.path()).collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 10);
+    for f in fixtures {
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&f, dir.path().join("cluster.yml")).unwrap();
+        let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
+        assert_eq!(code(&o), Some(0), "{name}: {}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}: {}", stdout(&o)));
+        assert_eq!(doc["offline"], true);
+        let golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join(format!("tests/golden/{name}.json"))).unwrap()).unwrap();
+        assert_eq!(without_content_digests(doc["plan"].clone()), without_content_digests(golden), "{name}: the offline plan differs from tests/golden/{name}.json");
+        assert!(!doc["certificates_to_issue"].as_array().unwrap().is_empty(), "a new cluster issues its certificates");
+        // nothing written: no state, no kubeconfig
+        assert!(!dir.path().join("cluster.rkestate").exists() && !dir.path().join("kube_config_cluster.yml").exists(), "{name}");
+    }
+}
+
+/// With a state file, the offline plan is exact: the certificates are the recorded ones, so the
+/// digests match the plan the library builds from the same bundle.
+#[test]
+fn offline_plan_with_a_state_is_exact_and_contacts_no_host() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    // a listener where the hosts' SSH would be (127.0.0.1-3, all on the loopback): it must see
+    // no connection
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let text = std::fs::read_to_string(root.join("tests/fixtures/plan/three-node.yml")).unwrap();
+    let text = text.replace("nodes:\n", "ssh_key_path: /nonexistent/key\nnodes:\n").replace("10.0.0.", "127.0.0.").replace("    role:", &format!("    port: {port}\n    role:"));
+    assert!(text.contains(&format!("port: {port}")), "{text}");
+    let cfg_path = dir.path().join("cluster.yml");
+    std::fs::write(&cfg_path, &text).unwrap();
+
+    let cfg = stockade::config::load(&cfg_path).unwrap().config;
+    let mut bundle = stockade::pki::Bundle::new();
+    stockade::pki::reconcile(&mut bundle, &cfg).unwrap();
+    let mut full = stockade::state::FullState::default();
+    full.desired.certificates = bundle.clone();
+    full.current.certificates = bundle.clone();
+    full.current.rke_config = Some(stockade::state::rke_config_json(&cfg).unwrap());
+    full.desired.rke_config = full.current.rke_config.clone();
+    stockade::state::save(&dir.path().join("cluster.rkestate"), &full).unwrap();
+    let before = std::fs::read(dir.path().join("cluster.rkestate")).unwrap();
+
+    // not in a network namespace: the listener is reachable, and nothing may reach it
+    let o = Command::new(BIN).args(["up", "--dry-run", "--offline", "--output", "json"]).current_dir(dir.path()).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["certificates_to_issue"], serde_json::json!([]), "the recorded certificates are reused");
+    assert_eq!(doc["etcd_membership"], serde_json::json!([]));
+    let want = stockade::plan::build(&cfg, &stockade::plan::Inputs { bundle, ..Default::default() }).document();
+    assert_eq!(doc["plan"], want);
+    listener.set_nonblocking(true).unwrap();
+    assert_eq!(listener.accept().map(|_| ()).map_err(|e| e.kind()), Err(std::io::ErrorKind::WouldBlock), "the offline plan connected to a host");
+    assert_eq!(std::fs::read(dir.path().join("cluster.rkestate")).unwrap(), before, "the state file was changed");
+
+    // the same plan as text: every host, its containers and files
+    let o = Command::new(BIN).args(["up", "--dry-run", "--offline"]).current_dir(dir.path()).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for host in cfg.nodes.iter().map(|n| n.address.as_str()) {
+        assert!(text.contains(&format!("\n{host}:\n")) || text.starts_with(&format!("{host}:\n")), "{host} missing: {text}");
+    }
+    assert!(text.contains("  container  etcd ") && text.contains("  container  kube-apiserver ") && text.contains("    --initial-cluster-state=new"), "{text}");
+    assert!(text.contains("  file       /etc/kubernetes/ssl/kube-ca.pem 644") || text.contains("  file       /etc/kubernetes/ssl/kube-ca.pem 600"), "{text}");
+    assert!(text.contains("no host was contacted"), "{text}");
+    assert!(!text.contains("BEGIN RSA PRIVATE KEY") && !text.contains("PRIVATE KEY"), "keys are not printed");
+    assert!(listener.accept().is_err(), "the offline plan connected to a host");
+}
+
+/// A host that left cluster.yml and a member added: the offline plan names both changes.
+#[test]
+fn offline_plan_names_membership_changes_and_departed_hosts() {
+    let dir = cluster(
+        "nodes:\n  - address: 10.255.255.1\n    user: root\n    role: [etcd, controlplane, worker]\n  - address: 10.255.255.2\n    user: root\n    role: [etcd, controlplane, worker]\n  - address: 10.255.255.4\n    user: root\n    role: [etcd, worker]\n",
+    );
+    state_with_etcd(dir.path(), &["10.255.255.1", "10.255.255.2", "10.255.255.3"]);
+    let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["etcd_membership"], serde_json::json!(["remove member etcd-10.255.255.3 (10.255.255.3)", "add member etcd-10.255.255.4 (10.255.255.4) as a learner, promote when caught up"]));
+    assert_eq!(doc["departed_hosts_to_clean"], serde_json::json!(["10.255.255.3"]));
+    // the joining member starts against the existing cluster
+    let etcd = doc["plan"]["hosts"]["10.255.255.4"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "etcd").unwrap().clone();
+    assert!(etcd["cmd"].as_array().unwrap().contains(&serde_json::json!("--initial-cluster-state=existing")), "{etcd}");
+}
+
+/// extra_env is where proxy credentials and cloud keys go: the offline plan names the variable,
+/// never its value, in JSON and in text.
+#[test]
+fn offline_plan_never_shows_extra_env_values() {
+    let dir = cluster(&format!("{NODES}services:\n  kubelet:\n    extra_env: [\"HTTPS_PROXY=http://user:s3cretpw@proxy:3128\"]\n"));
+    let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kubelet = doc["plan"]["hosts"]["10.255.255.1"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "kubelet").unwrap().clone();
+    assert!(kubelet["env"].as_array().unwrap().contains(&serde_json::json!("HTTPS_PROXY=<redacted>")), "{kubelet}");
+    let text = offline(dir.path(), &["up", "--dry-run", "--offline"]);
+    assert!(stdout(&text).contains("    env HTTPS_PROXY\n"), "{}", stdout(&text));
+    for out in [&o, &text] {
+        assert!(!stdout(out).contains("s3cretpw") && !stderr(out).contains("s3cretpw"), "{}{}", stdout(out), stderr(out));
+    }
+}
