@@ -197,7 +197,7 @@ fn a_new_member_joins_as_a_learner_only_when_it_reaches_the_peers() {
     let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
     let unblock = ["iptables", "-D", "OUTPUT", "-p", "tcp", "--dport", "2380", "-j", "REJECT"];
     assert!(tb.in_netns(h2, &unblock).status.success());
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.error_line().contains("cannot reach") && r.error_line().contains(":2380"), "{}", r.error_line());
     assert_eq!(member_lines(&tb, 0).len(), 1, "no member may be added: {:?}", member_lines(&tb, 0));
     assert!(tb.docker(h2, &["inspect", "etcd"]).status.code() != Some(0), "no etcd may start on {}", h2.name);
@@ -226,7 +226,7 @@ fn etcd_is_touched_only_while_healthy_and_a_failed_replacement_is_rolled_back() 
     // a replacement etcd that exits at once: the previous container is back and healthy
     tb.write_config(&tb.cluster_yml(3, "services:\n  etcd:\n    extra_args:\n      no-such-etcd-flag: \"1\"\n"));
     let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 1, "a failure on a host: {}", r.all());
     assert!(r.all().contains("previous one started again"), "{}", r.all());
     assert_eq!(ids, (0..3).map(|i| tb.container_id(tb.h(i), "etcd")).collect::<Vec<_>>(), "every member runs its previous container");
     all_healthy(&tb, &[0, 1, 2]);
@@ -237,7 +237,7 @@ fn etcd_is_touched_only_while_healthy_and_a_failed_replacement_is_rolled_back() 
     assert!(tb.docker(tb.h(1), &["stop", "etcd"]).status.success());
     let state_before = std::fs::read(tb.state_path()).unwrap();
     let r = tb.stockade(&["up"]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.error_line().contains("membership change is refused") && r.error_line().contains(&tb.h(1).ip), "{}", r.error_line());
     assert_eq!(member_lines(&tb, 0).len(), 3);
     assert_eq!(tb.container_id(tb.h(2), "etcd"), ids[2], "h3's etcd must be untouched");

@@ -114,7 +114,7 @@ fn remove_also_cleans_hosts_the_state_records_and_refuses_unresolvable_paths() {
     in_host(&tb, tb.h(1), &["ln", "-sfn", "calico", "/run/calico"]);
     let r = tb.stockade(&["remove", "--force"]);
     in_host(&tb, tb.h(1), &["rm", "-f", "/run/calico"]);
-    assert_ne!(r.code, 0, "{}", r.all());
+    assert_eq!(r.code, 3, "refused as unsafe: {}", r.all());
     assert!(r.all().contains("/var/run/calico") && r.all().contains("could not be resolved"), "{}", r.all());
     assert!(tb.state_path().exists(), "the state is kept while a recorded host is not clean");
 
