@@ -128,13 +128,18 @@ pub async fn ensure_host(ctx: &Ctx<'_>, h: &Host, images: &[String]) -> Result<(
 }
 
 async fn load_archive(h: &Host, archive: &ImageArchive) -> Result<()> {
-    let file = tokio::fs::File::open(&archive.path).await?;
+    load_tar(h, &archive.path).await
+}
+
+/// Streams a `docker load` archive from the laptop to the host's Docker over the SSH connection.
+pub async fn load_tar(h: &Host, path: &Path) -> Result<()> {
+    let file = tokio::fs::File::open(path).await?;
     let body = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
     let mut progress = h.docker.import_image_stream(ImportImageOptions { quiet: true, ..Default::default() }, body, None);
     while let Some(msg) = progress.next().await {
-        let msg = msg.map_err(|e| anyhow!("loading {} failed: {e}", archive.path.display()))?;
+        let msg = msg.map_err(|e| anyhow!("loading {} failed: {e}", path.display()))?;
         if let Some(err) = msg.error_detail.and_then(|d| d.message) {
-            return Err(anyhow!("loading {} failed: {err}", archive.path.display()));
+            return Err(anyhow!("loading {} failed: {err}", path.display()));
         }
     }
     Ok(())

@@ -1,7 +1,9 @@
 //! Command-line interface: global flags here, one file per subcommand.
+mod agent;
 mod completions;
 mod config_cmd;
 mod connect;
+mod etcd;
 mod remove;
 mod up;
 mod util;
@@ -42,9 +44,15 @@ pub enum Command {
     Version,
     /// Default system images per Kubernetes version
     Config(config_cmd::Args),
+    /// etcd snapshots: save, restore, list, delete, prune
+    #[command(subcommand)]
+    Etcd(etcd::Etcd),
     /// Utilities
     #[command(subcommand)]
     Util(util::Util),
+    /// Runs on the etcd hosts inside stockade's helper containers
+    #[command(subcommand, hide = true)]
+    Agent(agent::Agent),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -70,6 +78,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Version => version::run(),
         Command::Config(a) => config_cmd::run(a),
         Command::Util(u) => util::run(&cli, u, &ui),
+        Command::Etcd(e) => etcd::run(&cli, e, &ui).await,
+        Command::Agent(a) => agent::run(a).await,
         Command::Completions(a) => completions::run(a),
     }
 }
