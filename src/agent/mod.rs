@@ -118,7 +118,8 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
         name: name.clone(),
         cluster: j.cluster.clone(),
         etcd_version: if taken.etcd_version.is_empty() { status.version.clone() } else { taken.etcd_version.clone() },
-        revision: taken.revision,
+        // etcd 3.4 sends no header in the stream: the revision from the status taken just before
+        revision: if taken.revision != 0 { taken.revision } else { status.header.as_ref().map(|h| h.revision).unwrap_or(0) },
         size: written.size,
         sha256: written.sha256.clone(),
         created_unix: time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -331,9 +332,17 @@ fn swap_data(data: &Path) -> Result<String> {
 }
 
 fn cleanup(data: &Path, restore_dir: &Path) -> Result<String> {
-    for p in [data.join(job::KEPT_OLD), data.join(job::RESTORED_NEW), restore_dir.to_path_buf()] {
+    for p in [data.join(job::KEPT_OLD), data.join(job::RESTORED_NEW)] {
         if p.exists() {
             fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    // the restore dir is a mount point in the helper: its contents go, the directory stays
+    if let Ok(entries) = fs::read_dir(restore_dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let r = if e.file_type().map(|t| t.is_dir()).unwrap_or(false) { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            r.with_context(|| format!("removing {}", p.display()))?;
         }
     }
     Ok("removed the pre-restore data and the restore scratch files".into())
@@ -424,7 +433,7 @@ mod tests {
         assert!(again.contains("earlier restore"), "{again}");
         assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
         cleanup(&data, &restore).unwrap();
-        assert!(!data.join(job::KEPT_OLD).exists() && !restore.exists());
+        assert!(!data.join(job::KEPT_OLD).exists() && fs::read_dir(&restore).unwrap().next().is_none());
         assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
         // a corrupted snapshot is not extracted
         let mut bad = db.clone();

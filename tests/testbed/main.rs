@@ -12,5 +12,6 @@ mod nodes_ready;
 mod planes;
 mod real_kubernetes;
 mod remove;
+mod snapshot;
 mod ssh;
 mod state;
