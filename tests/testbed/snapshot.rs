@@ -296,3 +296,51 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
         assert!(snapshot_dir(&tb, h).join("c.zip").exists());
     }
 }
+
+/// `snapshot-restore` killed with SIGKILL in the middle of restoring the members, and again after
+/// etcd came back but before `up`: the next run finishes the restore.
+#[test]
+fn a_restore_killed_midway_is_finished_by_running_it_again() {
+    use std::io::{BufRead, BufReader};
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "from-snapshot", "yes");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "k"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    put(&tb, tb.h(0), "after", "gone");
+    for marker in ["restored: previous data kept", "etcd members healthy on the restored data"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .current_dir(tb.work.path())
+            .args(["etcd", "snapshot-restore", "--name", "k"])
+            .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            seen.push(line.clone());
+            if line.contains(marker) {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "restore finished before {marker:?}: {seen:?}");
+        eprintln!("killed at {marker:?} after:\n{}", seen.join("\n"));
+    }
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "k"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "from-snapshot"), "yes", "{}", h.name);
+        assert_eq!(get(&tb, h, "after"), "", "{}", h.name);
+        assert!(!tb.host_path(h, "var-lib-etcd").join("stockade-before-restore").exists(), "{}", h.name);
+        let names = tb.docker_out(h, &["ps", "-a", "--format", "{{.Names}}"]);
+        assert!(names.lines().all(|n| !n.starts_with("stockade-")), "leftover helper containers on {}: {names}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}

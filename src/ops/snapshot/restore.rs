@@ -27,6 +27,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use bollard::query_parameters::StopContainerOptions;
 use std::time::Duration;
 
+/// The one-shot container that runs `etcdctl snapshot restore` (a fixed name: a leftover of an
+/// interrupted restore is removed by the next one).
+pub const RESTORE_CONTAINER: &str = "stockade-etcd-restore";
+
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
     pub snapshot: SnapshotOptions,
@@ -243,7 +247,7 @@ pub fn restore_command(etcd_image: &str, name: &str, member: &crate::config::Nod
 async fn restore_member(h: &Host, etcd_image: &str, name: &str, initial_cluster: &str, data_dir: &str, deadline: Duration) -> Result<()> {
     let cmd = restore_command(etcd_image, name, &h.node, initial_cluster);
     let binds = vec![format!("{0}:{0}:ro", job::RESTORE_DIR), format!("{data_dir}:{}", job::ETCD_DATA)];
-    let helper = Helper::create(&h.docker, etcd_image, binds, cmd).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
+    let helper = Helper::create_named(&h.docker, RESTORE_CONTAINER, etcd_image, binds, cmd).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
     let r = helper.run(deadline).await;
     helper.remove().await;
     let (code, logs) = r.map_err(|e| anyhow!("host {}: etcd snapshot restore: {e:#}", h.name()))?;
