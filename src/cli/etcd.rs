@@ -80,7 +80,7 @@ fn opts(cli: &super::Cli, c: &ConnectArgs) -> SnapshotOptions {
 
 pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
     match cmd {
-        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), ui).await.map(|_| ()),
+        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), None, ui).await.map(|_| ()),
         Etcd::SnapshotRestore(a) => {
             let o = RestoreOptions {
                 snapshot: opts(cli, &a.connect),
@@ -89,7 +89,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
                 etcd_health_timeout: Duration::from_secs(a.etcd_health_timeout),
                 health_timeout: Duration::from_secs(a.health_timeout),
             };
-            snapshot::restore::run(&o, ui).await
+            snapshot::restore::run(&o, None, ui).await
         }
         Etcd::Snapshot(SnapshotCmd::Ls { connect, output }) => {
             let out = if *output == Output::Json { snapshot::Output::Json } else { snapshot::Output::Text };

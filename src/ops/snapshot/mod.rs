@@ -35,8 +35,16 @@ pub fn deadline(cfg: &ClusterConfig) -> Duration {
     Duration::from_secs(secs)
 }
 
-/// Where S3 slots in (issue 8, branch `s3`): implemented by the S3 client, called by save after the
-/// local copies are verified and by restore before its preflight. Local-only runs pass `None`.
+/// Where S3 slots in (issue 8, branch `s3`): implemented by the S3 client, called by
+/// `save::run` after every local copy is verified (a failure keeps them and fails the run) and by
+/// `restore::run` before its preflight (which then verifies the downloaded copies like any other).
+/// Local-only runs pass `None`.
+///
+/// The transfer belongs on the host, not the laptop: an implementation adds a `Job` variant (e.g.
+/// `Upload { name, s3 }` / `Download { name, s3 }`) that the agent runs with
+/// `apply::agent::run_job` — credentials travel only in the job file, never in Cmd/Env/Labels —
+/// reading `/opt/rke/etcd-snapshots/<name>.zip` (+ manifest) and streaming it (multipart upload,
+/// memory bounded) with the same one-pass sha256 check (`snapshot::archive::HashingWriter`).
 pub trait S3Seam: Send + Sync {
     /// Upload the archive + manifest of `name` from `host` (the agent streams it from the host).
     fn upload<'a>(&'a self, host: &'a Host, image: &'a str, manifest: &'a crate::snapshot::manifest::Manifest) -> futures_util::future::BoxFuture<'a, Result<()>>;

@@ -10,7 +10,7 @@
 //! (unless --use-local-state) and bring the rest back with `up`. The old data is removed only after
 //! that. Every step can run again: an interrupted restore finishes when run again.
 use super::preflight::{self, HostReport};
-use super::{inspected, Session, SnapshotOptions};
+use super::{inspected, S3Seam, Session, SnapshotOptions};
 use crate::apply::agent::{binds_for, AgentRun};
 use crate::apply::containers::indent_logs;
 use crate::etcd::{self, Credentials};
@@ -40,10 +40,11 @@ pub struct RestoreOptions {
     pub health_timeout: Duration,
 }
 
-pub async fn run(opts: &RestoreOptions, ui: &Ui) -> Result<()> {
+/// `s3`: where the S3 download slots in (None: the copies on the etcd hosts only).
+pub async fn run(opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<()> {
     let name = naming::normalize(&opts.name)?;
     let mut s = Session::open(&opts.snapshot, "etcd snapshot-restore", true, ui).await?;
-    let restored = restore_etcd(&s, &name, opts, ui).await;
+    let restored = restore_etcd(&s, &name, opts, s3, ui).await;
     if restored.is_err() {
         s.close().await;
     }
@@ -84,11 +85,17 @@ pub async fn run(opts: &RestoreOptions, ui: &Ui) -> Result<()> {
 
 /// Preflight, stop, restore, start, health. Returns the state stored in the archive (to be used
 /// unless --use-local-state).
-async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, ui: &Ui) -> Result<Option<FullState>> {
+async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Option<FullState>> {
     let etcd_hosts = s.etcd_hosts();
     let cfg = s.config();
     ui.phase("Preflight");
     let image = s.agent_image(ui).await?;
+    // with S3, every etcd host first gets the copy it lacks; the preflight then verifies all of them
+    if let Some(s3) = s3 {
+        for h in &etcd_hosts {
+            s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
+        }
+    }
     let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true }).await?;
     let mut copies = Vec::new();
     for r in results {

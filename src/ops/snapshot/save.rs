@@ -5,7 +5,7 @@
 //! agent on its host. Not one snapshot per host as RKE1 did: those differ (revision, bytes), so a
 //! restore could find "the same" snapshot with different contents on different members (RKE1's
 //! "etcd snapshots are not consistent"); with one archive, every member restores the same data.
-use super::{inspected, Session, SnapshotOptions};
+use super::{inspected, S3Seam, Session, SnapshotOptions};
 use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT};
 use crate::snapshot::job::{Job, JobResult, SaveJob};
@@ -16,13 +16,14 @@ use crate::ui::Ui;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
 
-pub async fn run(opts: &SnapshotOptions, name: Option<&str>, ui: &Ui) -> Result<Manifest> {
+/// `s3`: where the S3 upload slots in (None: local copies only).
+pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Manifest> {
     let name = match name {
         Some(n) => naming::normalize(n)?,
         None => naming::default_name(time::OffsetDateTime::now_utc()),
     };
     let s = Session::open(opts, "etcd snapshot-save", false, ui).await?;
-    let r = save_in(&s, &name, ui).await;
+    let r = save_in(&s, &name, s3, ui).await;
     s.close().await;
     let m = r?;
     println!("{}", m.name);
@@ -33,7 +34,7 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, ui: &Ui) -> Result<
     Ok(m)
 }
 
-async fn save_in(s: &Session, name: &str, ui: &Ui) -> Result<Manifest> {
+async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Manifest> {
     let creds = Credentials::from_bundle(&s.state.certificates())?;
     let etcd_hosts = s.etcd_hosts();
     ui.phase("Snapshot");
@@ -83,9 +84,15 @@ async fn save_in(s: &Session, name: &str, ui: &Ui) -> Result<Manifest> {
             None => failed.push(format!("host {}: {name} is missing", h.name())),
         }
     }
+    // S3 after the local copies: an S3 failure keeps them and says so (RKE1 lost both)
+    if let Some(s3) = s3
+        && let Err(e) = s3.upload(source, image.tag(), &manifest).await
+    {
+        failed.push(format!("uploading to S3 failed: {e:#}"));
+    }
     if !failed.is_empty() {
         bail!(
-            "snapshot {name} was taken on {} ({} bytes, sha256 {}) and is kept there, but not every etcd host has a verified copy:\n{}",
+            "snapshot {name} was taken on {} ({} bytes, sha256 {}) and is kept there, but not every copy was made and verified:\n{}",
             source.name(),
             manifest.size,
             manifest.sha256,
