@@ -190,6 +190,31 @@ fn a_broken_or_missing_copy_is_refused_before_any_member_is_stopped() {
     refused("wrong sha256", 2, "does not match its manifest");
     std::fs::write(snapshot_dir(&tb, tb.h(2)).join("s.zip.manifest.json"), &manifest).unwrap();
 
+    // on every host the same archive, matching its manifest, but the etcd database inside is
+    // corrupted (zip CRC recomputed): etcd's own integrity hash refuses it
+    let mut db = Vec::new();
+    std::io::Read::read_to_end(&mut zip::ZipArchive::new(std::io::Cursor::new(&original)).unwrap().by_name("/backup/s").unwrap(), &mut db).unwrap();
+    let mid = db.len() / 2;
+    db[mid] ^= 1;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file("/backup/s", zip::write::SimpleFileOptions::default()).unwrap();
+    z.write_all(&db).unwrap();
+    z.start_file("/etc/kubernetes/s.rkestate", zip::write::SimpleFileOptions::default()).unwrap();
+    z.write_all(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    let forged = z.finish().unwrap().into_inner();
+    let (size, sha) = stockade::snapshot::manifest::digest_reader(&forged[..]).unwrap();
+    let mut m = stockade::snapshot::manifest::Manifest::from_json(&manifest, "m").unwrap();
+    (m.size, m.sha256) = (size, sha);
+    for i in 0..3 {
+        std::fs::write(zip(i), &forged).unwrap();
+        std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), m.to_json()).unwrap();
+    }
+    refused("etcd integrity hash", 0, "integrity hash");
+    for i in 0..3 {
+        std::fs::write(zip(i), &original).unwrap();
+        std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), &manifest).unwrap();
+    }
+
     // missing on one host
     std::fs::remove_file(zip(0)).unwrap();
     refused("missing on one host", 0, "is not on etcd host(s)");
@@ -243,6 +268,25 @@ fn an_rke1_layout_zip_restores() {
     for h in &tb.hosts[..3] {
         assert_eq!(get(&tb, h, "rke1-era"), "present", "{}", h.name);
         assert_eq!(get(&tb, h, "later"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+
+    // RKE1's legacy layout: the raw etcd snapshot named `<name>` (no state inside: the local one)
+    let raw = "2024-01-02T00:00:00Z_etcd";
+    put(&tb, tb.h(0), "raw-era", "present");
+    let o = tb.etcdctl(tb.h(0), &["snapshot", "save", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for h in &tb.hosts[..3] {
+        std::fs::copy(&db, snapshot_dir(&tb, h).join(raw)).unwrap();
+    }
+    put(&tb, tb.h(0), "raw-era", "overwritten");
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", raw]);
+    assert_ne!(r.code, 0, "a snapshot without a state file needs --use-local-state:\n{}", r.all());
+    assert!(r.all().contains("--use-local-state"), "{}", r.all());
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", raw, "--use-local-state"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "raw-era"), "present", "{}", h.name);
     }
     assert_eq!(healthy_members(&tb), 3);
 }
