@@ -49,7 +49,7 @@ pub fn build() -> Result<AgentImage> {
     let exe = fs::read("/proc/self/exe").context("reading the running executable")?;
     let elf = Elf::parse(&exe).context("reading the running executable's ELF headers")?;
     let mut files: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
-    files.insert("stockade".into(), (exe.clone(), 0o755));
+    files.insert("stockade".into(), (exe, 0o755));
     if let Some(interp) = &elf.interp {
         let loader = fs::read(interp).with_context(|| format!("reading the loader {interp}"))?;
         files.insert(interp.trim_start_matches('/').to_string(), (loader, 0o755));
@@ -72,8 +72,11 @@ pub fn build() -> Result<AgentImage> {
         files.insert(CA_BUNDLE.trim_start_matches('/').to_string(), (ca, 0o644));
     }
     let dir = tempfile::tempdir().context("creating a temporary directory for the helper image")?;
-    let layer = layer_tar(&files)?;
-    let layer_sha = hex(&Sha256::digest(&layer));
+    let layer_path = dir.path().join("layer.tar");
+    let hashing = crate::snapshot::archive::HashingWriter::new(std::io::BufWriter::new(fs::File::create(&layer_path)?));
+    let (out, layer_size, layer_sha) = layer_tar(hashing, &files)?.finish();
+    out.into_inner().map_err(|e| anyhow!("writing the helper image layer: {}", e.error()))?;
+    drop(files);
     let tag = format!("{REPOSITORY}:{}-{}", env!("CARGO_PKG_VERSION"), &layer_sha[..12]);
     let config = serde_json::json!({
         "architecture": go_arch(std::env::consts::ARCH),
@@ -97,7 +100,7 @@ pub fn build() -> Result<AgentImage> {
     let archive = dir.path().join("stockade-agent.tar");
     let mut out = tar::Builder::new(std::io::BufWriter::new(fs::File::create(&archive)?));
     append(&mut out, &format!("{layer_sha}/"), &[], 0o755, tar::EntryType::Directory)?;
-    append(&mut out, &format!("{layer_sha}/layer.tar"), &layer, 0o644, tar::EntryType::Regular)?;
+    append_reader(&mut out, &format!("{layer_sha}/layer.tar"), fs::File::open(&layer_path)?, layer_size)?;
     append(&mut out, &format!("{config_sha}.json"), &config, 0o644, tar::EntryType::Regular)?;
     append(&mut out, "manifest.json", &manifest, 0o644, tar::EntryType::Regular)?;
     out.into_inner()?.flush()?;
@@ -105,7 +108,7 @@ pub fn build() -> Result<AgentImage> {
 }
 
 /// The layer: deterministic (sorted, owner root, mtime 0), so the same files give the same hash.
-fn layer_tar(files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<Vec<u8>> {
+fn layer_tar<W: Write>(out: W, files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<W> {
     let mut dirs: BTreeMap<String, u32> = BTreeMap::new();
     for path in files.keys() {
         let mut p = Path::new(path).parent();
@@ -118,7 +121,7 @@ fn layer_tar(files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<Vec<u8>> {
     dirs.insert("run/".into(), 0o755);
     // where the job file is copied before the container starts
     dirs.insert(format!("{}/", crate::snapshot::job::JOB_DIR.trim_start_matches('/')), 0o700);
-    let mut b = tar::Builder::new(Vec::new());
+    let mut b = tar::Builder::new(out);
     for (d, mode) in &dirs {
         append(&mut b, d, &[], *mode, tar::EntryType::Directory)?;
     }
@@ -135,6 +138,16 @@ fn append<W: Write>(b: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32,
     h.set_mode(mode);
     h.set_uid(0);
     h.set_gid(0);
+    h.set_mtime(0);
+    b.append_data(&mut h, path, data).with_context(|| format!("adding {path} to the helper image"))?;
+    Ok(())
+}
+
+fn append_reader<W: Write>(b: &mut tar::Builder<W>, path: &str, data: impl Read, size: u64) -> Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(0o644);
     h.set_mtime(0);
     b.append_data(&mut h, path, data).with_context(|| format!("adding {path} to the helper image"))?;
     Ok(())

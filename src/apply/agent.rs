@@ -44,16 +44,48 @@ impl AgentSource {
         if let Some(c) = configured.filter(|c| !c.trim().is_empty()) {
             return Ok(AgentSource::Configured(c.to_string()));
         }
-        let foreign: Vec<String> = hosts.filter(|h| !image::runs_here(&h.os_type, &h.arch)).map(|h| format!("{} ({}/{})", h.name(), h.os_type, h.arch)).collect();
-        if !foreign.is_empty() {
-            bail!(
-                "hosts {} do not run this stockade executable ({}/{}): set system_images.stockade_agent in cluster.yml to a stockade agent image built for them. Nothing was changed",
-                foreign.join(", "),
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            );
-        }
+        let platforms: Vec<(&str, &str, &str)> = hosts.map(|h| (h.name(), h.os_type.as_str(), h.arch.as_str())).collect();
+        refuse_foreign_platforms(&platforms)?;
         Ok(AgentSource::Built(image::build()?))
+    }
+}
+
+/// Without `system_images.stockade_agent`, every host must run this executable's platform.
+pub fn refuse_foreign_platforms(hosts: &[(&str, &str, &str)]) -> Result<()> {
+    let foreign: Vec<String> = hosts.iter().filter(|(_, os, arch)| !image::runs_here(os, arch)).map(|(h, os, arch)| format!("{h} ({os}/{arch})")).collect();
+    if !foreign.is_empty() {
+        bail!(
+            "hosts {} do not run this stockade executable ({}/{}): set system_images.stockade_agent in cluster.yml to a stockade agent image built for them. Nothing was changed",
+            foreign.join(", "),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_of_another_platform_needs_the_system_images_slot() {
+        let ours = std::env::consts::ARCH;
+        assert!(refuse_foreign_platforms(&[("h1", "linux", ours), ("h2", "linux", image::go_arch(ours))]).is_ok());
+        let e = refuse_foreign_platforms(&[("h1", "linux", ours), ("h2", "linux", "s390x-not-ours")]).unwrap_err().to_string();
+        assert!(e.contains("h2 (linux/s390x-not-ours)") && e.contains("system_images.stockade_agent") && !e.contains("h1"), "{e}");
+    }
+
+    #[test]
+    fn jobs_bind_only_what_they_need() {
+        let prefix = |p: &str| format!("/pfx{p}");
+        let save = binds_for(&Job::Save(crate::snapshot::job::SaveJob {
+            name: "s".into(), cluster: "c".into(), address: "127.0.0.1".into(), port: 2379, ca_file: String::new(), cert_file: String::new(),
+            key_file: String::new(), state: None, stall_timeout_secs: 5,
+        }), &prefix);
+        assert_eq!(save, vec!["/opt/rke/etcd-snapshots:/opt/rke/etcd-snapshots", "/pfx/etc/kubernetes:/etc/kubernetes:ro"]);
+        assert!(binds_for(&Job::Inspect { names: None, deep: false }, &prefix).iter().all(|b| b.ends_with(":ro")));
+        assert!(binds_for(&Job::SwapData, &prefix).contains(&"/pfx/var/lib/etcd:/var/lib/rancher/etcd".to_string()));
     }
 }
 

@@ -297,8 +297,11 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
     tb.write_config(&tb.cluster_yml(3, ""));
     tb.up_ok(&[]);
     for n in ["a", "b", "c"] {
-        let r = tb.stockade(&["etcd", "snapshot-save", "--name", n]);
+        let r = tb.stockade(&["--debug", "etcd", "snapshot-save", "--name", n]);
         assert_eq!(r.code, 0, "{}", r.all());
+        for secret in ["PRIVATE KEY", "BEGIN CERTIFICATE", "certificatesBundle"] {
+            assert!(!r.all().contains(secret), "--debug output shows {secret}");
+        }
         // creation times in whole seconds: keep them apart
         std::thread::sleep(std::time::Duration::from_millis(1100));
     }
