@@ -102,6 +102,7 @@ pub async fn ensure_image(h: &Host, source: &AgentSource) -> Result<bool> {
             if h.docker.inspect_image(tag).await.is_err() {
                 bail!("host {}: the helper image {tag} is not there after loading it", h.name());
             }
+            remove_older_agent_images(h, tag).await;
             Ok(true)
         }
         AgentSource::Configured(_) => {
@@ -111,6 +112,19 @@ pub async fn ensure_image(h: &Host, source: &AgentSource) -> Result<bool> {
                 msg.map_err(|e| anyhow!("host {}: pulling system_images.stockade_agent {tag}: {e}", h.name()))?;
             }
             Ok(true)
+        }
+    }
+}
+
+/// Every stockade version loads its own helper image: the ones of earlier versions go, unless a
+/// container still uses them (Docker refuses then; nothing is forced).
+async fn remove_older_agent_images(h: &Host, keep: &str) {
+    let filters = [("reference".to_string(), vec![format!("{}:*", image::REPOSITORY)])].into();
+    let Ok(images) = h.docker.list_images(Some(bollard::query_parameters::ListImagesOptions { filters: Some(filters), ..Default::default() })).await else { return };
+    for tag in images.iter().flat_map(|i| i.repo_tags.iter()).filter(|t| t.as_str() != keep && t.starts_with(&format!("{}:", image::REPOSITORY))) {
+        match h.docker.remove_image(tag, None::<bollard::query_parameters::RemoveImageOptions>, None).await {
+            Ok(_) => tracing::debug!(host = h.name(), image = %tag, "removed an older helper image"),
+            Err(e) => tracing::debug!(host = h.name(), image = %tag, "older helper image kept: {e}"),
         }
     }
 }
