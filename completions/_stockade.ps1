@@ -37,7 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('etcd', 'etcd', [CompletionResultType]::ParameterValue, 'etcd snapshots: save, restore, list, delete, prune')
             [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Runs on the etcd hosts inside stockade''s helper containers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff; `stockade man | man -l -`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -164,6 +166,193 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'stockade;etcd' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('snapshot-save', 'snapshot-save', [CompletionResultType]::ParameterValue, 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host')
+            [CompletionResult]::new('snapshot-restore', 'snapshot-restore', [CompletionResultType]::ParameterValue, 'Restore every etcd member from a snapshot, then bring the cluster back with `up`')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'List, delete and prune snapshots on the etcd hosts')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;etcd;snapshot-save' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;etcd;snapshot-restore' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)')
+            [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
+            [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('--use-local-state', '--use-local-state', [CompletionResultType]::ParameterName, 'Keep the local state file instead of the one stored in the snapshot')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;etcd;snapshot' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a snapshot from every etcd host')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Keep only the newest K snapshots on every etcd host')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;etcd;snapshot;ls' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;etcd;snapshot;delete' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;etcd;snapshot;prune' {
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'retention')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;etcd;snapshot;help' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a snapshot from every etcd host')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Keep only the newest K snapshots on every etcd host')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;etcd;snapshot;help;ls' {
+            break
+        }
+        'stockade;etcd;snapshot;help;delete' {
+            break
+        }
+        'stockade;etcd;snapshot;help;prune' {
+            break
+        }
+        'stockade;etcd;snapshot;help;help' {
+            break
+        }
+        'stockade;etcd;help' {
+            [CompletionResult]::new('snapshot-save', 'snapshot-save', [CompletionResultType]::ParameterValue, 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host')
+            [CompletionResult]::new('snapshot-restore', 'snapshot-restore', [CompletionResultType]::ParameterValue, 'Restore every etcd member from a snapshot, then bring the cluster back with `up`')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'List, delete and prune snapshots on the etcd hosts')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;etcd;help;snapshot-save' {
+            break
+        }
+        'stockade;etcd;help;snapshot-restore' {
+            break
+        }
+        'stockade;etcd;help;snapshot' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a snapshot from every etcd host')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Keep only the newest K snapshots on every etcd host')
+            break
+        }
+        'stockade;etcd;help;snapshot;ls' {
+            break
+        }
+        'stockade;etcd;help;snapshot;delete' {
+            break
+        }
+        'stockade;etcd;help;snapshot;prune' {
+            break
+        }
+        'stockade;etcd;help;help' {
+            break
+        }
         'stockade;util' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
@@ -199,6 +388,42 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
         'stockade;util;help;help' {
             break
         }
+        'stockade;agent' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run one job (JSON) and print its result line')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;agent;run' {
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'Job file (default: read the job from stdin)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;agent;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run one job (JSON) and print its result line')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'stockade;agent;help;run' {
+            break
+        }
+        'stockade;agent;help;help' {
+            break
+        }
         'stockade;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
@@ -228,7 +453,9 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('etcd', 'etcd', [CompletionResultType]::ParameterValue, 'etcd snapshots: save, restore, list, delete, prune')
             [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Runs on the etcd hosts inside stockade''s helper containers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff; `stockade man | man -l -`)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -256,11 +483,45 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
         'stockade;help;config' {
             break
         }
+        'stockade;help;etcd' {
+            [CompletionResult]::new('snapshot-save', 'snapshot-save', [CompletionResultType]::ParameterValue, 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host')
+            [CompletionResult]::new('snapshot-restore', 'snapshot-restore', [CompletionResultType]::ParameterValue, 'Restore every etcd member from a snapshot, then bring the cluster back with `up`')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'List, delete and prune snapshots on the etcd hosts')
+            break
+        }
+        'stockade;help;etcd;snapshot-save' {
+            break
+        }
+        'stockade;help;etcd;snapshot-restore' {
+            break
+        }
+        'stockade;help;etcd;snapshot' {
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a snapshot from every etcd host')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Keep only the newest K snapshots on every etcd host')
+            break
+        }
+        'stockade;help;etcd;snapshot;ls' {
+            break
+        }
+        'stockade;help;etcd;snapshot;delete' {
+            break
+        }
+        'stockade;help;etcd;snapshot;prune' {
+            break
+        }
         'stockade;help;util' {
             [CompletionResult]::new('get-kubeconfig', 'get-kubeconfig', [CompletionResultType]::ParameterValue, 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)')
             break
         }
         'stockade;help;util;get-kubeconfig' {
+            break
+        }
+        'stockade;help;agent' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run one job (JSON) and print its result line')
+            break
+        }
+        'stockade;help;agent;run' {
             break
         }
         'stockade;help;completions' {

@@ -34,7 +34,9 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand cert 'Certificates of the cluster'
             cand version 'Print stockade''s version and the default Kubernetes version'
             cand config 'Default system images per Kubernetes version'
+            cand etcd 'etcd snapshots: save, restore, list, delete, prune'
             cand util 'Utilities'
+            cand agent 'Runs on the etcd hosts inside stockade''s helper containers'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff; `stockade man | man -l -`)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -150,6 +152,173 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'stockade;etcd'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand snapshot-save 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+            cand snapshot-restore 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+            cand snapshot 'List, delete and prune snapshots on the etcd hosts'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;etcd;snapshot-save'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --name 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;etcd;snapshot-restore'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --name 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)'
+            cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
+            cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand --use-local-state 'Keep the local state file instead of the one stored in the snapshot'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;etcd;snapshot'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand ls 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
+            cand delete 'Delete a snapshot from every etcd host'
+            cand prune 'Keep only the newest K snapshots on every etcd host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;etcd;snapshot;ls'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --output 'output'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;etcd;snapshot;delete'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;etcd;snapshot;prune'= {
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --retention 'retention'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;etcd;snapshot;help'= {
+            cand ls 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
+            cand delete 'Delete a snapshot from every etcd host'
+            cand prune 'Keep only the newest K snapshots on every etcd host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;etcd;snapshot;help;ls'= {
+        }
+        &'stockade;etcd;snapshot;help;delete'= {
+        }
+        &'stockade;etcd;snapshot;help;prune'= {
+        }
+        &'stockade;etcd;snapshot;help;help'= {
+        }
+        &'stockade;etcd;help'= {
+            cand snapshot-save 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+            cand snapshot-restore 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+            cand snapshot 'List, delete and prune snapshots on the etcd hosts'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;etcd;help;snapshot-save'= {
+        }
+        &'stockade;etcd;help;snapshot-restore'= {
+        }
+        &'stockade;etcd;help;snapshot'= {
+            cand ls 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
+            cand delete 'Delete a snapshot from every etcd host'
+            cand prune 'Keep only the newest K snapshots on every etcd host'
+        }
+        &'stockade;etcd;help;snapshot;ls'= {
+        }
+        &'stockade;etcd;help;snapshot;delete'= {
+        }
+        &'stockade;etcd;help;snapshot;prune'= {
+        }
+        &'stockade;etcd;help;help'= {
+        }
         &'stockade;util'= {
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
             cand -d 'Debug logging (secrets are never logged)'
@@ -180,6 +349,37 @@ set edit:completion:arg-completer[stockade] = {|@words|
         }
         &'stockade;util;help;help'= {
         }
+        &'stockade;agent'= {
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand run 'Run one job (JSON) and print its result line'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;agent;run'= {
+            cand --job 'Job file (default: read the job from stdin)'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;agent;help'= {
+            cand run 'Run one job (JSON) and print its result line'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'stockade;agent;help;run'= {
+        }
+        &'stockade;agent;help;help'= {
+        }
         &'stockade;completions'= {
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
             cand -d 'Debug logging (secrets are never logged)'
@@ -207,7 +407,9 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand cert 'Certificates of the cluster'
             cand version 'Print stockade''s version and the default Kubernetes version'
             cand config 'Default system images per Kubernetes version'
+            cand etcd 'etcd snapshots: save, restore, list, delete, prune'
             cand util 'Utilities'
+            cand agent 'Runs on the etcd hosts inside stockade''s helper containers'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff; `stockade man | man -l -`)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -227,10 +429,35 @@ set edit:completion:arg-completer[stockade] = {|@words|
         }
         &'stockade;help;config'= {
         }
+        &'stockade;help;etcd'= {
+            cand snapshot-save 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+            cand snapshot-restore 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+            cand snapshot 'List, delete and prune snapshots on the etcd hosts'
+        }
+        &'stockade;help;etcd;snapshot-save'= {
+        }
+        &'stockade;help;etcd;snapshot-restore'= {
+        }
+        &'stockade;help;etcd;snapshot'= {
+            cand ls 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
+            cand delete 'Delete a snapshot from every etcd host'
+            cand prune 'Keep only the newest K snapshots on every etcd host'
+        }
+        &'stockade;help;etcd;snapshot;ls'= {
+        }
+        &'stockade;help;etcd;snapshot;delete'= {
+        }
+        &'stockade;help;etcd;snapshot;prune'= {
+        }
         &'stockade;help;util'= {
             cand get-kubeconfig 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
         }
         &'stockade;help;util;get-kubeconfig'= {
+        }
+        &'stockade;help;agent'= {
+            cand run 'Run one job (JSON) and print its result line'
+        }
+        &'stockade;help;agent;run'= {
         }
         &'stockade;help;completions'= {
         }

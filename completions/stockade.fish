@@ -36,7 +36,9 @@ complete -c stockade -n "__fish_stockade_needs_command" -f -a "validate" -d 'Che
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "cert" -d 'Certificates of the cluster'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "config" -d 'Default system images per Kubernetes version'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "etcd" -d 'etcd snapshots: save, restore, list, delete, prune'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "util" -d 'Utilities'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "agent" -d 'Runs on the etcd hosts inside stockade\'s helper containers'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "man" -d 'Print the manual page (roff; `stockade man | man -l -`)'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -110,6 +112,61 @@ complete -c stockade -n "__fish_stockade_using_subcommand config" -s d -l debug 
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "snapshot-save" -d 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "snapshot-restore" -d 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "snapshot" -d 'List, delete and prune snapshots on the etcd hosts'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l name -d 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l name -d 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l use-local-state -d 'Keep the local state file instead of the one stored in the snapshot'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "ls" -d 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete a snapshot from every etcd host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "prune" -d 'Keep only the newest K snapshots on every etcd host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from help" -f -a "snapshot-save" -d 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from help" -f -a "snapshot-restore" -d 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from help" -f -a "snapshot" -d 'List, delete and prune snapshots on the etcd hosts'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s q -l quiet -d 'Only warnings and errors'
@@ -124,6 +181,21 @@ complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run one job (JSON) and print its result line'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -l job -d 'Job file (default: read the job from stdin)' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run one job (JSON) and print its result line'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s q -l quiet -d 'Only warnings and errors'
@@ -134,15 +206,21 @@ complete -c stockade -n "__fish_stockade_using_subcommand man" -s d -l debug -d 
 complete -c stockade -n "__fish_stockade_using_subcommand man" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "cert" -d 'Certificates of the cluster'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "config" -d 'Default system images per Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "util" -d 'Utilities'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "man" -d 'Print the manual page (roff; `stockade man | man -l -`)'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config util completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "cert" -d 'Certificates of the cluster'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "config" -d 'Default system images per Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "etcd" -d 'etcd snapshots: save, restore, list, delete, prune'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "util" -d 'Utilities'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "agent" -d 'Runs on the etcd hosts inside stockade\'s helper containers'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "man" -d 'Print the manual page (roff; `stockade man | man -l -`)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot-save" -d 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot-restore" -d 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot" -d 'List, delete and prune snapshots on the etcd hosts'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from util" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "run" -d 'Run one job (JSON) and print its result line'

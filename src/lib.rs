@@ -7,9 +7,12 @@
 //! - `snapshot`: snapshot names, layout and manifests (pure), and `snapshot::s3`, the S3 client
 //!   for the snapshots' copies in a bucket (HTTP(S) to the S3 server; at the level of `transport`);
 //! - `transport` (SSH, Docker over SSH), `etcd` (the etcd API over SSH);
+//! - `agent`: what runs on an etcd host inside a helper container (`stockade agent run`), and the
+//!   helper image made from this executable;
 //! - `apply`: phases that diff the plan against the hosts and change only what differs;
 //! - `ops`: one function per command (`ops::up`, `ops::remove`), the decisions a command makes;
 //! - `cli`: parses the command line and calls `ops` (cargo's `commands` → `ops` split).
+pub mod agent;
 pub mod apply;
 pub mod cli;
 pub mod config;

@@ -193,9 +193,15 @@ async fn watched<T>(what: &str, total: Duration, stall: Duration, progress: &Pro
 }
 
 async fn load_archive(h: &Host, archive: &ImageArchive, total: Duration) -> Result<()> {
-    let what = format!("loading {}", archive.path.display());
+    load_tar(h, &archive.path, total).await
+}
+
+/// Streams a `docker load` archive from the laptop to the host's Docker over the SSH connection,
+/// within `total` and the stall watchdog.
+pub async fn load_tar(h: &Host, path: &Path, total: Duration) -> Result<()> {
+    let what = format!("loading {}", path.display());
     let progress = Progress::new();
-    let file = tokio::fs::File::open(&archive.path).await?;
+    let file = tokio::fs::File::open(path).await?;
     let sent = progress.clone();
     let body = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |_| sent.touch());
     // the Docker client's own deadline (--command-timeout) would cut a long upload: this

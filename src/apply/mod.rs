@@ -1,6 +1,7 @@
 //! Applying a plan: a pipeline of phases (each with a title and a run), k0sctl-style. Every
 //! phase compares the plan with what the hosts report and changes only what differs, and
 //! records each change so `up` can say exactly what it did, or that nothing changed.
+pub mod agent;
 pub mod containers;
 pub mod controlplane;
 pub mod etcd_health;

@@ -1,8 +1,10 @@
 //! Command-line interface: global flags here, one file per subcommand.
+mod agent;
 mod cert;
 mod completions;
 mod config_cmd;
 mod connect;
+mod etcd;
 mod man;
 mod remove;
 mod up;
@@ -55,9 +57,15 @@ pub enum Command {
     Version,
     /// Default system images per Kubernetes version
     Config(config_cmd::Args),
+    /// etcd snapshots: save, restore, list, delete, prune
+    #[command(subcommand)]
+    Etcd(etcd::Etcd),
     /// Utilities
     #[command(subcommand)]
     Util(util::Util),
+    /// Runs on the etcd hosts inside stockade's helper containers
+    #[command(subcommand, hide = true)]
+    Agent(agent::Agent),
     /// Print a shell completion script
     Completions(completions::Args),
     /// Print the manual page (roff; `stockade man | man -l -`)
@@ -89,6 +97,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Version => done(version::run()),
         Command::Config(a) => done(config_cmd::run(a)),
         Command::Util(u) => done(util::run(&cli, u, &ui)),
+        Command::Etcd(e) => done(etcd::run(&cli, e, &ui).await),
+        Command::Agent(a) => done(agent::run(a).await),
         Command::Completions(a) => done(completions::run(a)),
         Command::Man => done(man::run()),
     }

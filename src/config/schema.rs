@@ -398,6 +398,10 @@ pub struct SystemImages {
     pub aci_gbp_server_container: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aci_opflex_server_container: Option<String>,
+    /// stockade's own: the image of the snapshot agent (`stockade agent`) for hosts whose platform
+    /// differs from the one stockade runs on (otherwise stockade makes it from its executable)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stockade_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

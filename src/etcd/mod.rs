@@ -28,14 +28,33 @@ impl Credentials {
         let (ca, node) = (get(names::CA)?, get(names::NODE)?);
         Ok(Credentials { ca: ca.certificate_pem.clone(), cert: node.certificate_pem.clone(), key: node.key_pem.clone() })
     }
+
+    /// From PEM text (the agent reads the host's `/etc/kubernetes/ssl` files).
+    pub fn from_pem(ca: String, cert: String, key: String) -> Self {
+        Credentials { ca, cert, key }
+    }
+}
+
+/// Connects to the member at `ip:port` directly over TCP: for the agent, which runs on the etcd host
+/// itself (host network), where no SSH channel is needed.
+pub async fn connect_tcp(ip: &str, port: u16, creds: &Credentials, timeout: Duration) -> Result<Client> {
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("https://{ip}:{port}"))?
+        .tls_config(tls_config(ip, creds))?
+        .connect_timeout(timeout);
+    let channel = endpoint.connect().await.map_err(|e| anyhow!("connecting to etcd at {ip}:{port}: {}", chain(&e)))?;
+    Ok(Client::new(channel))
+}
+
+fn tls_config(ip: &str, creds: &Credentials) -> ClientTlsConfig {
+    ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(creds.ca.as_bytes()))
+        .identity(Identity::from_pem(creds.cert.as_bytes(), creds.key.as_bytes()))
+        .domain_name(ip.to_string())
 }
 
 /// Connects to the member listening on `ip:port` as seen from the host behind `session`.
 pub async fn connect(session: Arc<Session>, ip: &str, port: u16, creds: &Credentials, timeout: Duration) -> Result<Client> {
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(creds.ca.as_bytes()))
-        .identity(Identity::from_pem(creds.cert.as_bytes(), creds.key.as_bytes()))
-        .domain_name(ip.to_string());
+    let tls = tls_config(ip, creds);
     let endpoint = tonic::transport::Endpoint::from_shared(format!("https://{ip}:{port}"))?
         .tls_config(tls)?
         .connect_timeout(timeout)

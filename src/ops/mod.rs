@@ -2,6 +2,7 @@
 //! command line (cargo's `commands` → `ops` split). `cli/` only parses flags into these options.
 pub mod cert;
 pub mod remove;
+pub mod snapshot;
 pub mod up;
 pub mod util;
 pub mod validate;

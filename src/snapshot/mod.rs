@@ -8,6 +8,8 @@
 //! other's snapshots: `/opt/rke/etcd-snapshots/<name>.zip` holding the etcd snapshot as entry
 //! `/backup/<name>` and, when present, the cluster state as `/etc/kubernetes/<name>.rkestate`;
 //! stockade adds `<name>.zip.manifest.json` beside it.
+pub mod archive;
+pub mod job;
 pub mod manifest;
 pub mod naming;
 pub mod s3;

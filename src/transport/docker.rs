@@ -131,8 +131,14 @@ pub struct Helper<'a> {
 
 impl<'a> Helper<'a> {
     pub async fn create(docker: &'a Docker, image: &str, binds: Vec<String>, cmd: Vec<String>) -> Result<Helper<'a>> {
-        let name = format!("stockade-helper-{}", std::process::id());
-        // a helper left by an interrupted run of this same pid number would block the name
+        Self::create_named(docker, &format!("stockade-helper-{}", std::process::id()), image, binds, cmd).await
+    }
+
+    /// A helper with a fixed name: a leftover of an interrupted run under that name is removed
+    /// first, so it never blocks a retry nor stays behind.
+    pub async fn create_named(docker: &'a Docker, name: &str, image: &str, binds: Vec<String>, cmd: Vec<String>) -> Result<Helper<'a>> {
+        let name = name.to_string();
+        // a helper left by an interrupted run under the same name would block the name
         let _ = docker.remove_container(&name, Some(RemoveContainerOptions { force: true, ..Default::default() })).await;
         let body = ContainerCreateBody {
             image: Some(image.to_string()),

@@ -29,6 +29,10 @@ pub struct Host {
     /// Docker's engine ID: which machine this is, whatever address reached it (two entries of
     /// cluster.yml, or a departed and a kept one, can be the same machine)
     pub machine_id: String,
+    /// Docker's `OSType` and `Architecture` (`linux`, `x86_64`): whether stockade's own executable
+    /// can run there (the agent image)
+    pub os_type: String,
+    pub arch: String,
 }
 
 impl Host {
@@ -215,8 +219,9 @@ impl Hosts {
                         .map_err(|e| anyhow!("host {}: Docker did not answer on {socket}: {e}", n.address))?;
                     let version = version.version.unwrap_or_default();
                     let machine_id = info.id.filter(|id| !id.is_empty()).ok_or_else(|| anyhow!("host {}: Docker reports no engine ID", n.address))?;
+                    let (os_type, arch) = (info.os_type.unwrap_or_default(), info.architecture.unwrap_or_default());
                     tracing::debug!(host = %n.address, docker = %version, socket, "docker reachable");
-                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id })
+                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id, os_type, arch })
                 }
             })
             .collect();

@@ -14,5 +14,6 @@ mod planes;
 mod real_kubernetes;
 mod remove;
 mod s3_store;
+mod snapshot;
 mod ssh;
 mod state;

@@ -1,0 +1,460 @@
+//! The agent: stockade's own executable, run by `stockade agent run` inside a helper container on an
+//! etcd host (host network, the host's snapshot, certificate and etcd data directories bound), so a
+//! snapshot is taken, checksummed and written on the host and never passes through the laptop.
+//! `image` makes the helper image from the running executable.
+//!
+//! Each job (`snapshot::job::Job`) comes from a file (or stdin), never from the command line or the
+//! environment, and the agent prints exactly one result line (`snapshot::job::RESULT_PREFIX`).
+pub mod image;
+
+use crate::etcd::{self, Credentials};
+use crate::snapshot::archive::{self, Integrity, Layout};
+use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
+use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
+use crate::snapshot::naming::{self, SNAPSHOT_DIR};
+use anyhow::{anyhow, bail, Context, Result};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Reads the job (from `job_file`, or stdin when None), runs it, prints the result line.
+pub async fn run(job_file: Option<&Path>) -> Result<()> {
+    let text = match job_file {
+        Some(p) => fs::read_to_string(p).with_context(|| format!("reading the job file {}", p.display()))?,
+        None => std::io::read_to_string(std::io::stdin()).context("reading the job from stdin")?,
+    };
+    let job: Job = serde_json::from_str(&text).map_err(|e| anyhow!("unreadable job ({e})"))?;
+    // the job file may hold the cluster state (keys): gone before any work starts
+    if let Some(p) = job_file {
+        let _ = fs::remove_file(p);
+    }
+    let result = run_job(job).await?;
+    println!("{}{}", job::RESULT_PREFIX, serde_json::to_string(&result)?);
+    Ok(())
+}
+
+async fn run_job(job: Job) -> Result<JobResult> {
+    let dir = Path::new(SNAPSHOT_DIR);
+    Ok(match job {
+        Job::Save(j) => JobResult::Saved { manifest: save(dir, &j).await? },
+        Job::Inspect { names, deep } => {
+            let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep)).await??;
+            JobResult::Inspected { copies, missing }
+        }
+        Job::Adopt { name, size, sha256 } => JobResult::Done { detail: adopt(dir, &name, size, &sha256)? },
+        Job::Extract { name } => {
+            JobResult::Done { detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name)).await?? }
+        }
+        Job::ReadState { name } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT))? },
+        Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
+        Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
+        Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
+    })
+}
+
+fn tmp_archive(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{}.tmp", naming::archive_file(name)))
+}
+
+/// Takes the snapshot from the local member: etcd's Snapshot stream goes through the zip writer
+/// into a hidden temporary file, hashed as it is written; the archive gets its final name only
+/// when etcd sent the whole database and its integrity hash matched, and the manifest after it.
+async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
+    let name = naming::normalize(&j.name)?;
+    let read = |p: &str| fs::read_to_string(p).with_context(|| format!("reading the etcd client certificate {p}"));
+    let creds = Credentials::from_pem(read(&j.ca_file)?, read(&j.cert_file)?, read(&j.key_file)?);
+    let stall = Duration::from_secs(j.stall_timeout_secs.max(1));
+    let mut client = etcd::connect_tcp(&j.address, j.port, &creds, stall).await?;
+    let status = tokio::time::timeout(stall, client.status())
+        .await
+        .map_err(|_| anyhow!("etcd at {}:{} did not answer its status within {stall:?}", j.address, j.port))??;
+    if status.leader == 0 {
+        bail!("etcd at {}:{} has no leader: the cluster is not healthy, no snapshot taken", j.address, j.port);
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let target = dir.join(naming::archive_file(&name));
+    if target.exists() {
+        bail!("{} already exists on this host: choose another --name, or delete it first (`stockade etcd snapshot delete {name}`)", target.display());
+    }
+    let tmp = tmp_archive(dir, &name);
+    let file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let (reader, mut writer) = tokio::io::simplex(256 * 1024);
+    let large = status.db_size > 3 * 1024 * 1024 * 1024;
+    let (zname, state) = (name.clone(), j.state.clone());
+    let zipping = tokio::task::spawn_blocking(move || -> Result<archive::Written> {
+        let reader = tokio_util::io::SyncIoBridge::new(reader);
+        let (out, written) = archive::write_zip(std::io::BufWriter::with_capacity(256 * 1024, file), &zname, reader, state.as_deref().map(str::as_bytes), large)?;
+        let file = out.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
+        file.sync_all().context("syncing the archive")?;
+        Ok(written)
+    });
+    let taken = client.snapshot_to(&mut writer, stall).await;
+    // end of stream for the zip writer (dropping a split half does not close the pipe)
+    {
+        use tokio::io::AsyncWriteExt;
+        let _ = writer.shutdown().await;
+    }
+    drop(writer);
+    let written = zipping.await.map_err(|e| anyhow!("archive writer: {e}"));
+    let outcome = (|| -> Result<(etcd::SnapshotTaken, archive::Written)> {
+        let taken = taken?;
+        let written = written??;
+        if written.snapshot_size != taken.size {
+            bail!("the archive holds {} bytes of the snapshot, etcd sent {}", written.snapshot_size, taken.size);
+        }
+        written.integrity.require("the snapshot etcd sent")?;
+        Ok((taken, written))
+    })();
+    let (taken, written) = match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.context("taking the snapshot failed; nothing was kept"));
+        }
+    };
+    let manifest = Manifest {
+        name: name.clone(),
+        cluster: j.cluster.clone(),
+        etcd_version: if taken.etcd_version.is_empty() { status.version.clone() } else { taken.etcd_version.clone() },
+        // etcd 3.4 sends no header in the stream: the revision from the status taken just before
+        revision: if taken.revision != 0 { taken.revision } else { status.header.as_ref().map(|h| h.revision).unwrap_or(0) },
+        size: written.size,
+        sha256: written.sha256.clone(),
+        created_unix: time::OffsetDateTime::now_utc().unix_timestamp(),
+        encrypted: false,
+    };
+    // archive first, then the manifest: a manifest never names an archive that is not there
+    fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
+    write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes())?;
+    sync_dir(dir);
+    Ok(manifest)
+}
+
+fn write_file_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The snapshot file of `name` in `dir`: the zip, else RKE1's legacy raw file.
+fn locate(dir: &Path, name: &str) -> Option<(PathBuf, Layout)> {
+    let zip = dir.join(naming::archive_file(name));
+    if zip.is_file() {
+        return Some((zip, Layout::Zip));
+    }
+    let raw = dir.join(name);
+    raw.is_file().then_some((raw, Layout::Raw))
+}
+
+fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> Result<Copy> {
+    let meta = fs::metadata(path)?;
+    let (size, sha256) = digest_reader(fs::File::open(path)?).with_context(|| format!("reading {}", path.display()))?;
+    let manifest_path = dir.join(match layout {
+        Layout::Zip => naming::manifest_file(name),
+        Layout::Raw => format!("{name}{}", naming::MANIFEST_EXT),
+    });
+    let (manifest, checksum) = match fs::read_to_string(&manifest_path) {
+        Ok(text) => match Manifest::from_json(&text, &manifest_path.display().to_string()) {
+            Ok(m) => {
+                let c = m.check(size, &sha256);
+                (Some(m), c)
+            }
+            // an unreadable manifest cannot vouch for the archive
+            Err(_) => (None, Checksum::Mismatch),
+        },
+        Err(_) => (None, Checksum::NoManifest),
+    };
+    let (mut problem, mut has_state) = (None, false);
+    if deep {
+        let verdict = match layout {
+            Layout::Zip => archive::inspect_zip(fs::File::open(path)?, name).map(|i| {
+                has_state = i.has_state;
+                i.integrity
+            }),
+            Layout::Raw => archive::inspect_raw(fs::File::open(path)?),
+        };
+        problem = match verdict {
+            Ok(Integrity::Ok { .. }) => None,
+            Ok(i) => Some(format!("{:#}", i.require("the etcd snapshot inside").unwrap_err())),
+            Err(e) => Some(format!("{e:#}")),
+        };
+    }
+    let modified_unix = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
+    Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state })
+}
+
+fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy>, Vec<String>)> {
+    let mut copies = Vec::new();
+    let mut missing = Vec::new();
+    match names {
+        Some(names) => {
+            for n in names {
+                let n = naming::normalize(n)?;
+                match locate(dir, &n) {
+                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep)?),
+                    None => missing.push(n),
+                }
+            }
+        }
+        None => {
+            let entries = match fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((copies, missing)),
+                Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+            };
+            let mut files: Vec<String> = entries.flatten().filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false)).filter_map(|e| e.file_name().to_str().map(String::from)).collect();
+            files.sort();
+            for f in files {
+                let Some(n) = naming::name_of_file(&f) else { continue };
+                let layout = if f.ends_with(naming::ZIP_EXT) { Layout::Zip } else { Layout::Raw };
+                // a legacy raw file next to its zip is the same snapshot: the zip is listed
+                if layout == Layout::Raw && dir.join(naming::archive_file(&n)).is_file() {
+                    continue;
+                }
+                copies.push(describe(dir, &n, &dir.join(&f), layout, deep)?);
+            }
+        }
+    }
+    Ok((copies, missing))
+}
+
+/// Puts a copy received in `.incoming/` in place once its size and sha256 are the expected ones.
+fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
+    let name = naming::normalize(name)?;
+    let incoming = dir.join(job::INCOMING);
+    let src = incoming.join(naming::archive_file(&name));
+    let (got_size, got_sha) = digest_reader(fs::File::open(&src).with_context(|| format!("the copy {} did not arrive", src.display()))?)?;
+    if got_size != size || !got_sha.eq_ignore_ascii_case(sha256) {
+        let _ = fs::remove_file(&src);
+        bail!("the copy received is {got_size} bytes with sha256 {got_sha}, expected {size} bytes with sha256 {sha256}: discarded");
+    }
+    let manifest_src = incoming.join(naming::manifest_file(&name));
+    let manifest = Manifest::from_json(&fs::read_to_string(&manifest_src)?, &manifest_src.display().to_string())?;
+    if manifest.check(got_size, &got_sha) != Checksum::Ok {
+        bail!("the manifest received does not describe the archive received");
+    }
+    let target = dir.join(naming::archive_file(&name));
+    if target.exists() {
+        bail!("{} already exists on this host", target.display());
+    }
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o600))?;
+    fs::set_permissions(&manifest_src, fs::Permissions::from_mode(0o600))?;
+    fs::rename(&src, &target)?;
+    fs::rename(&manifest_src, dir.join(naming::manifest_file(&name)))?;
+    let _ = fs::remove_dir(&incoming);
+    sync_dir(dir);
+    Ok(format!("{} verified ({got_size} bytes, sha256 {got_sha})", target.display()))
+}
+
+/// Extracts the etcd snapshot for `etcdctl snapshot restore` into `restore_dir/<name>.db` (etcd's
+/// integrity hash checked on the way) and clears any restore output of an earlier attempt.
+fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str) -> Result<String> {
+    let name = naming::normalize(name)?;
+    let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
+    let new = data.join(job::RESTORED_NEW);
+    if new.exists() {
+        fs::remove_dir_all(&new).with_context(|| format!("removing {}", new.display()))?;
+    }
+    fs::create_dir_all(restore_dir)?;
+    fs::set_permissions(restore_dir, fs::Permissions::from_mode(0o700))?;
+    let out_path = restore_dir.join(restore_db_file(&name));
+    let tmp = restore_dir.join(format!(".{}.tmp", restore_db_file(&name)));
+    let mut out = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let size = match layout {
+        Layout::Zip => archive::extract_snapshot(fs::File::open(&src)?, &name, &mut out)?,
+        Layout::Raw => {
+            archive::inspect_raw(fs::File::open(&src)?)?.require(&src.display().to_string())?;
+            std::io::copy(&mut fs::File::open(&src)?, &mut out)?
+        }
+    };
+    out.sync_all()?;
+    fs::rename(&tmp, &out_path)?;
+    Ok(format!("{} ({size} bytes, integrity hash ok)", out_path.display()))
+}
+
+/// File name of the extracted snapshot in the restore dir.
+pub fn restore_db_file(name: &str) -> String {
+    format!("{name}.db")
+}
+
+fn read_state(dir: &Path, name: &str, out: &Path) -> Result<String> {
+    let name = naming::normalize(name)?;
+    let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
+    if layout == Layout::Raw {
+        return Ok("none: a legacy raw snapshot holds no state".into());
+    }
+    match archive::read_state(fs::File::open(&src)?, &name)? {
+        Some(state) => {
+            write_file_atomic(out, &state)?;
+            Ok(format!("state {} bytes", state.len()))
+        }
+        None => Ok("none: the archive holds no state file".into()),
+    }
+}
+
+/// Swaps the restored `member` dir in. Re-runnable: when a kept copy of the pre-restore data exists
+/// already (an interrupted restore), the current `member` is an earlier restore's and is replaced.
+fn swap_data(data: &Path) -> Result<String> {
+    let new_member = data.join(job::RESTORED_NEW).join("member");
+    if !new_member.is_dir() {
+        bail!("{} is missing: the restore did not produce a data directory", new_member.display());
+    }
+    let member = data.join("member");
+    let kept = data.join(job::KEPT_OLD);
+    let kept_member = kept.join("member");
+    let mut detail = String::new();
+    if member.exists() {
+        if kept_member.exists() {
+            fs::remove_dir_all(&member)?;
+            detail.push_str("replaced the data of an earlier restore attempt; ");
+        } else {
+            fs::create_dir_all(&kept)?;
+            fs::rename(&member, &kept_member)?;
+            detail.push_str(&format!("previous data kept in {}; ", kept.display()));
+        }
+    }
+    fs::rename(&new_member, &member)?;
+    let _ = fs::remove_dir_all(data.join(job::RESTORED_NEW));
+    sync_dir(data);
+    detail.push_str("restored data in place");
+    Ok(detail)
+}
+
+fn cleanup(data: &Path, restore_dir: &Path) -> Result<String> {
+    for p in [data.join(job::KEPT_OLD), data.join(job::RESTORED_NEW)] {
+        if p.exists() {
+            fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    // the restore dir is a mount point in the helper: its contents go, the directory stays
+    if let Ok(entries) = fs::read_dir(restore_dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let r = if e.file_type().map(|t| t.is_dir()).unwrap_or(false) { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            r.with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    Ok("removed the pre-restore data and the restore scratch files".into())
+}
+
+fn delete(dir: &Path, names: &[String]) -> Result<String> {
+    let mut removed = Vec::new();
+    for n in names {
+        let n = naming::normalize(n)?;
+        for f in [naming::archive_file(&n), naming::manifest_file(&n), n.clone(), format!("{n}{}", naming::MANIFEST_EXT)] {
+            let p = dir.join(&f);
+            if p.is_file() {
+                fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+                removed.push(f);
+            }
+        }
+    }
+    sync_dir(dir);
+    Ok(format!("removed {}", if removed.is_empty() { "nothing".to_string() } else { removed.join(", ") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::archive::tests::{fake_db, rke1_zip};
+
+    fn put(dir: &Path, name: &str, bytes: &[u8], with_manifest: bool) {
+        fs::write(dir.join(naming::archive_file(name)), bytes).unwrap();
+        if with_manifest {
+            let (size, sha256) = digest_reader(bytes).unwrap();
+            let m = Manifest { name: name.into(), cluster: "c".into(), etcd_version: "3.4.23".into(), revision: 1, size, sha256, created_unix: 10, encrypted: false };
+            fs::write(dir.join(naming::manifest_file(name)), m.to_json()).unwrap();
+        }
+    }
+
+    #[test]
+    fn inspect_reports_checksums_integrity_and_missing_names() {
+        let d = tempfile::tempdir().unwrap();
+        let good = rke1_zip("good", &fake_db(4, 1), Some(b"{}"));
+        put(d.path(), "good", &good, true);
+        put(d.path(), "nomanifest", &rke1_zip("nomanifest", &fake_db(4, 2), None), false);
+        // same name, other bytes than the manifest says
+        put(d.path(), "changed", &good, true);
+        fs::write(d.path().join("changed.zip"), rke1_zip("changed", &fake_db(5, 9), None)).unwrap();
+        let mut bad = fake_db(4, 3);
+        bad[7] ^= 1;
+        put(d.path(), "corrupt", &rke1_zip("corrupt", &bad, None), true);
+        fs::write(d.path().join("2024-01-01T00:00:00Z_etcd"), fake_db(2, 4)).unwrap(); // legacy raw
+        fs::write(d.path().join(".good.zip.tmp"), b"partial").unwrap();
+        let (copies, _) = inspect(d.path(), None, true).unwrap();
+        let by = |n: &str| copies.iter().find(|c| c.name == n).unwrap_or_else(|| panic!("{n} not listed: {copies:?}"));
+        assert_eq!(copies.len(), 5, "{copies:?}");
+        assert_eq!(by("good").checksum, Checksum::Ok);
+        assert!(by("good").problem.is_none() && by("good").has_state);
+        assert_eq!(by("nomanifest").checksum, Checksum::NoManifest);
+        assert_eq!(by("changed").checksum, Checksum::Mismatch);
+        assert_eq!(by("corrupt").checksum, Checksum::Ok, "the manifest matches the file...");
+        assert!(by("corrupt").problem.as_deref().unwrap().contains("integrity"), "...but etcd's hash does not");
+        assert_eq!(by("2024-01-01T00:00:00Z_etcd").layout, Layout::Raw);
+        let (found, missing) = inspect(d.path(), Some(&["good.zip".into(), "gone".into()]), false).unwrap();
+        assert_eq!((found.len(), missing), (1, vec!["gone".to_string()]));
+    }
+
+    #[test]
+    fn extract_swap_cleanup_and_a_rerun_after_an_interruption() {
+        let d = tempfile::tempdir().unwrap();
+        let (snaps, restore, data) = (d.path().join("snaps"), d.path().join("restore"), d.path().join("data"));
+        fs::create_dir_all(&snaps).unwrap();
+        fs::create_dir_all(data.join("member/wal")).unwrap();
+        fs::write(data.join("member/wal/0.wal"), b"old").unwrap();
+        let db = fake_db(4, 1);
+        put(&snaps, "s", &rke1_zip("s", &db, None), true);
+        extract(&snaps, &restore, &data, "s.zip").unwrap();
+        assert_eq!(fs::read(restore.join("s.db")).unwrap(), db);
+        // what etcdctl snapshot restore would leave
+        let fake_restore = || {
+            fs::create_dir_all(data.join(job::RESTORED_NEW).join("member/snap")).unwrap();
+            fs::write(data.join(job::RESTORED_NEW).join("member/snap/db"), b"restored").unwrap();
+        };
+        fake_restore();
+        swap_data(&data).unwrap();
+        assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
+        assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
+        // interrupted after the swap: run again; the kept data stays the original
+        extract(&snaps, &restore, &data, "s").unwrap();
+        fake_restore();
+        let again = swap_data(&data).unwrap();
+        assert!(again.contains("earlier restore"), "{again}");
+        assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
+        cleanup(&data, &restore).unwrap();
+        assert!(!data.join(job::KEPT_OLD).exists() && fs::read_dir(&restore).unwrap().next().is_none());
+        assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
+        // a corrupted snapshot is not extracted
+        let mut bad = db.clone();
+        bad[3] ^= 1;
+        put(&snaps, "bad", &rke1_zip("bad", &bad, None), false);
+        assert!(extract(&snaps, &restore, &data, "bad").is_err());
+    }
+
+    #[test]
+    fn adopt_refuses_a_copy_that_differs_and_delete_removes_both_files() {
+        let d = tempfile::tempdir().unwrap();
+        let inc = d.path().join(job::INCOMING);
+        fs::create_dir_all(&inc).unwrap();
+        let z = rke1_zip("s", &fake_db(2, 1), None);
+        put(&inc, "s", &z, true);
+        let (size, sha) = digest_reader(&z[..]).unwrap();
+        assert!(adopt(d.path(), "s", size, "00").is_err());
+        put(&inc, "s", &z, true);
+        adopt(d.path(), "s", size, &sha).unwrap();
+        assert!(d.path().join("s.zip").is_file() && d.path().join("s.zip.manifest.json").is_file());
+        delete(d.path(), &["s".into()]).unwrap();
+        assert!(!d.path().join("s.zip").exists() && !d.path().join("s.zip.manifest.json").exists());
+    }
+}

@@ -1,0 +1,101 @@
+//! `stockade etcd ...`: flags only; the work is `ops::snapshot`.
+use super::connect::ConnectArgs;
+use crate::ops::snapshot::{self, restore::RestoreOptions, SnapshotOptions};
+use crate::ui::Ui;
+use anyhow::Result;
+use std::time::Duration;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Etcd {
+    /// Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host
+    SnapshotSave(SaveArgs),
+    /// Restore every etcd member from a snapshot, then bring the cluster back with `up`
+    SnapshotRestore(RestoreArgs),
+    /// List, delete and prune snapshots on the etcd hosts
+    #[command(subcommand)]
+    Snapshot(SnapshotCmd),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SaveArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)
+    #[arg(long)]
+    pub name: String,
+    /// Keep the local state file instead of the one stored in the snapshot
+    #[arg(long)]
+    pub use_local_state: bool,
+    /// Seconds etcd members get to report healthy
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub etcd_health_timeout: u64,
+    /// Seconds each Kubernetes component gets to answer /healthz
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub health_timeout: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SnapshotCmd {
+    /// Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)
+    Ls {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+    /// Delete a snapshot from every etcd host
+    Delete {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        /// Snapshot name, with or without `.zip`
+        name: String,
+    },
+    /// Keep only the newest K snapshots on every etcd host
+    Prune {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[arg(long, value_name = "K")]
+        retention: usize,
+    },
+}
+
+fn opts(cli: &super::Cli, c: &ConnectArgs) -> SnapshotOptions {
+    SnapshotOptions { config_path: cli.config_path(), connect: c.settings() }
+}
+
+pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
+    match cmd {
+        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), None, ui).await.map(|_| ()),
+        Etcd::SnapshotRestore(a) => {
+            let o = RestoreOptions {
+                snapshot: opts(cli, &a.connect),
+                name: a.name.clone(),
+                use_local_state: a.use_local_state,
+                etcd_health_timeout: Duration::from_secs(a.etcd_health_timeout),
+                health_timeout: Duration::from_secs(a.health_timeout),
+            };
+            snapshot::restore::run(&o, None, ui).await
+        }
+        Etcd::Snapshot(SnapshotCmd::Ls { connect, output }) => {
+            let out = if *output == Output::Json { snapshot::Output::Json } else { snapshot::Output::Text };
+            snapshot::list(&opts(cli, connect), out, ui).await
+        }
+        Etcd::Snapshot(SnapshotCmd::Delete { connect, name }) => snapshot::delete(&opts(cli, connect), name, ui).await,
+        Etcd::Snapshot(SnapshotCmd::Prune { connect, retention }) => snapshot::prune(&opts(cli, connect), *retention, ui).await,
+    }
+}

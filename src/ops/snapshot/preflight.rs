@@ -1,0 +1,133 @@
+//! The restore's preflight decision (pure): from what the agent found on every etcd host, whether
+//! the snapshot may be restored, or every reason it may not. Decided before anything is stopped.
+use crate::snapshot::job::Copy;
+use crate::snapshot::manifest::Checksum;
+
+/// What one etcd host reported for the snapshot.
+pub struct HostReport<'a> {
+    pub host: &'a str,
+    /// None: the snapshot is not on this host
+    pub copy: Option<&'a Copy>,
+}
+
+/// The verdict: the sha256 every host holds, and whether the archives hold a state file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub sha256: String,
+    pub has_state: bool,
+    /// hosts whose copy has no manifest (an RKE1 snapshot): accepted because every copy is the same
+    pub without_manifest: Vec<String>,
+}
+
+/// Every copy must exist, match its manifest (or, without one, be byte-identical to every other
+/// copy), pass etcd's integrity hash, and all copies must be the same snapshot: members restored
+/// from different files would form a cluster with different data.
+pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool) -> Result<Verified, Vec<String>> {
+    let mut problems = Vec::new();
+    let missing: Vec<&str> = reports.iter().filter(|r| r.copy.is_none()).map(|r| r.host).collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "snapshot {name} is not on etcd host(s) {} (in /opt/rke/etcd-snapshots): every etcd host needs the same copy (`stockade etcd snapshot ls` shows where it is)",
+            missing.join(", ")
+        ));
+    }
+    let present: Vec<(&str, &Copy)> = reports.iter().filter_map(|r| r.copy.map(|c| (r.host, c))).collect();
+    for (host, c) in &present {
+        if c.checksum == Checksum::Mismatch {
+            problems.push(format!("host {host}: {name} does not match its manifest (size {} sha256 {}): the copy is damaged or was replaced", c.size, c.sha256));
+        }
+        if let Some(p) = &c.problem {
+            problems.push(format!("host {host}: {name}: {p}"));
+        }
+        if need_state && c.problem.is_none() && !c.has_state {
+            problems.push(format!("host {host}: {name} holds no cluster state file: restore with --use-local-state to use the local cluster.rkestate"));
+        }
+    }
+    let mut shas: Vec<&str> = present.iter().map(|(_, c)| c.sha256.as_str()).collect();
+    shas.sort();
+    shas.dedup();
+    if shas.len() > 1 {
+        let per_host: Vec<String> = present.iter().map(|(h, c)| format!("{h}: {}", &c.sha256[..c.sha256.len().min(16)])).collect();
+        problems.push(format!("the etcd hosts hold different files named {name} ({}): restore needs the same snapshot on every member", per_host.join(", ")));
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        return Err(problems);
+    }
+    let Some((_, first)) = present.first() else { return Err(vec![format!("there are no etcd hosts to restore {name} on")]) };
+    Ok(Verified {
+        sha256: first.sha256.clone(),
+        has_state: present.iter().all(|(_, c)| c.has_state),
+        without_manifest: present.iter().filter(|(_, c)| c.checksum == Checksum::NoManifest).map(|(h, _)| h.to_string()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::archive::Layout;
+    use crate::snapshot::manifest::Manifest;
+
+    fn copy(sha: &str, checksum: Checksum, problem: Option<&str>, state: bool) -> Copy {
+        Copy {
+            name: "s".into(),
+            layout: Layout::Zip,
+            size: 10,
+            sha256: sha.into(),
+            checksum,
+            manifest: (checksum != Checksum::NoManifest).then(|| Manifest {
+                name: "s".into(),
+                cluster: "c".into(),
+                etcd_version: "3.4.23".into(),
+                revision: 1,
+                size: 10,
+                sha256: "aa".into(),
+                created_unix: 0,
+                encrypted: false,
+            }),
+            modified_unix: 0,
+            problem: problem.map(String::from),
+            has_state: state,
+        }
+    }
+
+    fn run(copies: &[Option<Copy>], need_state: bool) -> Result<Verified, Vec<String>> {
+        let hosts = ["h1", "h2", "h3"];
+        let reports: Vec<HostReport> = copies.iter().enumerate().map(|(i, c)| HostReport { host: hosts[i], copy: c.as_ref() }).collect();
+        decide("s", &reports, need_state)
+    }
+
+    #[test]
+    fn identical_verified_copies_pass() {
+        let c = copy("aa", Checksum::Ok, None, true);
+        let v = run(&[Some(c.clone()), Some(c.clone()), Some(c)], true).unwrap();
+        assert_eq!(v.sha256, "aa");
+        assert!(v.has_state && v.without_manifest.is_empty());
+    }
+
+    #[test]
+    fn rke1_copies_without_manifest_pass_when_identical() {
+        let c = copy("bb", Checksum::NoManifest, None, true);
+        let v = run(&[Some(c.clone()), Some(c.clone()), Some(c)], true).unwrap();
+        assert_eq!(v.without_manifest, vec!["h1", "h2", "h3"]);
+        let d = copy("cc", Checksum::NoManifest, None, true);
+        let e = run(&[Some(copy("bb", Checksum::NoManifest, None, true)), Some(d.clone()), Some(d)], true).unwrap_err();
+        assert!(e.iter().any(|p| p.contains("different files")), "{e:?}");
+    }
+
+    #[test]
+    fn each_reason_to_refuse_is_named_with_its_host() {
+        let ok = copy("aa", Checksum::Ok, None, true);
+        let e = run(&[Some(ok.clone()), None, Some(ok.clone())], true).unwrap_err();
+        assert!(e[0].contains("not on etcd host(s) h2"), "{e:?}");
+        let e = run(&[Some(ok.clone()), Some(copy("ab", Checksum::Mismatch, None, true)), Some(ok.clone())], true).unwrap_err();
+        assert!(e.iter().any(|p| p.contains("host h2") && p.contains("does not match its manifest")), "{e:?}");
+        assert!(e.iter().any(|p| p.contains("different files")), "{e:?}");
+        let e = run(&[Some(ok.clone()), Some(ok.clone()), Some(copy("aa", Checksum::Ok, Some("fails its integrity hash"), true))], true).unwrap_err();
+        assert!(e.iter().any(|p| p.contains("host h3") && p.contains("integrity")), "{e:?}");
+        let nostate = copy("aa", Checksum::Ok, None, false);
+        let e = run(&[Some(nostate.clone()), Some(nostate.clone()), Some(nostate.clone())], true).unwrap_err();
+        assert!(e.iter().any(|p| p.contains("--use-local-state")), "{e:?}");
+        assert!(run(&[Some(nostate.clone()), Some(nostate.clone()), Some(nostate)], false).is_ok(), "--use-local-state needs no state in the archive");
+    }
+}

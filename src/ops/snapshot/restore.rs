@@ -1,0 +1,297 @@
+//! `stockade etcd snapshot-restore --name N [--use-local-state]`.
+//!
+//! Preflight first, against the live hosts, before anything is stopped: the snapshot is on every
+//! etcd host, every copy matches its manifest (an RKE1 copy without one: all copies identical),
+//! every copy is the same file, etcd's integrity hash inside passes, the state in the archive is
+//! readable and its CA is the cluster's, and the etcd image is on every etcd host. Only then: stop
+//! the control plane and etcd, restore every member (`etcdctl snapshot restore` in a one-shot
+//! container of the cluster's etcd image, into a fresh directory), swap the data in (the old data
+//! kept aside), start etcd, wait until every member is healthy, put the archive's state in place
+//! (unless --use-local-state) and bring the rest back with `up`. The old data is removed only after
+//! that. Every step can run again: an interrupted restore finishes when run again.
+use super::preflight::{self, HostReport};
+use super::{inspected, S3Seam, Session, SnapshotOptions};
+use crate::apply::agent::{binds_for, AgentRun};
+use crate::apply::containers::indent_logs;
+use crate::etcd::{self, Credentials};
+use crate::plan::controlplane::{APISERVER, CONTROLLER, SCHEDULER};
+use crate::plan::etcd::{internal, member_name, peer_url, CLIENT_PORT, CONTAINER as ETCD};
+use crate::snapshot::job::{self, Job, JobResult};
+use crate::snapshot::naming;
+use crate::state::FullState;
+use crate::transport::docker::{is_not_found, Helper};
+use crate::transport::hosts::{all_ok, bounded};
+use crate::transport::Host;
+use crate::ui::Ui;
+use anyhow::{anyhow, bail, Context, Result};
+use bollard::query_parameters::StopContainerOptions;
+use std::time::Duration;
+
+/// The one-shot container that runs `etcdctl snapshot restore` (a fixed name: a leftover of an
+/// interrupted restore is removed by the next one).
+pub const RESTORE_CONTAINER: &str = "stockade-etcd-restore";
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub snapshot: SnapshotOptions,
+    pub name: String,
+    pub use_local_state: bool,
+    pub etcd_health_timeout: Duration,
+    pub health_timeout: Duration,
+}
+
+/// `s3`: where the S3 download slots in (None: the copies on the etcd hosts only).
+pub async fn run(opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<()> {
+    let name = naming::normalize(&opts.name)?;
+    let mut s = Session::open(&opts.snapshot, "etcd snapshot-restore", true, ui).await?;
+    let restored = restore_etcd(&s, &name, opts, s3, ui).await;
+    if restored.is_err() {
+        s.close().await;
+    }
+    let archive_state = restored?;
+    if let Some(st) = &archive_state {
+        crate::state::save(&s.state_path, st)?;
+        ui.info(&format!("state file {} replaced by the one stored in {name} (the previous one is kept as .bak)", s.state_path.display()));
+    }
+    // `up` takes the lock itself and brings the control plane and workers back
+    s.unlock();
+    let up = crate::ops::up::UpOptions {
+        config_path: opts.snapshot.config_path.clone(),
+        connect: opts.snapshot.connect.clone(),
+        dry_run: false,
+        offline: false,
+        output: crate::ops::up::Output::Text,
+        etcd_health_timeout: opts.etcd_health_timeout,
+        health_timeout: opts.health_timeout,
+    };
+    let upped = crate::ops::up::run(&up, ui).await;
+    if let Err(e) = upped {
+        s.close().await;
+        return Err(e.context(format!(
+            "etcd was restored from {name}, but bringing the cluster back failed; the data etcd had before is kept in {}/{} on every etcd host. Fix the cause and run `stockade up`",
+            crate::plan::prefixed(s.config(), "/var/lib/etcd"),
+            job::KEPT_OLD
+        )));
+    }
+    // healthy and up: the data from before the restore can go
+    let image = s.agent_image(ui).await?;
+    let cleaned = s.on_etcd_hosts(image.tag(), &Job::Cleanup).await;
+    s.close().await;
+    if let Err(e) = cleaned {
+        ui.warn(&format!("restore finished, but removing the pre-restore data failed (remove it by hand):\n{e:#}"));
+    }
+    ui.info(&format!("Restored etcd from snapshot {name}."));
+    Ok(())
+}
+
+/// Preflight, stop, restore, start, health. Returns the state stored in the archive (to be used
+/// unless --use-local-state).
+async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Option<FullState>> {
+    let etcd_hosts = s.etcd_hosts();
+    let cfg = s.config();
+    ui.phase("Preflight");
+    let image = s.agent_image(ui).await?;
+    // with S3, every etcd host first gets the copy it lacks; the preflight then verifies all of them
+    if let Some(s3) = s3 {
+        for h in &etcd_hosts {
+            s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
+        }
+    }
+    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true }).await?;
+    let mut copies = Vec::new();
+    for r in results {
+        copies.push(inspected(r)?.0.into_iter().next());
+    }
+    let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
+    let verified = preflight::decide(name, &reports, !opts.use_local_state)
+        .map_err(|problems| anyhow!("snapshot {name} cannot be restored; nothing was stopped or changed:\n{}", problems.join("\n")))?;
+    for h in &etcd_hosts {
+        ui.step(h.name(), &format!("{name}: present, sha256 {}…, etcd integrity hash ok", &verified.sha256[..16]));
+    }
+    if !verified.without_manifest.is_empty() {
+        ui.warn(&format!("{name} has no stockade manifest (an RKE1 snapshot): accepted because every etcd host holds the identical file"));
+    }
+    let archive_state = if opts.use_local_state { None } else { Some(read_archive_state(s, etcd_hosts[0], image.tag(), name).await?) };
+    if let Some(st) = &archive_state {
+        check_state_matches_cluster(st, &s.state)?;
+    }
+    let etcd_image = cfg.system_images.etcd.clone().filter(|i| !i.is_empty()).ok_or_else(|| anyhow!("no etcd image known (system_images.etcd)"))?;
+    for h in &etcd_hosts {
+        if h.docker.inspect_image(&etcd_image).await.is_err() {
+            bail!("host {}: the etcd image {etcd_image} is not on the host (the restore runs etcdctl from it); run `stockade up` first. Nothing was stopped or changed", h.name());
+        }
+    }
+
+    ui.phase("Stop");
+    for h in s.hosts.hosts.iter().filter(|h| h.has_role("controlplane")) {
+        for c in [APISERVER, CONTROLLER, SCHEDULER] {
+            stop(h, c, ui).await?;
+        }
+    }
+    for h in &etcd_hosts {
+        stop(h, ETCD, ui).await?;
+    }
+
+    ui.phase("Restore");
+    let members: Vec<&crate::config::Node> = etcd_hosts.iter().map(|h| &h.node).collect();
+    let initial_cluster = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
+    let prefix = |p: &str| crate::plan::prefixed(cfg, p);
+    let futs = etcd_hosts
+        .iter()
+        .map(|h| {
+            let (initial_cluster, etcd_image, image, prefix) = (&initial_cluster, &etcd_image, image.tag(), &prefix);
+            async move {
+                let extract = Job::Extract { name: name.to_string() };
+                crate::apply::agent::run_job(h, image, &extract, binds_for(&extract, prefix), s.deadline).await?;
+                restore_member(h, etcd_image, name, initial_cluster, &prefix("/var/lib/etcd"), s.deadline).await?;
+                let swap = Job::SwapData;
+                match crate::apply::agent::run_job(h, image, &swap, binds_for(&swap, prefix), s.deadline).await? {
+                    JobResult::Done { detail } => ui.step(h.name(), &format!("{} restored: {detail}", member_name(&h.node))),
+                    other => bail!("host {}: unexpected answer {other:?}", h.name()),
+                }
+                Ok(())
+            }
+        })
+        .collect();
+    all_ok(bounded(s.hosts.concurrency, futs).await)?;
+
+    ui.phase("etcd");
+    let mut missing = Vec::new();
+    for h in &etcd_hosts {
+        match h.docker.start_container(ETCD, None).await {
+            Ok(()) => {}
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => {}
+            Err(e) if is_not_found(&e) => missing.push(h.name().to_string()),
+            Err(e) => bail!("host {}: starting etcd: {e}", h.name()),
+        }
+    }
+    if missing.is_empty() {
+        let creds = Credentials::from_bundle(&s.state.certificates())?;
+        let expected = etcd_hosts.len();
+        let checks = etcd_hosts.iter().map(|h| wait_healthy(h, &creds, expected, opts.etcd_health_timeout));
+        all_ok(futures_util::future::join_all(checks).await)?;
+        ui.info(&format!("all {expected} etcd members healthy on the restored data"));
+    } else {
+        ui.warn(&format!("no etcd container on {}: `up` creates it on the restored data", missing.join(", ")));
+    }
+    Ok(archive_state)
+}
+
+/// The state file stored in the archive, read by the agent on `h` (not through any log).
+async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str) -> Result<FullState> {
+    let job = Job::ReadState { name: name.to_string() };
+    let prefix = |p: &str| crate::plan::prefixed(s.config(), p);
+    let run = AgentRun::create(h, image, &job, binds_for(&job, &prefix)).await?;
+    let r = async {
+        run.run(s.deadline).await?;
+        run.download_file(job::STATE_OUT).await
+    }
+    .await;
+    run.remove().await;
+    let bytes = r.with_context(|| format!("host {}: reading the state stored in {name} (restore with --use-local-state to use the local state file)", h.name()))?;
+    serde_json::from_slice(&bytes).map_err(|e| anyhow!("the state stored in {name} is not readable ({e}): restore with --use-local-state. Nothing was stopped or changed"))
+}
+
+/// The archive's state must hold the certificates etcd is reached with, under the cluster's CA:
+/// with another CA the hosts' etcd (and `up`) would not accept it.
+pub fn check_state_matches_cluster(archive: &FullState, local: &FullState) -> Result<()> {
+    let (a, l) = (archive.certificates(), local.certificates());
+    for n in [crate::pki::names::CA, crate::pki::names::NODE] {
+        let c = a.get(n).ok_or_else(|| anyhow!("the state stored in the snapshot has no {n} certificate: restore with --use-local-state. Nothing was stopped or changed"))?;
+        if crate::pki::cert_info(&c.certificate_pem).is_none() {
+            bail!("the state stored in the snapshot has an unreadable {n} certificate: restore with --use-local-state. Nothing was stopped or changed");
+        }
+    }
+    let ca = |b: &crate::pki::Bundle| b.get(crate::pki::names::CA).map(|c| c.certificate_pem.trim().to_string());
+    if ca(&l).is_some() && ca(&a) != ca(&l) {
+        bail!("the state stored in the snapshot has another cluster CA than the local state file: the running hosts trust the local one. Restore with --use-local-state (or put that snapshot's state file in place first). Nothing was stopped or changed");
+    }
+    Ok(())
+}
+
+async fn stop(h: &Host, container: &str, ui: &Ui) -> Result<()> {
+    match h.docker.inspect_container(container, None).await {
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => bail!("host {}: inspecting {container}: {e}", h.name()),
+        Ok(c) if !c.state.as_ref().and_then(|s| s.running).unwrap_or(false) => return Ok(()),
+        Ok(_) => {}
+    }
+    h.docker
+        .stop_container(container, Some(StopContainerOptions { t: Some(30), ..Default::default() }))
+        .await
+        .map_err(|e| anyhow!("host {}: stopping {container}: {e}", h.name()))?;
+    ui.step(h.name(), &format!("stopped {container}"));
+    Ok(())
+}
+
+/// The restore program of the etcd image: `etcdutl` from etcd 3.6 on (etcdctl lost `snapshot
+/// restore`), `etcdctl` before.
+pub fn restore_program(etcd_image: &str) -> &'static str {
+    let tag = etcd_image.rsplit(':').next().unwrap_or_default().trim_start_matches('v');
+    let v: Vec<u64> = tag.split(['.', '-']).take(2).map_while(|p| p.parse().ok()).collect();
+    match v.as_slice() {
+        [3, minor] if *minor >= 6 => "/usr/local/bin/etcdutl",
+        [major, ..] if *major > 3 => "/usr/local/bin/etcdutl",
+        _ => "/usr/local/bin/etcdctl",
+    }
+}
+
+/// `etcdctl snapshot restore` for one member, in a one-shot container of the cluster's etcd image,
+/// into `<data>/stockade-restore-new` (swapped in by the agent afterwards).
+pub fn restore_command(etcd_image: &str, name: &str, member: &crate::config::Node, initial_cluster: &str) -> Vec<String> {
+    vec![
+        restore_program(etcd_image).to_string(),
+        "snapshot".into(),
+        "restore".into(),
+        format!("{}/{}", job::RESTORE_DIR, crate::agent::restore_db_file(name)),
+        format!("--data-dir={}/{}", job::ETCD_DATA, job::RESTORED_NEW),
+        format!("--name={}", member_name(member)),
+        format!("--initial-cluster={initial_cluster}"),
+        "--initial-cluster-token=etcd-cluster-1".into(),
+        format!("--initial-advertise-peer-urls={}", peer_url(member)),
+    ]
+}
+
+async fn restore_member(h: &Host, etcd_image: &str, name: &str, initial_cluster: &str, data_dir: &str, deadline: Duration) -> Result<()> {
+    let cmd = restore_command(etcd_image, name, &h.node, initial_cluster);
+    let binds = vec![format!("{0}:{0}:ro", job::RESTORE_DIR), format!("{data_dir}:{}", job::ETCD_DATA)];
+    let helper = Helper::create_named(&h.docker, RESTORE_CONTAINER, etcd_image, binds, cmd).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
+    let r = helper.run(deadline).await;
+    helper.remove().await;
+    let (code, logs) = r.map_err(|e| anyhow!("host {}: etcd snapshot restore: {e:#}", h.name()))?;
+    if code != 0 {
+        bail!("host {}: etcd snapshot restore failed (exit {code}){}", h.name(), indent_logs(&logs));
+    }
+    Ok(())
+}
+
+async fn wait_healthy(h: &Host, creds: &Credentials, expected: usize, timeout: Duration) -> Result<()> {
+    let ip = internal(&h.node).to_string();
+    crate::apply::health::wait_healthy(h, ETCD, timeout, "etcd members must reach each other on ports 2379/2380", || async {
+        let mut client = etcd::connect(h.session.clone(), &ip, CLIENT_PORT, creds, Duration::from_secs(5)).await?;
+        let health = etcd::member_health(&mut client).await?;
+        if health.members.len() != expected {
+            return Err(anyhow!("member list has {} of {expected} members: {:?}", health.members.len(), health.members));
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_restore_command_names_every_member_of_the_current_hosts() {
+        let n = crate::config::Node { address: "10.0.0.1".into(), hostname_override: Some("h1".into()), ..Default::default() };
+        let cmd = restore_command("rancher/mirrored-coreos-etcd:v3.5.9", "s", &n, "etcd-h1=https://10.0.0.1:2380,etcd-h2=https://10.0.0.2:2380");
+        assert_eq!(cmd[0], "/usr/local/bin/etcdctl");
+        assert!(cmd.contains(&"--name=etcd-h1".to_string()));
+        assert!(cmd.contains(&"--initial-advertise-peer-urls=https://10.0.0.1:2380".to_string()));
+        assert!(cmd.contains(&"--initial-cluster-token=etcd-cluster-1".to_string()));
+        assert!(cmd.contains(&"/opt/rke/etcd-snapshots-restore/s.db".to_string()));
+        assert_eq!(restore_program("registry.k8s.io/etcd:v3.6.1"), "/usr/local/bin/etcdutl");
+        assert_eq!(restore_program("stockade-testbed/etcd:v3.4.23"), "/usr/local/bin/etcdctl");
+    }
+}

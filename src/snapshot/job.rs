@@ -1,0 +1,166 @@
+//! What the CLI asks the agent (`stockade agent run`, in a helper container on an etcd host) to do,
+//! and what the agent answers. The job travels as a file copied into the created container before it
+//! starts (never in its Cmd, Env or Labels, which `docker inspect` shows); the answer is one line on
+//! the agent's stdout, prefixed with `RESULT_PREFIX`, holding no secret.
+use super::archive::Layout;
+use super::manifest::{Checksum, Manifest};
+use serde::{Deserialize, Serialize};
+
+/// Directory inside the helper image where the job file is copied (0700, in the image).
+pub const JOB_DIR: &str = "/run/stockade-agent";
+/// The job file the agent reads.
+pub const JOB_FILE: &str = "/run/stockade-agent/job.json";
+/// Where the `read_state` job leaves the state file, inside the container's own filesystem (fetched
+/// with Docker's archive API, then the container is removed): never through the logs.
+pub const STATE_OUT: &str = "/run/stockade-agent/state.json";
+/// Prefix of the agent's one result line on stdout.
+pub const RESULT_PREFIX: &str = "stockade-agent-result: ";
+/// Scratch directory of a restore on every etcd host (RKE1's, not under `prefix_path`).
+pub const RESTORE_DIR: &str = "/opt/rke/etcd-snapshots-restore";
+/// Where the helper sees the host's etcd data directory (`<prefix>/var/lib/etcd`), as the etcd
+/// container does.
+pub const ETCD_DATA: &str = "/var/lib/rancher/etcd";
+/// Inside the etcd data dir: the restored data before it is swapped in, and the data it replaced,
+/// kept until the restored cluster is proven healthy. Other names in the data dir are ignored by etcd.
+pub const RESTORED_NEW: &str = "stockade-restore-new";
+pub const KEPT_OLD: &str = "stockade-before-restore";
+/// Subdirectory of the snapshot dir that receives a copy from another host before it is verified
+/// and put in place.
+pub const INCOMING: &str = ".incoming";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum Job {
+    /// Take a snapshot from the local member and write archive + manifest.
+    Save(SaveJob),
+    /// Describe snapshots in the snapshot dir (all of them, or the named ones); `deep` also opens
+    /// each archive and checks etcd's integrity hash.
+    Inspect { names: Option<Vec<String>>, deep: bool },
+    /// Verify a copy received in `.incoming/` (size, sha256) and move it into place.
+    Adopt { name: String, size: u64, sha256: String },
+    /// Extract the etcd snapshot of `name` into the restore dir (integrity checked) and clear any
+    /// earlier restore output.
+    Extract { name: String },
+    /// Copy the state file stored in the archive to `STATE_OUT`.
+    ReadState { name: String },
+    /// Replace the data dir's `member` with the restored one, keeping the old one aside.
+    SwapData,
+    /// After the restored cluster is healthy: remove the kept data and the restore scratch files.
+    Cleanup,
+    /// Remove snapshots (archive, manifest, legacy raw file).
+    Delete { names: Vec<String> },
+}
+
+impl Job {
+    /// A short name for containers and messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Save(_) => "save",
+            Job::Inspect { .. } => "inspect",
+            Job::Adopt { .. } => "adopt",
+            Job::Extract { .. } => "extract",
+            Job::ReadState { .. } => "read-state",
+            Job::SwapData => "swap-data",
+            Job::Cleanup => "cleanup",
+            Job::Delete { .. } => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SaveJob {
+    pub name: String,
+    pub cluster: String,
+    /// the member's client address as seen on the host (its internal address or 127.0.0.1)
+    pub address: String,
+    pub port: u16,
+    /// client certificate files inside the container (the host's `/etc/kubernetes/ssl`)
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    /// the cluster state to store in the archive (RKE1's `/etc/kubernetes/<name>.rkestate`)
+    pub state: Option<String>,
+    /// longest pause allowed between two messages of etcd's snapshot stream
+    pub stall_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum JobResult {
+    Saved { manifest: Manifest },
+    Inspected { copies: Vec<Copy>, missing: Vec<String> },
+    Done { detail: String },
+}
+
+/// One snapshot file on one host, as `inspect` found it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Copy {
+    pub name: String,
+    pub layout: Layout,
+    pub size: u64,
+    pub sha256: String,
+    pub checksum: Checksum,
+    pub manifest: Option<Manifest>,
+    /// file modification time, seconds since the epoch
+    pub modified_unix: i64,
+    /// `deep` only: None when the etcd snapshot inside passed its integrity hash, else why not
+    pub problem: Option<String>,
+    /// `deep` only: whether the archive holds a state file
+    pub has_state: bool,
+}
+
+impl Copy {
+    /// Creation time: the manifest's, else the file's.
+    pub fn created_unix(&self) -> i64 {
+        self.manifest.as_ref().map(|m| m.created_unix).unwrap_or(self.modified_unix)
+    }
+}
+
+impl<'de> Deserialize<'de> for Checksum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "ok" => Ok(Checksum::Ok),
+            "mismatch" => Ok(Checksum::Mismatch),
+            "no_manifest" => Ok(Checksum::NoManifest),
+            other => Err(serde::de::Error::custom(format!("unknown checksum status {other}"))),
+        }
+    }
+}
+
+/// The result line of an agent's output, if it printed one.
+pub fn parse_result(output: &str) -> Option<anyhow::Result<JobResult>> {
+    let line = output.lines().rev().find_map(|l| l.trim_end().strip_prefix(RESULT_PREFIX))?;
+    Some(serde_json::from_str(line).map_err(|e| anyhow::anyhow!("unreadable agent result ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_and_results_round_trip_and_the_result_line_is_found_among_logs() {
+        let j = Job::Delete { names: vec!["a".into()] };
+        let back: Job = serde_json::from_str(&serde_json::to_string(&j).unwrap()).unwrap();
+        assert_eq!(back.kind(), "delete");
+        let r = JobResult::Inspected {
+            copies: vec![Copy {
+                name: "s".into(),
+                layout: Layout::Zip,
+                size: 3,
+                sha256: "ab".into(),
+                checksum: Checksum::NoManifest,
+                manifest: None,
+                modified_unix: 5,
+                problem: None,
+                has_state: false,
+            }],
+            missing: vec![],
+        };
+        let out = format!("some log\n{RESULT_PREFIX}{}\nmore log\n", serde_json::to_string(&r).unwrap());
+        match parse_result(&out).unwrap().unwrap() {
+            JobResult::Inspected { copies, .. } => assert_eq!(copies[0].checksum, Checksum::NoManifest),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_result("no result here").is_none());
+    }
+}

@@ -1,0 +1,393 @@
+//! etcd snapshots on the testbed (issue 8): real etcd members, the agent in its helper containers
+//! (image made by stockade from its own executable and loaded over SSH), RKE1's zip layout.
+use crate::common::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn snapshot_dir(tb: &Testbed, h: &TbHost) -> PathBuf {
+    tb.host_path(h, "opt-rke").join("etcd-snapshots")
+}
+
+fn get(tb: &Testbed, h: &TbHost, key: &str) -> String {
+    let o = tb.etcdctl(h, &["get", key, "--print-value-only"]);
+    assert!(o.status.success(), "etcdctl get {key}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn put(tb: &Testbed, h: &TbHost, key: &str, value: &str) {
+    let o = tb.etcdctl(h, &["put", key, value]);
+    assert!(o.status.success(), "etcdctl put {key}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Id and StartedAt of the etcd and kube-apiserver containers of the first 3 hosts.
+fn started(tb: &Testbed) -> Vec<String> {
+    tb.hosts[..3]
+        .iter()
+        .flat_map(|h| ["etcd", "kube-apiserver"].map(|c| tb.docker_out(h, &["inspect", "-f", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", c])))
+        .collect()
+}
+
+/// Stops etcd on the first 3 hosts, deletes its data, starts it again: every member lost its data.
+fn wipe_etcd(tb: &Testbed) {
+    for h in &tb.hosts[..3] {
+        assert!(tb.docker(h, &["stop", "etcd"]).status.success());
+        let d = tb.host_path(h, "var-lib-etcd");
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            std::fs::remove_dir_all(e.path()).unwrap();
+        }
+    }
+    for h in &tb.hosts[..3] {
+        assert!(tb.docker(h, &["start", "etcd"]).status.success());
+    }
+}
+
+fn healthy_members(tb: &Testbed) -> usize {
+    let o = tb.etcdctl(tb.h(0), &["endpoint", "health", "--cluster"]);
+    String::from_utf8_lossy(&o.stdout).lines().chain(String::from_utf8_lossy(&o.stderr).lines()).filter(|l| l.contains("is healthy")).count()
+}
+
+/// Collects `docker inspect` of every agent container seen on the first 3 hosts while it runs.
+fn watch_agent_containers(tb: &Testbed) -> (Arc<AtomicBool>, std::thread::JoinHandle<Vec<String>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let hosts: Vec<TbHost> = tb.hosts[..3].to_vec();
+    let s = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while !s.load(Ordering::SeqCst) {
+            for h in &hosts {
+                let sock = format!("unix://{}", h.socket);
+                let ids = std::process::Command::new("docker").args(["-H", &sock, "ps", "-aq", "--filter", "label=io.stockade.managed=agent"]).output().unwrap();
+                for id in String::from_utf8_lossy(&ids.stdout).lines() {
+                    let o = std::process::Command::new("docker").args(["-H", &sock, "inspect", id]).output().unwrap();
+                    if o.status.success() {
+                        seen.push(String::from_utf8_lossy(&o.stdout).into_owned());
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        seen
+    });
+    (stop, handle)
+}
+
+#[test]
+fn save_write_wipe_restore_brings_back_the_snapshot_data_and_up_changes_nothing() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "before-snapshot", "kept");
+
+    let (stop, watcher) = watch_agent_containers(&tb);
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "snap-one.zip"]);
+    stop.store(true, Ordering::SeqCst);
+    let inspected = watcher.join().unwrap();
+    assert_eq!(save.code, 0, "{}", save.all());
+    // the agent containers' Cmd, Env and Labels hold no key, certificate or state
+    assert!(!inspected.is_empty(), "no agent container was seen while snapshot-save ran");
+    for i in &inspected {
+        for secret in ["PRIVATE KEY", "BEGIN CERTIFICATE", "certificatesBundle", "kube-node-key"] {
+            assert!(!i.contains(secret), "docker inspect of an agent container shows {secret}:\n{i}");
+        }
+    }
+    assert!(save.all().contains("healthy etcd member"), "{}", save.all());
+    // the same archive on every etcd host, matching its manifest, in RKE1's layout with the state
+    let mut shas = Vec::new();
+    for h in &tb.hosts[..3] {
+        let zip = snapshot_dir(&tb, h).join("snap-one.zip");
+        assert_eq!(file_mode(&zip), 0o600, "{}", h.name);
+        let (size, sha) = stockade::snapshot::manifest::digest_reader(std::fs::File::open(&zip).unwrap()).unwrap();
+        let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, h).join("snap-one.zip.manifest.json")).unwrap(), &h.name).unwrap();
+        assert_eq!((m.size, m.sha256.as_str()), (size, sha.as_str()), "{}", h.name);
+        assert_eq!((m.name.as_str(), m.cluster.as_str(), m.etcd_version.as_str()), ("snap-one", "testbed", "3.4.23"));
+        assert!(m.revision > 0);
+        let i = stockade::snapshot::archive::inspect_zip(std::fs::File::open(&zip).unwrap(), "snap-one").unwrap();
+        assert_eq!(i.snapshot_entry, "/backup/snap-one");
+        assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }));
+        assert!(save.stdout.contains(&sha), "the printed sha256 is the file's: {}", save.stdout);
+        shas.push(sha);
+    }
+    assert!(shas.windows(2).all(|w| w[0] == w[1]), "{shas:?}");
+    // etcd itself accepts the snapshot inside: `etcdctl snapshot status` on the extracted entry
+    let mut z = zip::ZipArchive::new(std::fs::File::open(snapshot_dir(&tb, tb.h(1)).join("snap-one.zip")).unwrap()).unwrap();
+    let db = tb.work.path().join("snap-one.db");
+    std::io::copy(&mut z.by_name("/backup/snap-one").unwrap(), &mut std::fs::File::create(&db).unwrap()).unwrap();
+    let st = std::process::Command::new("etcdctl").env("ETCDCTL_API", "3").args(["snapshot", "status", db.to_str().unwrap()]).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+
+    put(&tb, tb.h(1), "after-snapshot", "gone");
+    wipe_etcd(&tb);
+    assert_eq!(get(&tb, tb.h(0), "before-snapshot"), "", "the wipe left data behind");
+
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "snap-one.zip"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "before-snapshot"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "after-snapshot"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+    let members = String::from_utf8_lossy(&tb.etcdctl(tb.h(2), &["member", "list"]).stdout).to_string();
+    assert_eq!(members.lines().count(), 3, "{members}");
+    // the old data went once the cluster was healthy; no agent container is left
+    for h in &tb.hosts[..3] {
+        assert!(!tb.host_path(h, "var-lib-etcd").join("stockade-before-restore").exists(), "{}", h.name);
+        assert!(!tb.managed_containers(h).iter().any(|c| c.starts_with("stockade-agent")), "{}", h.name);
+    }
+    let again = tb.up_ok(&[]);
+    assert!(again.all().contains("Nothing changed"), "{}", again.all());
+}
+
+#[test]
+fn a_broken_or_missing_copy_is_refused_before_any_member_is_stopped() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "survivor", "yes");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "s"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    let zip = |i: usize| snapshot_dir(&tb, tb.h(i)).join("s.zip");
+    let original = std::fs::read(zip(1)).unwrap();
+    let manifest = std::fs::read_to_string(snapshot_dir(&tb, tb.h(2)).join("s.zip.manifest.json")).unwrap();
+    let before = started(&tb);
+    assert!(before.iter().all(|s| s.ends_with("true")), "{before:?}");
+
+    let refused = |what: &str, host: usize, expect: &str| {
+        let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "s"]);
+        assert_ne!(r.code, 0, "{what}: restore went ahead:\n{}", r.all());
+        let e = r.error_line();
+        assert!(e.contains("nothing was stopped"), "{what}: {}", r.all());
+        assert!(r.all().contains(&tb.h(host).ip) && r.all().contains(expect), "{what}: the error names the host and the reason:\n{}", r.all());
+        assert!(!r.all().contains("==> Stop"), "{what}: {}", r.all());
+        assert_eq!(started(&tb), before, "{what}: a container was stopped or restarted");
+        assert_eq!(get(&tb, tb.h(0), "survivor"), "yes", "{what}");
+    };
+
+    // corrupted in the middle (same size): the manifest's sha256 does not match
+    let mut bad = original.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    std::fs::write(zip(1), &bad).unwrap();
+    refused("corrupted archive", 1, "does not match its manifest");
+    std::fs::write(zip(1), &original).unwrap();
+
+    // truncated, with a manifest rewritten to match it: the archive no longer opens
+    let cut = &original[..original.len() - 100];
+    std::fs::write(zip(1), cut).unwrap();
+    let (size, sha) = stockade::snapshot::manifest::digest_reader(cut).unwrap();
+    let mut m = stockade::snapshot::manifest::Manifest::from_json(&manifest, "m").unwrap();
+    (m.size, m.sha256) = (size, sha);
+    std::fs::write(snapshot_dir(&tb, tb.h(1)).join("s.zip.manifest.json"), m.to_json()).unwrap();
+    refused("truncated archive", 1, "truncated or corrupted");
+    std::fs::write(zip(1), &original).unwrap();
+    std::fs::write(snapshot_dir(&tb, tb.h(1)).join("s.zip.manifest.json"), &manifest).unwrap();
+
+    // a manifest with another sha256
+    let mut m = stockade::snapshot::manifest::Manifest::from_json(&manifest, "m").unwrap();
+    m.sha256 = "0".repeat(64);
+    std::fs::write(snapshot_dir(&tb, tb.h(2)).join("s.zip.manifest.json"), m.to_json()).unwrap();
+    refused("wrong sha256", 2, "does not match its manifest");
+    std::fs::write(snapshot_dir(&tb, tb.h(2)).join("s.zip.manifest.json"), &manifest).unwrap();
+
+    // on every host the same archive, matching its manifest, but the etcd database inside is
+    // corrupted (zip CRC recomputed): etcd's own integrity hash refuses it
+    let mut db = Vec::new();
+    std::io::Read::read_to_end(&mut zip::ZipArchive::new(std::io::Cursor::new(&original)).unwrap().by_name("/backup/s").unwrap(), &mut db).unwrap();
+    let mid = db.len() / 2;
+    db[mid] ^= 1;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file("/backup/s", zip::write::SimpleFileOptions::default()).unwrap();
+    z.write_all(&db).unwrap();
+    z.start_file("/etc/kubernetes/s.rkestate", zip::write::SimpleFileOptions::default()).unwrap();
+    z.write_all(&std::fs::read(tb.state_path()).unwrap()).unwrap();
+    let forged = z.finish().unwrap().into_inner();
+    let (size, sha) = stockade::snapshot::manifest::digest_reader(&forged[..]).unwrap();
+    let mut m = stockade::snapshot::manifest::Manifest::from_json(&manifest, "m").unwrap();
+    (m.size, m.sha256) = (size, sha);
+    for i in 0..3 {
+        std::fs::write(zip(i), &forged).unwrap();
+        std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), m.to_json()).unwrap();
+    }
+    refused("etcd integrity hash", 0, "integrity hash");
+    for i in 0..3 {
+        std::fs::write(zip(i), &original).unwrap();
+        std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), &manifest).unwrap();
+    }
+
+    // missing on one host
+    std::fs::remove_file(zip(0)).unwrap();
+    refused("missing on one host", 0, "is not on etcd host(s)");
+    std::fs::write(zip(0), &original).unwrap();
+
+    // a name that exists nowhere
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "no-such-snapshot"]);
+    assert_ne!(r.code, 0);
+    assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
+    assert_eq!(started(&tb), before);
+}
+
+/// A zip laid out as RKE1's rke-tools writes it (entries `/backup/<name>` and
+/// `/etc/kubernetes/<name>.rkestate`, Deflate, no stockade manifest), with an RKE1 name (`:`).
+#[test]
+fn an_rke1_layout_zip_restores() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "rke1-era", "present");
+    let name = "rke_etcd_snapshot_2024-01-01T00:00:00Z";
+    // etcdctl from the laptop takes the snapshot, as rke-tools does on the host
+    let db = tb.work.path().join("db");
+    let o = tb.etcdctl(tb.h(0), &["snapshot", "save", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = std::fs::read(tb.state_path()).unwrap();
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).unix_permissions(0o600);
+    z.start_file(format!("/backup/{name}"), opts).unwrap();
+    z.write_all(&std::fs::read(&db).unwrap()).unwrap();
+    z.start_file(format!("/etc/kubernetes/{name}.rkestate"), opts).unwrap();
+    z.write_all(&state).unwrap();
+    let bytes = z.finish().unwrap().into_inner();
+    for h in &tb.hosts[..3] {
+        std::fs::create_dir_all(snapshot_dir(&tb, h)).unwrap();
+        std::fs::write(snapshot_dir(&tb, h).join(format!("{name}.zip")), &bytes).unwrap();
+    }
+    put(&tb, tb.h(1), "rke1-era", "overwritten");
+    put(&tb, tb.h(1), "later", "gone");
+
+    let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
+    assert_eq!(ls.code, 0, "{}", ls.all());
+    let rows: serde_json::Value = serde_json::from_str(&ls.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r["name"] == name && r["checksum"] == "no_manifest"), "{rows:?}");
+
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", name]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("no stockade manifest"), "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "rke1-era"), "present", "{}", h.name);
+        assert_eq!(get(&tb, h, "later"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+
+    // RKE1's legacy layout: the raw etcd snapshot named `<name>` (no state inside: the local one)
+    let raw = "2024-01-02T00:00:00Z_etcd";
+    put(&tb, tb.h(0), "raw-era", "present");
+    let o = tb.etcdctl(tb.h(0), &["snapshot", "save", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for h in &tb.hosts[..3] {
+        std::fs::copy(&db, snapshot_dir(&tb, h).join(raw)).unwrap();
+    }
+    put(&tb, tb.h(0), "raw-era", "overwritten");
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", raw]);
+    assert_ne!(r.code, 0, "a snapshot without a state file needs --use-local-state:\n{}", r.all());
+    assert!(r.all().contains("--use-local-state"), "{}", r.all());
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", raw, "--use-local-state"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "raw-era"), "present", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+}
+
+#[test]
+fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    for n in ["a", "b", "c"] {
+        let r = tb.stockade(&["--debug", "etcd", "snapshot-save", "--name", n]);
+        assert_eq!(r.code, 0, "{}", r.all());
+        for secret in ["PRIVATE KEY", "BEGIN CERTIFICATE", "certificatesBundle"] {
+            assert!(!r.all().contains(secret), "--debug output shows {secret}");
+        }
+        // creation times in whole seconds: keep them apart
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    // the same name again is refused before anything is written
+    let again = tb.stockade(&["etcd", "snapshot-save", "--name", "a"]);
+    assert_ne!(again.code, 0);
+    assert!(again.error_line().contains("already exists"), "{}", again.all());
+    // a tampered copy on h2 and a file without manifest on h3
+    let mut bytes = std::fs::read(snapshot_dir(&tb, tb.h(1)).join("b.zip")).unwrap();
+    bytes.push(0);
+    std::fs::write(snapshot_dir(&tb, tb.h(1)).join("b.zip"), bytes).unwrap();
+    std::fs::remove_file(snapshot_dir(&tb, tb.h(2)).join("c.zip.manifest.json")).unwrap();
+
+    let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
+    assert_eq!(ls.code, 0, "{}", ls.all());
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&ls.stdout).unwrap();
+    assert_eq!(rows.len(), 9, "{rows:?}");
+    let status = |name: &str, host: usize| {
+        rows.iter().find(|r| r["name"] == name && r["host"] == tb.h(host).ip.as_str()).map(|r| r["checksum"].as_str().unwrap().to_string()).unwrap()
+    };
+    assert_eq!(status("a", 0), "ok");
+    assert_eq!(status("b", 1), "mismatch");
+    assert_eq!(status("c", 2), "no_manifest");
+    assert_eq!(status("c", 0), "ok");
+    let text = tb.stockade(&["etcd", "snapshot", "ls"]);
+    assert!(text.stdout.contains("mismatch") && text.stdout.contains("no manifest"), "{}", text.stdout);
+
+    let p = tb.stockade(&["etcd", "snapshot", "prune", "--retention", "2"]);
+    assert_eq!(p.code, 0, "{}", p.all());
+    for h in &tb.hosts[..3] {
+        let mut names: Vec<String> = std::fs::read_dir(snapshot_dir(&tb, h)).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|f| f.ends_with(".zip")).collect();
+        names.sort();
+        assert_eq!(names, vec!["b.zip", "c.zip"], "{}", h.name);
+    }
+    let d = tb.stockade(&["etcd", "snapshot", "delete", "b.zip"]);
+    assert_eq!(d.code, 0, "{}", d.all());
+    for h in &tb.hosts[..3] {
+        assert!(!snapshot_dir(&tb, h).join("b.zip").exists() && !snapshot_dir(&tb, h).join("b.zip.manifest.json").exists());
+        assert!(snapshot_dir(&tb, h).join("c.zip").exists());
+    }
+}
+
+/// `snapshot-restore` killed with SIGKILL in the middle of restoring the members, and again after
+/// etcd came back but before `up`: the next run finishes the restore.
+#[test]
+fn a_restore_killed_midway_is_finished_by_running_it_again() {
+    use std::io::{BufRead, BufReader};
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "from-snapshot", "yes");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "k"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    put(&tb, tb.h(0), "after", "gone");
+    for marker in ["restored: previous data kept", "etcd members healthy on the restored data"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .current_dir(tb.work.path())
+            .args(["etcd", "snapshot-restore", "--name", "k"])
+            .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            seen.push(line.clone());
+            if line.contains(marker) {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "restore finished before {marker:?}: {seen:?}");
+        eprintln!("killed at {marker:?} after:\n{}", seen.join("\n"));
+    }
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "k"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "from-snapshot"), "yes", "{}", h.name);
+        assert_eq!(get(&tb, h, "after"), "", "{}", h.name);
+        assert!(!tb.host_path(h, "var-lib-etcd").join("stockade-before-restore").exists(), "{}", h.name);
+        let names = tb.docker_out(h, &["ps", "-a", "--format", "{{.Names}}"]);
+        assert!(names.lines().all(|n| !n.starts_with("stockade-")), "leftover helper containers on {}: {names}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+}
