@@ -67,9 +67,14 @@ fi
 for d in /sys/fs/cgroup/*/kubepods; do [ -d "$d" ] && { find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; }; done
 iptables -D FORWARD -i "$TB_BRIDGE" -o "$TB_BRIDGE" -m comment --comment "$TB_BRIDGE" -j ACCEPT 2>/dev/null
 ip link del "$TB_BRIDGE" 2>/dev/null
-if [ -f "$TB_CREATED" ]; then
+# the mount points testbeds created, only when no other instance still runs (their hosts have
+# mounts on those directories: removing one would detach them)
+rm -f "$TB_SHARED/instances/$TB_NAME"
+if [ -f "$TB_CREATED" ] && [ -z "$(ls -A "$TB_SHARED/instances" 2>/dev/null)" ]; then
   tac "$TB_CREATED" | while read -r d; do [ -n "$d" ] && rmdir "$d" 2>/dev/null; done
   rm -f "$TB_CREATED"
+elif [ -f "$TB_CREATED" ]; then
+  tb_log "other testbed instances run ($(ls "$TB_SHARED/instances" | tr '\n' ' ')): the mount-point dirs stay for them"
 fi
 mountpoint -q "$TB_DIR/ns" && umount "$TB_DIR/ns"
 rm -rf "$TB_DIR/ns" "$TB_DIR/hosts" "$TB_DIR/bin" "$TB_DIR/ssh_config" "$TB_DIR/known_hosts" "$TB_DIR/hosts.txt"

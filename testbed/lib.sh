@@ -13,8 +13,11 @@ TB_BRIDGE=${TB_NAME}br0
 TB_HOST_DIRS="/etc/kubernetes /etc/docker /etc/cni /opt/cni /opt/rke /var/lib/etcd /var/lib/docker \
 /var/lib/containerd /var/lib/kubelet /var/lib/rancher /var/lib/cni /var/lib/calico /var/log/containers \
 /var/log/pods /var/log/kube-audit /var/lib/cri-dockerd /etc/ceph /root"
-# mount points this testbed had to create on the real root fs; removed again by down
-TB_CREATED="$TB_DIR/created-dirs"
+# mount points testbeds had to create on the real root fs. Shared by every testbed instance on
+# the machine: the hosts of *every* running instance have mounts on them (deleting a mount point
+# detaches the mounts on it in all namespaces), so only the last instance to go down removes them.
+TB_SHARED=/run/stockade-testbeds
+TB_CREATED="$TB_SHARED/created-dirs"
 TB_ETCD_IMAGE=stockade-testbed/etcd:v3.4.23
 TB_TOOLS_IMAGE=stockade-testbed/tools:v1
 TB_K8S_IMAGE=stockade-testbed/kubernetes-standin:v1.31.1

@@ -43,7 +43,10 @@ if [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0)"
     iptables -I FORWARD 1 -i "$TB_BRIDGE" -o "$TB_BRIDGE" -m comment --comment "$TB_BRIDGE" -j ACCEPT
 fi
 
-# bind-mount targets must exist on the real fs; remember the ones we create
+# bind-mount targets must exist on the real fs; remember the ones we create (in the registry
+# every instance shares: see lib.sh)
+mkdir -p "$TB_SHARED/instances"
+echo "$TB_DIR" > "$TB_SHARED/instances/$TB_NAME"
 touch "$TB_CREATED"
 for p in $TB_HOST_DIRS; do
   acc=
