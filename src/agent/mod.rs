@@ -51,7 +51,47 @@ async fn run_job(job: Job) -> Result<JobResult> {
         Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
         Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
+        Job::Upload { name, s3 } => JobResult::Done { detail: upload(dir, &name, &s3).await? },
+        Job::Download { name, s3 } => JobResult::Done { detail: download(dir, &name, &s3).await? },
     })
+}
+
+/// Streams the archive to S3 (multipart, memory bounded) hashing what it sends, checks that
+/// against the manifest, then uploads the manifest: an object without its manifest beside it is
+/// never taken for a complete copy.
+async fn upload(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+    let manifest_text = fs::read_to_string(dir.join(naming::manifest_file(name))).with_context(|| format!("{name}: no manifest on this host"))?;
+    let manifest = Manifest::from_json(&manifest_text, &naming::manifest_file(name))?;
+    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let file = tokio::fs::File::open(dir.join(naming::archive_file(name))).await.with_context(|| format!("{name}: no archive on this host"))?;
+    let sent = store.upload(&naming::archive_file(name), file).await?;
+    if manifest.check(sent.size, &sent.sha256) != Checksum::Ok {
+        let _ = store.delete(&naming::archive_file(name)).await;
+        bail!("{name}: the archive sent to S3 ({} bytes, sha256 {}) does not match its manifest: the local copy changed; the object was deleted again", sent.size, sent.sha256);
+    }
+    store.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
+    Ok(format!("uploaded {} ({} bytes, sha256 {})", sent.key, sent.size, sent.sha256))
+}
+
+/// Brings `name` from S3 (archive through a temp file, then the manifest), checked against the
+/// manifest; a copy already here is left alone (the preflight verifies it like any other).
+async fn download(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+    let archive = dir.join(naming::archive_file(name));
+    if archive.exists() {
+        return Ok(format!("{name} is already on this host"));
+    }
+    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let manifest_tmp = dir.join(format!(".{}.download", naming::manifest_file(name)));
+    store.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
+    let manifest = Manifest::from_json(&fs::read_to_string(&manifest_tmp)?, &naming::manifest_file(name))?;
+    let got = store.download_to(&naming::archive_file(name), &archive).await?;
+    if manifest.check(got.size, &got.sha256) != Checksum::Ok {
+        let _ = fs::remove_file(&archive);
+        let _ = fs::remove_file(&manifest_tmp);
+        bail!("{name}: the archive in S3 ({} bytes, sha256 {}) does not match its manifest ({} bytes, sha256 {}): refusing it", got.size, got.sha256, manifest.size, manifest.sha256);
+    }
+    fs::rename(&manifest_tmp, dir.join(naming::manifest_file(name)))?;
+    Ok(format!("downloaded {} ({} bytes, sha256 {})", got.key, got.size, got.sha256))
 }
 
 fn tmp_archive(dir: &Path, name: &str) -> PathBuf {

@@ -144,7 +144,8 @@ pub fn binds_for(job: &Job, prefix: &dyn Fn(&str) -> String) -> Vec<String> {
     match job {
         Job::Save(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
         Job::Inspect { .. } | Job::ReadState { .. } => vec![format!("{}:ro", snapshots)],
-        Job::Adopt { .. } | Job::Delete { .. } => vec![snapshots],
+        Job::Adopt { .. } | Job::Delete { .. } | Job::Download { .. } => vec![snapshots],
+        Job::Upload { .. } => vec![format!("{}:ro", snapshots)],
         Job::Extract { .. } => vec![format!("{}:ro", snapshots), restore, data],
         Job::SwapData | Job::Cleanup => vec![restore, data],
     }

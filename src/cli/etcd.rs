@@ -20,15 +20,64 @@ pub enum Etcd {
 pub struct SaveArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional
     #[arg(long)]
     pub name: Option<String>,
+}
+
+/// RKE1's S3 flags; cluster.yml's `services.etcd.backup_config.s3backupconfig` fills what is not
+/// given. Keys may also come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; none at all means the
+/// etcd hosts' instance role.
+#[derive(clap::Args, Debug)]
+pub struct S3Args {
+    /// Also upload to (save) or fetch from (restore) S3
+    #[arg(long)]
+    pub s3: bool,
+    /// S3 endpoint (host[:port] or URL); default AWS
+    #[arg(long, value_name = "ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// PEM file of the CA that signed the endpoint's certificate
+    #[arg(long, value_name = "FILE")]
+    pub s3_endpoint_ca: Option<std::path::PathBuf>,
+    /// S3 access key
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_ACCESS_KEY", hide_env_values = true)]
+    pub access_key: Option<String>,
+    /// S3 secret key (prefer the environment: command lines are visible to other users)
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub bucket_name: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Key prefix in the bucket
+    #[arg(long, value_name = "FOLDER")]
+    pub folder: Option<String>,
+}
+
+impl S3Args {
+    fn flags(&self) -> snapshot::s3::S3Flags {
+        use crate::config::secret::Secret;
+        snapshot::s3::S3Flags {
+            s3: self.s3,
+            endpoint: self.s3_endpoint.clone(),
+            endpoint_ca: self.s3_endpoint_ca.clone(),
+            access_key: self.access_key.clone().map(Secret::new),
+            secret_key: self.secret_key.clone().map(Secret::new),
+            bucket: self.bucket_name.clone(),
+            region: self.region.clone(),
+            folder: self.folder.clone(),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RestoreArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)
     #[arg(long)]
     pub name: String,
@@ -80,7 +129,7 @@ fn opts(cli: &super::Cli, c: &ConnectArgs) -> SnapshotOptions {
 
 pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
     match cmd {
-        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), None, ui).await.map(|_| ()),
+        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), &a.s3.flags(), ui).await.map(|_| ()),
         Etcd::SnapshotRestore(a) => {
             let o = RestoreOptions {
                 snapshot: opts(cli, &a.connect),
@@ -89,7 +138,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
                 etcd_health_timeout: Duration::from_secs(a.etcd_health_timeout),
                 health_timeout: Duration::from_secs(a.health_timeout),
             };
-            snapshot::restore::run(&o, None, ui).await
+            snapshot::restore::run(&o, &a.s3.flags(), ui).await
         }
         Etcd::Snapshot(SnapshotCmd::Ls { connect, output }) => {
             let out = if *output == Output::Json { snapshot::Output::Json } else { snapshot::Output::Text };

@@ -49,6 +49,11 @@ pub enum Job {
     Cleanup,
     /// Remove snapshots (archive, manifest, legacy raw file).
     Delete { names: Vec<String> },
+    /// Upload `name`'s archive and manifest to S3; what was sent must match the manifest.
+    Upload { name: String, s3: crate::snapshot::s3::S3Settings },
+    /// Download `name`'s archive and manifest from S3 into the snapshot dir, unless already
+    /// there; the archive must match the manifest.
+    Download { name: String, s3: crate::snapshot::s3::S3Settings },
 }
 
 impl Job {
@@ -63,6 +68,8 @@ impl Job {
             Job::SwapData => "swap-data",
             Job::Cleanup => "cleanup",
             Job::Delete { .. } => "delete",
+            Job::Upload { .. } => "upload",
+            Job::Download { .. } => "download",
         }
     }
 }

@@ -391,3 +391,82 @@ fn a_restore_killed_midway_is_finished_by_running_it_again() {
     assert_eq!(healthy_members(&tb), 3);
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
 }
+
+/// Issue 8 with a real S3 server (Garage): save uploads from the etcd host (streamed, checked
+/// against the manifest); every local copy deleted and etcd wiped, restore --s3 downloads onto
+/// each host, verifies and restores; with S3 unreachable the local copies are kept, the error
+/// says so and the exit code is not 0. S3 keys travel in the environment, never on a command line.
+#[test]
+fn save_to_s3_and_restore_from_s3_and_an_s3_failure_keeps_the_local_copies() {
+    let tb = Testbed::get();
+    let s3 = s3_server();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "before-s3-snapshot", "kept");
+    let folder = format!("testbed-{}", std::process::id());
+    let keys = [("STOCKADE_S3_ACCESS_KEY", s3.access_key.as_str()), ("STOCKADE_S3_SECRET_KEY", s3.secret_key.as_str())];
+    let flags = |endpoint: &str| -> Vec<String> {
+        ["--s3", "--s3-endpoint", endpoint, "--bucket-name", &s3.bucket, "--region", &s3.region, "--folder", &folder].map(String::from).to_vec()
+    };
+    let mut args: Vec<String> = ["etcd", "snapshot-save", "--name", "s3-one", "--debug"].map(String::from).to_vec();
+    args.extend(flags(&s3.endpoint));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let save = tb.stockade_env(&refs, &keys);
+    assert_eq!(save.code, 0, "{}", save.all());
+    assert!(!save.all().contains(&s3.secret_key) && !save.all().contains(&s3.access_key), "an S3 key in the output");
+    // the object is in S3, byte for byte the archive on the hosts, with its manifest beside it
+    let settings = stockade::snapshot::s3::S3Settings {
+        endpoint: Some(s3.endpoint.clone()),
+        access_key: stockade::config::secret::Secret::new(s3.access_key.clone()),
+        secret_key: stockade::config::secret::Secret::new(s3.secret_key.clone()),
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        folder: folder.clone(),
+        ..Default::default()
+    };
+    let store = stockade::snapshot::s3::S3Store::new(&settings).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listed: Vec<String> = rt.block_on(store.list()).unwrap().into_iter().map(|o| o.name).collect();
+    assert!(listed.contains(&"s3-one.zip".to_string()) && listed.contains(&"s3-one.zip.manifest.json".to_string()), "{listed:?}");
+    let fetched = tb.work.path().join("from-s3.zip");
+    let got = rt.block_on(store.download_to("s3-one.zip", &fetched)).unwrap();
+    let (_, local_sha) = stockade::snapshot::manifest::digest_reader(std::fs::File::open(snapshot_dir(&tb, tb.h(2)).join("s3-one.zip")).unwrap()).unwrap();
+    assert_eq!(got.sha256, local_sha);
+
+    // no local copy anywhere, etcd wiped: restore from S3 alone
+    put(&tb, tb.h(1), "after-s3-snapshot", "gone");
+    for h in &tb.hosts[..3] {
+        for f in ["s3-one.zip", "s3-one.zip.manifest.json"] {
+            std::fs::remove_file(snapshot_dir(&tb, h).join(f)).unwrap();
+        }
+    }
+    wipe_etcd(&tb);
+    let mut args: Vec<String> = ["etcd", "snapshot-restore", "--name", "s3-one"].map(String::from).to_vec();
+    args.extend(flags(&s3.endpoint));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = tb.stockade_env(&refs, &keys);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "before-s3-snapshot"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "after-s3-snapshot"), "", "{}", h.name);
+        assert!(snapshot_dir(&tb, h).join("s3-one.zip").exists(), "{}: the downloaded copy is kept", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+
+    // S3 down (nothing listens there): the snapshot is taken and kept on every host, exit != 0
+    let mut args: Vec<String> = ["etcd", "snapshot-save", "--name", "s3-down"].map(String::from).to_vec();
+    let down = format!("http://{}.1:9", tb.h(0).ip.rsplitn(2, '.').nth(1).unwrap());
+    args.extend(flags(&down));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = tb.stockade_env(&refs, &keys);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("uploading to S3 failed") && r.all().contains("is kept"), "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert!(snapshot_dir(&tb, h).join("s3-down.zip").exists(), "{}: the local copy must be kept", h.name);
+    }
+    let _ = rt.block_on(async {
+        for o in store.list().await.unwrap_or_default() {
+            let _ = store.delete(&o.name).await;
+        }
+    });
+}

@@ -6,6 +6,7 @@
 //! missing copy to the hosts).
 pub mod preflight;
 pub mod restore;
+pub mod s3;
 pub mod save;
 
 use super::ConnectSettings;

@@ -40,11 +40,14 @@ pub struct RestoreOptions {
     pub health_timeout: Duration,
 }
 
-/// `s3`: where the S3 download slots in (None: the copies on the etcd hosts only).
-pub async fn run(opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<()> {
+/// Restores from the copies on the etcd hosts; with S3 (flags or cluster.yml), a host that lacks
+/// the snapshot first downloads it, and the preflight then verifies every copy alike.
+pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) -> Result<()> {
     let name = naming::normalize(&opts.name)?;
+    let cfg = crate::config::load(&opts.snapshot.config_path)?.config;
+    let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
     let mut s = Session::open(&opts.snapshot, "etcd snapshot-restore", true, ui).await?;
-    let restored = restore_etcd(&s, &name, opts, s3, ui).await;
+    let restored = restore_etcd(&s, &name, opts, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
     if restored.is_err() {
         s.close().await;
     }

@@ -16,14 +16,17 @@ use crate::ui::Ui;
 use anyhow::{anyhow, bail, Result};
 use std::time::Duration;
 
-/// `s3`: where the S3 upload slots in (None: local copies only).
-pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Manifest> {
+/// Takes the snapshot, copies and verifies it on every etcd host, then uploads it to S3 when the
+/// flags or cluster.yml ask for it (settings checked before any host is contacted).
+pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s3::S3Flags, ui: &Ui) -> Result<Manifest> {
     let name = match name {
         Some(n) => naming::normalize(n)?,
         None => naming::default_name(time::OffsetDateTime::now_utc()),
     };
+    let cfg = crate::config::load(&opts.config_path)?.config;
+    let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
     let s = Session::open(opts, "etcd snapshot-save", false, ui).await?;
-    let r = save_in(&s, &name, s3, ui).await;
+    let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
     s.close().await;
     let m = r?;
     println!("{}", m.name);
@@ -31,6 +34,9 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3: Option<&dyn S3S
     println!("  sha256: {}", m.sha256);
     println!("  etcd:   {} (revision {})", m.etcd_version, m.revision);
     println!("  on:     {}", s.etcd_hosts().iter().map(|h| h.name()).collect::<Vec<_>>().join(", "));
+    if let Some(a) = &s3 {
+        println!("  s3:     {}", a.settings.url_of(&a.settings.object_key(&naming::archive_file(&m.name))?));
+    }
     Ok(m)
 }
 
