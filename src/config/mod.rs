@@ -75,6 +75,8 @@ pub fn load_with(path: &Path, strict: bool) -> Result<Loaded, InputError> {
     let not_applied = not_applied_keys(&config);
     defaults::apply(&mut config);
     validate::validate(&config, path, &text)?;
+    let mut warnings = warnings;
+    warnings.extend(validate::version_warning(&config, path, &text));
     Ok(Loaded { path: path.to_path_buf(), config, not_applied, warnings })
 }
 

@@ -131,17 +131,22 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
             }
         }
     }
-    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
-    if !crate::versions::is_known(version) && (cfg.system_images.etcd.is_none() || cfg.system_images.alpine.is_none()) {
-        return err(
-            locate(text, "kubernetes_version", version, 0),
-            format!(
-                "kubernetes_version {version} is not in stockade's image table (known: {}); pick one of those or set every image under system_images",
-                crate::versions::known_summary()
-            ),
-        );
-    }
     Ok(())
+}
+
+/// A `kubernetes_version` stockade has no images for (RKE1 read such files — older RKE1 releases
+/// knew Kubernetes 1.12–1.19 —, so the file is valid): a warning here, and `up` refuses it before
+/// contacting any host unless every image the plan needs is set under `system_images`.
+pub fn version_warning(cfg: &ClusterConfig, path: &Path, text: &str) -> Option<String> {
+    let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
+    if crate::versions::is_known(version) || (cfg.system_images.etcd.is_some() && cfg.system_images.alpine.is_some()) {
+        return None;
+    }
+    let msg = format!(
+        "kubernetes_version {version} is not in stockade's image table (known: {}): `up` refuses it unless every image is set under system_images; pick one of the known versions",
+        crate::versions::known_summary()
+    );
+    Some(InputError::at(path, locate(text, "kubernetes_version", version, 0), msg).to_string())
 }
 
 /// Why a Docker bind (`[source:]/container/path[:options]`, source a host path or a volume

@@ -25,7 +25,10 @@ pub fn run(config_path: &Path, strict: bool) -> Result<Verdict, Invalid> {
         return Err(Invalid(format!("{at}: {}", refused.join("; "))));
     }
     let missing = crate::plan::build(cfg, &crate::plan::Inputs::default()).missing_images();
-    if !missing.is_empty() {
+    // a version older than stockade's table is valid as RKE1 read the file: the loader warned
+    // (`config::validate::version_warning`), and `up` refuses it before contacting any host
+    let unknown_version = !crate::versions::is_known(cfg.kubernetes_version.as_deref().unwrap_or_default());
+    if !missing.is_empty() && !unknown_version {
         return Err(Invalid(format!(
             "{at}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`",
             missing.join(", "),
