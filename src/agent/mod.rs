@@ -84,13 +84,17 @@ async fn download(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) 
     let manifest_tmp = dir.join(format!(".{}.download", naming::manifest_file(name)));
     store.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
     let manifest = Manifest::from_json(&fs::read_to_string(&manifest_tmp)?, &naming::manifest_file(name))?;
-    let got = store.download_to(&naming::archive_file(name), &archive).await?;
+    // under a temporary name until it matches its manifest: an unverified archive must never be
+    // taken for a copy by a later run
+    let archive_tmp = dir.join(format!(".{}.download", naming::archive_file(name)));
+    let got = store.download_to(&naming::archive_file(name), &archive_tmp).await?;
     if manifest.check(got.size, &got.sha256) != Checksum::Ok {
-        let _ = fs::remove_file(&archive);
+        let _ = fs::remove_file(&archive_tmp);
         let _ = fs::remove_file(&manifest_tmp);
         bail!("{name}: the archive in S3 ({} bytes, sha256 {}) does not match its manifest ({} bytes, sha256 {}): refusing it", got.size, got.sha256, manifest.size, manifest.sha256);
     }
     fs::rename(&manifest_tmp, dir.join(naming::manifest_file(name)))?;
+    fs::rename(&archive_tmp, &archive)?;
     Ok(format!("downloaded {} ({} bytes, sha256 {})", got.key, got.size, got.sha256))
 }
 
@@ -356,8 +360,12 @@ fn swap_data(data: &Path) -> Result<String> {
     let mut detail = String::new();
     if member.exists() {
         if kept_member.exists() {
-            fs::remove_dir_all(&member)?;
-            detail.push_str("replaced the data of an earlier restore attempt; ");
+            // an earlier attempt kept the original data; what is in place now may be that
+            // attempt's output or live data (a finished restore whose cleanup failed): never
+            // deleted here, kept beside it until the restored cluster is healthy
+            let aside = kept.join(format!("member-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)));
+            fs::rename(&member, &aside)?;
+            detail.push_str(&format!("data in place moved aside to {}; ", aside.display()));
         } else {
             fs::create_dir_all(&kept)?;
             fs::rename(&member, &kept_member)?;
@@ -470,8 +478,12 @@ mod tests {
         extract(&snaps, &restore, &data, "s").unwrap();
         fake_restore();
         let again = swap_data(&data).unwrap();
-        assert!(again.contains("earlier restore"), "{again}");
+        assert!(again.contains("moved aside"), "{again}");
         assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
+        // what was in place is kept too, never deleted before the restored cluster is healthy
+        let aside: Vec<_> = fs::read_dir(data.join(job::KEPT_OLD)).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("member-")).collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(fs::read(aside[0].path().join("snap/db")).unwrap(), b"restored");
         cleanup(&data, &restore).unwrap();
         assert!(!data.join(job::KEPT_OLD).exists() && fs::read_dir(&restore).unwrap().next().is_none());
         assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");

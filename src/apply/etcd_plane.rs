@@ -31,7 +31,7 @@ impl Phase for EtcdPlane {
             let mut to_change = Vec::new();
             for h in &members {
                 if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
-                    if !super::containers::diff(&h.docker, spec).await?.is_noop() {
+                    if !ctx.action(h, spec).await?.is_noop() {
                         to_change.push(*h);
                     }
                 }
@@ -46,9 +46,27 @@ impl Phase for EtcdPlane {
                 }
                 order.sort_by_key(|(healthy, _)| *healthy);
                 for (_, h) in order {
-                    all_healthy_except(&members, Some(h.name()), &creds, expected).await.map_err(|e| {
-                        crate::exit::Refused(format!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name()))
-                    })?;
+                    let down = all_healthy_except(&[h], None, &creds, expected).await.is_err();
+                    if down {
+                        // repairing a member that is down never lowers the healthy count: the
+                        // others only need to keep a quorum between them
+                        let quorum = expected / 2 + 1;
+                        let mut healthy = 0;
+                        for m in members.iter().filter(|m| m.name() != h.name()) {
+                            healthy += usize::from(all_healthy_except(&[m], None, &creds, expected).await.is_ok());
+                        }
+                        if healthy < quorum {
+                            return Err(crate::exit::Refused(format!(
+                                "not changing etcd on {}: only {healthy} of the other members are healthy, below the quorum of {quorum}; nothing more was changed",
+                                h.name()
+                            ))
+                            .into());
+                        }
+                    } else {
+                        all_healthy_except(&members, Some(h.name()), &creds, expected).await.map_err(|e| {
+                            crate::exit::Refused(format!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name()))
+                        })?;
+                    }
                     ctx.ensure_container_checked(h, CONTAINER, || wait_member_healthy(ctx, h, &creds, expected)).await?;
                 }
             } else {

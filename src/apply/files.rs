@@ -32,10 +32,11 @@ impl Phase for DeployFiles {
                 let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
                 for dir in dirs {
                     let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
-                    let (changed, stale) = differing(ctx, h, dir, &in_dir).await?.unwrap_or((in_dir, Vec::new()));
+                    let (changed, _) = differing(ctx, h, dir, &in_dir).await?.unwrap_or((in_dir, Vec::new()));
                     let host = h.name().to_string();
+                    // the planes' dry runs decide with what the run will have written
+                    ctx.wrote_files_on(&host, changed.iter().map(|f| f.name.clone()));
                     out.extend(changed.iter().map(|f| super::Planned::WriteFile { host: host.clone(), path: f.path() }));
-                    out.extend(stale.iter().map(|n| super::Planned::DeleteFile { host: host.clone(), path: format!("{dir}/{n}") }));
                 }
             }
             Ok(out)
@@ -106,29 +107,39 @@ pub fn stale_secrets(on_host: &BTreeSet<String>, planned: &[&FileSpec]) -> Vec<S
         .collect()
 }
 
+/// Deletes the secret files the host's plan no longer has ([`stale_secrets`]); run last, once
+/// the containers that read them are gone (`RemoveObsolete`).
+pub async fn delete_stale_secrets(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    let files = ctx.host_plan(h.name()).map(|p| p.files.as_slice()).unwrap_or_default();
+    let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
+    for dir in dirs {
+        let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
+        let Some((_, stale)) = differing(ctx, h, dir, &in_dir).await? else { continue };
+        if stale.is_empty() {
+            continue;
+        }
+        let mut cmd = vec!["rm".to_string(), "-f".into(), "--".into()];
+        cmd.extend(stale.iter().map(|n| format!("{HELPER_MOUNT}/{n}")));
+        let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{HELPER_MOUNT}")], cmd).await?;
+        let run = helper.run(ctx.timeouts.helper).await;
+        helper.remove().await;
+        match run? {
+            (0, _) => ctx.changed(h.name(), format!("removed {} under {dir} (no longer in this host's plan)", stale.join(", "))),
+            (code, out) => return Err(anyhow!("host {}: removing {} under {dir} failed (exit {code}): {}", h.name(), stale.join(", "), out.trim())),
+        }
+    }
+    Ok(())
+}
+
 async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
     let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {
         let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
         let via = mounting_container(ctx, h, dir).await;
-        let (changed, stale) = match &via {
-            Some((container, dest)) => {
-                let (current, changed) = read_current(&h.docker, container, dest, &in_dir).await?;
-                (changed, stale_secrets(&current, &in_dir))
-            }
-            None => (in_dir.clone(), Vec::new()),
+        let changed = match &via {
+            Some((container, dest)) => read_current(&h.docker, container, dest, &in_dir).await?.1,
+            None => in_dir.clone(),
         };
-        if !stale.is_empty() {
-            let mut cmd = vec!["rm".to_string(), "-f".into(), "--".into()];
-            cmd.extend(stale.iter().map(|n| format!("{HELPER_MOUNT}/{n}")));
-            let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{HELPER_MOUNT}")], cmd).await?;
-            let run = helper.run(ctx.timeouts.helper).await;
-            helper.remove().await;
-            match run? {
-                (0, _) => ctx.changed(h.name(), format!("removed {} under {dir} (no longer in this host's plan)", stale.join(", "))),
-                (code, out) => return Err(anyhow!("removing {} under {dir} failed (exit {code}): {}", stale.join(", "), out.trim())),
-            }
-        }
         if changed.is_empty() {
             continue;
         }
@@ -145,7 +156,7 @@ async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
         let names: Vec<&str> = changed.iter().map(|f| f.name.as_str()).collect();
         let what = if names.len() <= 4 { names.join(", ") } else { format!("{} files", names.len()) };
         ctx.changed(h.name(), format!("wrote {what} under {dir}"));
-        ctx.wrote_files_on(h.name());
+        ctx.wrote_files_on(h.name(), changed.iter().map(|f| f.name.clone()));
     }
     Ok(())
 }

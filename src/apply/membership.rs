@@ -138,7 +138,13 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
         }
     }
     let (id, learner, mut members) = match existing {
-        Some(m) => (m.id, m.learner, live.clone()),
+        Some(m) => {
+            // added by a run that stopped before it started: it must start from an empty dir
+            if m.name.is_empty() && h.docker.inspect_container(CONTAINER, None).await.is_err() {
+                super::remove::clean(ctx, h, &[crate::plan::prefixed(ctx.config, "/var/lib/etcd")]).await?;
+            }
+            (m.id, m.learner, live.clone())
+        }
         None => {
             ctx.ui.status(&format!("adding etcd member {name} as a learner through {}", via.name()));
             let added = settled(ctx, || client.clone().member_add_owned(vec![peer.clone()], true))
@@ -177,6 +183,11 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
         if let Err(e) = promote(ctx, &mut client, h, id, &name).await {
             // a learner does not count towards quorum: taking it out again is safe
             let undo = async {
+                // only while it is still a learner: one that was promoted after all is a voter now
+                let still_learner = client.member_list().await?.iter().any(|m| m.id == id && m.is_learner);
+                if !still_learner {
+                    bail!("it is no longer a learner (promoted after all?): left as it is, check `etcdctl member list`");
+                }
                 client.member_remove(id).await?;
                 super::remove::remove_named(ctx, h, &[CONTAINER]).await
             };

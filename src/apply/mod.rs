@@ -59,9 +59,10 @@ pub struct Ctx<'a> {
     pub timeouts: Timeouts,
     pub reconcile: Reconcile<'a>,
     changes: Mutex<Vec<String>>,
-    /// hosts on which this run wrote files: an adopted RKE1 container there may read one of
-    /// them, and RKE1 recreates a container when a file it reads changes
-    wrote_files: Mutex<std::collections::BTreeSet<String>>,
+    /// files this run writes (or, in a dry run, would write) per host, by name: an adopted RKE1
+    /// container that reads one of them is recreated, as RKE1 recreates a container when a file
+    /// it reads changes (its `RKE_*_CHECKSUM` variables)
+    wrote_files: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -84,13 +85,38 @@ impl<'a> Ctx<'a> {
         self.changes.lock().unwrap().push(format!("{host}: {what}"));
     }
 
-    /// Notes that files were written on `host` in this run.
-    pub fn wrote_files_on(&self, host: &str) {
-        self.wrote_files.lock().unwrap().insert(host.to_string());
+    /// Notes the files (names under their directory) this run writes on `host`.
+    pub fn wrote_files_on(&self, host: &str, names: impl IntoIterator<Item = String>) {
+        self.wrote_files.lock().unwrap().entry(host.to_string()).or_default().extend(names);
     }
 
-    fn adopted_reads_new_files(&self, h: &Host, action: &containers::Action) -> bool {
-        *action == containers::Action::Adopted && self.wrote_files.lock().unwrap().contains(h.name())
+    /// A file written on the host in this run that `spec` names in its arguments or environment.
+    fn written_file_read_by(&self, h: &Host, spec: &crate::plan::ContainerSpec) -> Option<String> {
+        let written = self.wrote_files.lock().unwrap();
+        let names = written.get(h.name())?;
+        let args: Vec<&String> = spec.cmd.iter().chain(spec.entrypoint.iter().flatten()).chain(&spec.env).collect();
+        names.iter().find(|n| {
+            let base = n.rsplit('/').next().unwrap_or(n);
+            args.iter().any(|a| a.contains(base))
+        }).cloned()
+    }
+
+    /// What the run does with `spec` on `h`: the container diff, except that an adopted RKE1
+    /// container that reads a file written in this run is recreated. The run, the dry run and the
+    /// planes' rollout decisions all take it from here.
+    pub async fn action(&self, h: &Host, spec: &crate::plan::ContainerSpec) -> Result<containers::Action> {
+        let action = containers::diff(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+        Ok(match (action, self.written_file_read_by(h, spec)) {
+            (containers::Action::Adopted, Some(f)) => containers::Action::Recreated(vec![format!("RKE1's container; a file it reads changed ({f})")]),
+            (a, _) => a,
+        })
+    }
+
+    fn adopted_reads_new_files(&self, h: &Host, spec: &crate::plan::ContainerSpec, action: &containers::Action) -> Option<String> {
+        if *action != containers::Action::Adopted {
+            return None;
+        }
+        self.written_file_read_by(h, spec)
     }
 
     pub fn changes(&self) -> Vec<String> {
@@ -117,8 +143,9 @@ impl<'a> Ctx<'a> {
             let Some(spec) = plan.containers.iter().find(|c| c.name == *name) else { continue };
             self.ui.status(&format!("{}: {name}", h.name()));
             let mut action = containers::ensure(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
-            if self.adopted_reads_new_files(h, &action) {
-                action = containers::recreate(&h.docker, spec, "RKE1's container; files on its host changed").await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            if let Some(f) = self.adopted_reads_new_files(h, spec, &action) {
+                let why = format!("RKE1's container; a file it reads changed ({f})");
+                action = containers::recreate(&h.docker, spec, &why).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
             }
             self.record(h, name, &action);
             actions.push(action);
@@ -138,8 +165,9 @@ impl<'a> Ctx<'a> {
             .and_then(|p| p.containers.iter().find(|c| c.name == name))
             .ok_or_else(|| anyhow::anyhow!("host {}: no {name} container in the plan", h.name()))?;
         self.ui.status(&format!("{}: {name}", h.name()));
-        let action = if self.adopted_reads_new_files(h, &containers::diff(&h.docker, spec).await?) {
-            let a = containers::recreate(&h.docker, spec, "RKE1's container; files on its host changed").await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+        let action = if let Some(f) = self.adopted_reads_new_files(h, spec, &containers::diff(&h.docker, spec).await?) {
+            let why = format!("RKE1's container; a file it reads changed ({f})");
+            let a = containers::recreate(&h.docker, spec, &why).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
             check().await?;
             a
         } else {
@@ -205,7 +233,7 @@ pub async fn containers_dry_run<'h>(ctx: &Ctx<'_>, hosts: impl IntoIterator<Item
     for h in hosts {
         let Some(plan) = ctx.host_plan(h.name()) else { continue };
         for spec in plan.containers.iter().filter(|c| names.contains(&c.name.as_str())) {
-            let action = containers::diff(&h.docker, spec).await.map_err(|e| anyhow::anyhow!("host {}: {e:#}", h.name()))?;
+            let action = ctx.action(h, spec).await?;
             if action != containers::Action::Unchanged {
                 out.push(Planned::Container { host: h.name().to_string(), change: preview::ContainerChange { name: spec.name.clone(), action } });
             }

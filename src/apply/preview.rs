@@ -45,16 +45,7 @@ pub fn by_host(ctx: &Ctx<'_>, planned: &[Planned]) -> Vec<HostPreview> {
         .iter()
         .map(|h| HostPreview { address: h.name().to_string(), images: vec![], files: vec![], delete_files: vec![], containers: vec![], remove: vec![] })
         .collect();
-    // the run's rule: an adopted container on a host whose files change is recreated
-    let writes: Vec<&str> = planned.iter().filter_map(|p| if let Planned::WriteFile { host, .. } = p { Some(host.as_str()) } else { None }).collect();
     for p in planned {
-        let p = &match p {
-            Planned::Container { host, change } if change.action == Action::Adopted && writes.contains(&host.as_str()) => Planned::Container {
-                host: host.clone(),
-                change: ContainerChange { name: change.name.clone(), action: Action::Recreated(vec!["RKE1's container; files on its host changed".into()]) },
-            },
-            other => other.clone(),
-        };
         let (host, push): (&str, Box<dyn FnOnce(&mut HostPreview)>) = match p {
             Planned::Image { host, how } => (host, Box::new(|h: &mut HostPreview| h.images.push(how.clone()))),
             Planned::WriteFile { host, path } => (host, Box::new(|h: &mut HostPreview| h.files.push(path.clone()))),

@@ -6,7 +6,7 @@
 //! `upgrade_strategy.max_unavailable_worker` (RKE1's default 10%), each batch healthy before the
 //! next starts; the first failure stops the rollout with the hosts not yet touched named. New
 //! hosts (nothing running yet) start together, bounded by `--concurrency`.
-use super::containers::{self, Action};
+use super::containers::Action;
 use super::health::{self, Endpoint};
 use super::{Ctx, Phase};
 use crate::plan::controlplane::SIDEKICK;
@@ -35,7 +35,7 @@ async fn change(ctx: &Ctx<'_>, h: &Host) -> Result<Change> {
     let Some(plan) = ctx.host_plan(h.name()) else { return Ok(Change::None) };
     let mut actions = Vec::new();
     for spec in plan.containers.iter().filter(|c| COMPONENTS.contains(&c.name.as_str())) {
-        actions.push(containers::diff(&h.docker, spec).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?);
+        actions.push(ctx.action(h, spec).await?);
     }
     Ok(if actions.iter().all(Action::is_noop) {
         Change::None

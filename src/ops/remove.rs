@@ -24,8 +24,8 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let cfg = &loaded.config;
     let state_path = loaded.state_path();
     let _lock = state::lock::acquire(&state_path, "remove")?;
-    // hosts the state records (or a failed run was setting up) that cluster.yml no longer
-    // names still carry the cluster: they are cleaned too, before the state is deleted
+    // hosts the state records that cluster.yml no longer names still carry the cluster: they are
+    // cleaned too (and named in the question), before the state is deleted
     let departed = departed_hosts(state::load(&state_path)?.as_ref(), &cfg.nodes)
         .map_err(|e| anyhow::anyhow!("{}: {e:#}. Nothing was removed", state_path.display()))?;
     let archive = args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()?;
@@ -33,10 +33,15 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let etcd_dirs = crate::apply::remove::cleaned_dirs(cfg, true);
     let other_dirs = crate::apply::remove::cleaned_dirs(cfg, false);
     let what = format!(
-        "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts) on {} hosts; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
+        "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts) on {} hosts{}; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
         other_dirs.join(" "),
         etcd_dirs.iter().filter(|d| !other_dirs.contains(d)).cloned().collect::<Vec<_>>().join(" "),
-        cfg.nodes.len() + departed.len()
+        cfg.nodes.len() + departed.len(),
+        if departed.is_empty() {
+            String::new()
+        } else {
+            format!(" (including {}, recorded in the state file but no longer in cluster.yml)", departed.iter().map(|n| n.address.as_str()).collect::<Vec<_>>().join(", "))
+        }
     );
     if !args.force {
         if !std::io::stdin().is_terminal() {
@@ -89,11 +94,12 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// Nodes the state records (the last successful run, or the run in progress) that `nodes` lacks.
+/// Nodes the last successful run recorded that `nodes` lacks (not those a failed run only meant
+/// to add: nothing shows they ever carried the cluster).
 pub fn departed_hosts(full: Option<&state::FullState>, nodes: &[Node]) -> Result<Vec<Node>> {
     let mut out: Vec<Node> = Vec::new();
     if let Some(full) = full {
-        for n in full.current.nodes()?.into_iter().chain(full.desired.nodes()?) {
+        for n in full.current.nodes()? {
             if !nodes.iter().any(|c| c.address == n.address) && !out.iter().any(|o| o.address == n.address) {
                 out.push(n);
             }

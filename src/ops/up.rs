@@ -140,6 +140,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
             });
         }
     };
+    // a member joining (or finishing joining) starts against the existing cluster, whatever
+    // the state file said about it (a member removed by hand and rebuilt, a learner left behind)
+    joined.extend(etcd_changes.add.iter().chain(&etcd_changes.promote).filter(|a| desired_etcd.contains(*a)).cloned());
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
     let joining: BTreeSet<&str> = ctx_joining(&etcd_changes);
     if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty(), &joining).await {

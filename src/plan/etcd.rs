@@ -25,6 +25,10 @@ pub fn with_initial_members(spec: &ContainerSpec, members: &[(String, String)]) 
         if a.starts_with("--initial-cluster=") {
             *a = format!("--initial-cluster={list}");
         }
+        // a member that joins a running cluster never bootstraps a new one
+        if a.starts_with("--initial-cluster-state=") {
+            *a = "--initial-cluster-state=existing".to_string();
+        }
     }
     s
 }

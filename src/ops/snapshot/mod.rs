@@ -175,15 +175,15 @@ pub async fn list(opts: &SnapshotOptions, output: Output, ui: &Ui) -> Result<()>
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Output::Text => {
             if rows.is_empty() {
-                println!("No snapshots on the etcd hosts.");
+                crate::ui::print("No snapshots on the etcd hosts.\n")?;
             }
-            println!("{:<44} {:<16} {:>12} {:>8}  CHECKSUM", "NAME", "HOST", "SIZE", "AGE");
+            crate::ui::print(&format!("{:<44} {:<16} {:>12} {:>8}  CHECKSUM\n", "NAME", "HOST", "SIZE", "AGE"))?;
             for (host, c) in &rows {
-                println!("{:<44} {:<16} {:>12} {:>8}  {}", c.name, host, c.size, age(now - c.created_unix()), c.checksum);
+                crate::ui::print(&format!("{:<44} {:<16} {:>12} {:>8}  {}\n", c.name, host, c.size, age(now - c.created_unix()), c.checksum))?;
             }
         }
     }
@@ -239,6 +239,9 @@ pub fn to_prune(copies: &[Copy], keep: usize) -> Vec<String> {
 
 /// `snapshot prune --retention K`: keeps the newest K snapshots on each etcd host.
 pub async fn prune(opts: &SnapshotOptions, keep: usize, ui: &Ui) -> Result<()> {
+    if keep == 0 {
+        return crate::exit::invalid("--retention 0 would delete every snapshot: keep at least 1 (`snapshot delete NAME` removes a given one)");
+    }
     let s = Session::open(opts, "etcd snapshot prune", false, ui).await?;
     let r = async {
         let image = s.agent_image(ui).await?;

@@ -29,14 +29,11 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s
     let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
     s.close().await;
     let m = r?;
-    println!("{}", m.name);
-    println!("  size:   {} bytes", m.size);
-    println!("  sha256: {}", m.sha256);
-    println!("  etcd:   {} (revision {})", m.etcd_version, m.revision);
-    println!("  on:     {}", s.etcd_hosts().iter().map(|h| h.name()).collect::<Vec<_>>().join(", "));
+    let mut out = format!("{}\n  size:   {} bytes\n  sha256: {}\n  etcd:   {} (revision {})\n  on:     {}\n", m.name, m.size, m.sha256, m.etcd_version, m.revision, s.etcd_hosts().iter().map(|h| h.name()).collect::<Vec<_>>().join(", "));
     if let Some(a) = &s3 {
-        println!("  s3:     {}", a.settings.url_of(&a.settings.object_key(&naming::archive_file(&m.name))?));
+        out.push_str(&format!("  s3:     {}\n", a.settings.url_of(&a.settings.object_key(&naming::archive_file(&m.name))?)));
     }
+    crate::ui::print(&out)?;
     Ok(m)
 }
 
