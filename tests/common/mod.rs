@@ -232,6 +232,33 @@ impl Testbed {
             .expect("etcdctl")
     }
 
+    /// Runs stockade with `args` and SIGKILLs it as soon as a line of its stderr contains
+    /// `marker` (a run interrupted at a known point); fails when it finished before that.
+    pub fn kill_stockade_at(&self, args: &[&str], marker: &str) {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .current_dir(self.work.path())
+            .args(args)
+            .env("STOCKADE_KNOWN_HOSTS", self.known_hosts())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            seen.push(line.clone());
+            if line.contains(marker) {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "stockade {args:?} finished before {marker:?}: {seen:?}");
+        eprintln!("killed at {marker:?} after:\n{}", seen.join("\n"));
+    }
+
     /// Runs a command inside host `h`'s network namespace (as testbed/lib.sh names it).
     pub fn in_netns(&self, h: &TbHost, cmd: &[&str]) -> Output {
         let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());

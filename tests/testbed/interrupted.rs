@@ -4,7 +4,6 @@ use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-/// Starts `stockade up`, waits for `marker` in its output, then kills it with SIGKILL.
 /// `stockade up` with the image archive, in the background, its stderr piped.
 fn spawn_up(tb: &Testbed) -> std::process::Child {
     let archive = tb.archive();
@@ -20,19 +19,8 @@ fn spawn_up(tb: &Testbed) -> std::process::Child {
 }
 
 fn kill_at(tb: &Testbed, marker: &str) {
-    let mut child = spawn_up(tb);
-    let mut seen = Vec::new();
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        seen.push(line.clone());
-        if line.contains(marker) {
-            child.kill().unwrap(); // SIGKILL
-            break;
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "up finished before reaching {marker:?}: {seen:?}");
-    eprintln!("killed at {marker:?} after:\n{}", seen.join("\n"));
+    let archive = tb.archive();
+    tb.kill_stockade_at(&["up", "--image-archive", archive.to_str().unwrap()], marker);
 }
 
 fn assert_converges(tb: &Testbed) {

@@ -348,7 +348,6 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
 /// etcd came back but before `up`: the next run finishes the restore.
 #[test]
 fn a_restore_killed_midway_is_finished_by_running_it_again() {
-    use std::io::{BufRead, BufReader};
     let tb = Testbed::get();
     tb.write_config(&tb.cluster_yml(3, ""));
     tb.up_ok(&[]);
@@ -357,27 +356,7 @@ fn a_restore_killed_midway_is_finished_by_running_it_again() {
     assert_eq!(save.code, 0, "{}", save.all());
     put(&tb, tb.h(0), "after", "gone");
     for marker in ["restored: previous data kept", "etcd members healthy on the restored data"] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
-            .current_dir(tb.work.path())
-            .args(["etcd", "snapshot-restore", "--name", "k"])
-            .env("STOCKADE_KNOWN_HOSTS", tb.known_hosts())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut seen = Vec::new();
-        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-            let line = line.unwrap();
-            seen.push(line.clone());
-            if line.contains(marker) {
-                child.kill().unwrap(); // SIGKILL
-                break;
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "restore finished before {marker:?}: {seen:?}");
-        eprintln!("killed at {marker:?} after:\n{}", seen.join("\n"));
+        tb.kill_stockade_at(&["etcd", "snapshot-restore", "--name", "k"], marker);
     }
     let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "k"]);
     assert_eq!(r.code, 0, "{}", r.all());
