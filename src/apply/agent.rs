@@ -91,7 +91,7 @@ mod tests {
 
 /// Makes the agent image present on the host: already there, loaded from the built archive, or
 /// pulled (configured image).
-pub async fn ensure_image(h: &Host, source: &AgentSource, timeout: std::time::Duration) -> Result<bool> {
+pub async fn ensure_image(h: &Host, source: &AgentSource, registries: &[crate::config::schema::PrivateRegistry], timeout: std::time::Duration) -> Result<bool> {
     let tag = source.tag();
     if h.docker.inspect_image(tag).await.is_ok() {
         return Ok(false);
@@ -106,11 +106,7 @@ pub async fn ensure_image(h: &Host, source: &AgentSource, timeout: std::time::Du
             Ok(true)
         }
         AgentSource::Configured(_) => {
-            let opts = bollard::query_parameters::CreateImageOptions { from_image: Some(tag.to_string()), ..Default::default() };
-            let mut progress = h.docker.create_image(Some(opts), None, None);
-            while let Some(msg) = progress.next().await {
-                msg.map_err(|e| anyhow!("host {}: pulling system_images.stockade_agent {tag}: {e}", h.name()))?;
-            }
+            super::images::pull(h, tag, registries, timeout).await.with_context(|| format!("host {}: system_images.stockade_agent", h.name()))?;
             Ok(true)
         }
     }

@@ -221,7 +221,9 @@ pub async fn load_tar(h: &Host, path: &Path, total: Duration) -> Result<()> {
     watched(&what, total, STALL, &progress, work).await
 }
 
-async fn pull(h: &Host, image: &str, registries: &[PrivateRegistry], total: Duration) -> Result<()> {
+/// Pulls `image` with the matching `private_registries` credentials, within `total` and the
+/// stall watchdog.
+pub async fn pull(h: &Host, image: &str, registries: &[PrivateRegistry], total: Duration) -> Result<()> {
     let what = format!("pulling {image}");
     let progress = Progress::new();
     let docker = h.docker.clone().with_timeout(total + Duration::from_secs(5));

@@ -107,7 +107,7 @@ impl Session {
             .map(|h| {
                 let source = &source;
                 async move {
-                    if agent::ensure_image(h, source, self.image_timeout).await? {
+                    if agent::ensure_image(h, source, &self.config().private_registries, self.image_timeout).await? {
                         ui.step(h.name(), &format!("loaded the helper image {}", source.tag()));
                     }
                     Ok::<_, anyhow::Error>(())
