@@ -69,8 +69,9 @@ pub async fn diff(docker: &Docker, spec: &ContainerSpec) -> Result<Action> {
 /// How RKE1 itself decides whether a container it made must be replaced (rancher/rke
 /// `IsContainerUpgradable`, rke.md §3): image; entrypoint and command together as a set of
 /// arguments (RKE1 splits them differently); environment minus the image's own and minus
-/// RKE1's `RKE_*_CHECKSUM` variables; binds as a set; plus what stockade's spec sets beside
-/// them (privileges, namespaces, volumes-from). Returns the fields that differ.
+/// RKE1's `RKE_*_CHECKSUM` variables; binds as a set; security options as a set (Docker's own
+/// `label=disable` ignored, as RKE1 does); plus what stockade's spec sets beside them
+/// (privileges, namespaces, volumes-from). Returns the fields that differ.
 pub fn rke1_differences(c: &bollard::models::ContainerInspectResponse, spec: &ContainerSpec, image_env: &[String]) -> Vec<String> {
     use std::collections::BTreeSet;
     let config = c.config.clone().unwrap_or_default();
@@ -104,6 +105,11 @@ pub fn rke1_differences(c: &bollard::models::ContainerInspectResponse, spec: &Co
     }
     if host.volumes_from.iter().flatten().collect::<BTreeSet<_>>() != spec.volumes_from.iter().collect::<BTreeSet<_>>() {
         out.push("volumes-from".into());
+    }
+    // Docker adds `label=disable` to containers it runs unlabelled on an SELinux host: not a difference
+    let opts = |o: Vec<&String>| o.into_iter().filter(|o| o.as_str() != "label=disable").cloned().collect::<BTreeSet<String>>();
+    if opts(host.security_opt.iter().flatten().collect()) != opts(spec.security_opt.iter().collect()) {
+        out.push("security options".into());
     }
     out
 }
@@ -217,6 +223,7 @@ async fn create(docker: &Docker, spec: &ContainerSpec) -> Result<()> {
             pid_mode: spec.pid_mode.clone(),
             privileged: Some(spec.privileged),
             volumes_from: (!spec.volumes_from.is_empty()).then(|| spec.volumes_from.clone()),
+            security_opt: (!spec.security_opt.is_empty()).then(|| spec.security_opt.clone()),
             restart_policy: Some(RestartPolicy { name: Some(restart_policy(&spec.restart)), maximum_retry_count: None }),
             ..Default::default()
         }),

@@ -67,10 +67,12 @@ impl Phase for EtcdPlane {
                             crate::exit::Refused(format!("not changing etcd on {}: {e:#}. With that member down too the cluster could lose quorum; nothing more was changed: bring those members back first", h.name()))
                         })?;
                     }
+                    fix_data_dir(ctx, h).await?;
                     ctx.ensure_container_checked(h, CONTAINER, || wait_member_healthy(ctx, h, &creds, expected)).await?;
                 }
             } else {
                 for h in to_change {
+                    fix_data_dir(ctx, h).await?;
                     ctx.ensure_containers(h, &[CONTAINER]).await?;
                 }
             }
@@ -82,5 +84,24 @@ impl Phase for EtcdPlane {
     }
     fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
         Box::pin(super::containers_dry_run(ctx, ctx.hosts.with_role("etcd"), &[CONTAINER]))
+    }
+}
+
+/// etcd's data directory as RKE1 leaves it before etcd starts (its `etcd-fix-perm` step): mode
+/// 0700, and owned by `services.etcd.uid`/`gid` when etcd runs as that user (it must write
+/// there). Only the data directory is touched, never its contents' data.
+pub(super) async fn fix_data_dir(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    let dir = crate::plan::prefixed(ctx.config, "/var/lib/etcd");
+    let mut script = "mkdir -p /data && chmod 700 /data".to_string();
+    if let Some((uid, gid)) = crate::plan::files::etcd_owner(ctx.config) {
+        script.push_str(&format!(" && chown -R {uid}:{gid} /data"));
+    }
+    let cmd = vec!["sh".to_string(), "-c".to_string(), script.clone()];
+    let helper = crate::transport::docker::Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:/data")], cmd).await?;
+    let run = helper.run(ctx.timeouts.helper).await;
+    helper.remove().await;
+    match run.map_err(|e| anyhow::anyhow!("host {}: setting the permissions of {dir}: {e:#}", h.name()))? {
+        (0, _) => Ok(()),
+        (code, out) => Err(anyhow::anyhow!("host {}: setting the permissions of {dir} failed (exit {code}): {}; check that the directory is writable by root on the host", h.name(), out.trim())),
     }
 }

@@ -90,7 +90,11 @@ async fn read_current<'f>(
     for p in parents {
         current.extend(read_tree(docker, container, mount, p).await?);
     }
-    let differ = files.iter().copied().filter(|f| current.get(&f.name).is_none_or(|(content, mode)| content != &f.content || *mode != f.mode)).collect();
+    let differ = files
+        .iter()
+        .copied()
+        .filter(|f| current.get(&f.name).is_none_or(|(content, mode, owner)| content != &f.content || *mode != f.mode || *owner != f.owner.unwrap_or((0, 0))))
+        .collect();
     Ok((current.into_keys().collect(), differ))
 }
 
@@ -167,8 +171,8 @@ async fn upload(docker: &bollard::Docker, container: &str, path: &str, tar: byte
     Ok(())
 }
 
-/// The files under `<mount>/<sub>` as `sub/name -> (content, mode)`; empty when absent.
-async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: &str) -> Result<BTreeMap<String, (Vec<u8>, u32)>> {
+/// The files under `<mount>/<sub>` as `sub/name -> (content, mode, (uid, gid))`; empty when absent.
+async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: &str) -> Result<BTreeMap<String, (Vec<u8>, u32, (u32, u32))>> {
     let path = if sub.is_empty() { mount.to_string() } else { format!("{mount}/{sub}") };
     let mut stream = docker.download_from_container(container, Some(DownloadFromContainerOptions { path }));
     let mut raw = Vec::new();
@@ -191,9 +195,10 @@ async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: 
         let Some((_, rest)) = name.split_once('/') else { continue };
         let rel = if sub.is_empty() { rest.to_string() } else { format!("{sub}/{rest}") };
         let mode = entry.header().mode()? & 0o7777;
+        let owner = (entry.header().uid()? as u32, entry.header().gid()? as u32);
         let mut content = Vec::new();
         entry.read_to_end(&mut content)?;
-        out.insert(rel, (content, mode));
+        out.insert(rel, (content, mode, owner));
     }
     Ok(out)
 }
@@ -217,8 +222,10 @@ fn build_tar(files: &[&FileSpec]) -> Result<Vec<u8>> {
         let mut h = tar::Header::new_gnu();
         h.set_mode(f.mode);
         h.set_size(f.content.len() as u64);
-        h.set_uid(0);
-        h.set_gid(0);
+        // Docker's archive upload keeps the owner the entry names
+        let (uid, gid) = f.owner.unwrap_or((0, 0));
+        h.set_uid(uid.into());
+        h.set_gid(gid.into());
         h.set_mtime(now());
         b.append_data(&mut h, &f.name, f.content.as_slice())?;
     }
@@ -234,7 +241,7 @@ mod tests {
     use super::*;
     #[test]
     fn only_secret_files_the_plan_lacks_are_stale() {
-        let f = |name: &str| FileSpec { dir: "/etc/kubernetes".into(), name: name.into(), content: Vec::new(), mode: 0o600 };
+        let f = |name: &str| FileSpec { dir: "/etc/kubernetes".into(), name: name.into(), content: Vec::new(), mode: 0o600, owner: None };
         let planned = [f("ssl/kube-node-key.pem"), f("ssl/kube-node.pem")];
         let planned: Vec<&FileSpec> = planned.iter().collect();
         let on_host: BTreeSet<String> = ["ssl/kube-node-key.pem", "ssl/kube-node.pem", "ssl/kube-ca-key.pem", "ssl/kube-service-account-token-key.pem", "ssl/encryption.yaml", "ssl/kube-ca.pem", "ssl/sub/x-key.pem", "audit.yaml"]

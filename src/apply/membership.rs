@@ -175,6 +175,7 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
         .and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER))
         .ok_or_else(|| anyhow!("host {}: no etcd in the plan", h.name()))?;
     let joining = with_initial_members(spec, &pairs);
+    super::etcd_plane::fix_data_dir(ctx, h).await?;
     let action = super::containers::ensure(&h.docker, &joining).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
     if !action.is_noop() {
         ctx.changed(h.name(), "started etcd as a new member");

@@ -19,16 +19,16 @@ pub const KEYS: &[(&str, Use)] = &[
     ("addons", NotApplied),
     ("addons_include", NotApplied),
     ("authentication.sans", Applied),
-    // x509 is what stockade deploys; another strategy or a webhook is not applied
-    ("authentication.strategy", NotApplied),
-    ("authentication.webhook", NotApplied),
+    // x509 certificates always; `webhook` adds kube-apiserver's token webhook as RKE1 does
+    ("authentication.strategy", Applied),
+    ("authentication.webhook", Applied),
     ("authorization.mode", NotApplied),
     ("authorization.options", NotApplied),
     ("bastion_host", Applied),
     ("cloud_provider", NotApplied),
     ("cluster_name", Applied),
-    ("cri_dockerd_stream_server_address", NotApplied),
-    ("cri_dockerd_stream_server_port", NotApplied),
+    ("cri_dockerd_stream_server_address", Applied),
+    ("cri_dockerd_stream_server_port", Applied),
     ("dns", NotApplied),
     ("enable_cri_dockerd", Applied),
     ("ignore_docker_version", Applied),
@@ -58,8 +58,8 @@ pub const KEYS: &[(&str, Use)] = &[
     ("services.etcd.cert", NotApplied),
     ("services.etcd.key", NotApplied),
     ("services.etcd.path", NotApplied),
-    ("services.kube-api.always_pull_images", NotApplied),
-    ("services.kube-api.event_rate_limit", NotApplied),
+    ("services.kube-api.always_pull_images", Applied),
+    ("services.kube-api.event_rate_limit", Applied),
     ("services.kube-api.pod_security_policy", NotApplied),
     ("services.kubelet.generate_serving_certificate", NotApplied),
     ("services.etcd.win_extra_args", NotApplied),
@@ -230,8 +230,8 @@ mod tests {
     fn set_keys_that_are_not_applied_are_named() {
         let load = |y: &str| crate::config::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
         assert!(not_applied(&load("")).is_empty());
-        let c = load("services:\n  etcd:\n    snapshot: true\n    retention: 24h\n  kube-api:\n    always_pull_images: true\n    service_node_port_range: 30000-32767\nauthorization:\n  mode: rbac\n");
-        assert_eq!(not_applied(&c), ["services.etcd.retention", "services.etcd.snapshot", "services.kube-api.always_pull_images"]);
+        let c = load("services:\n  etcd:\n    snapshot: true\n    retention: 24h\n  kube-api:\n    pod_security_policy: true\n    always_pull_images: true\n    service_node_port_range: 30000-32767\nauthorization:\n  mode: rbac\n");
+        assert_eq!(not_applied(&c), ["services.etcd.retention", "services.etcd.snapshot", "services.kube-api.pod_security_policy"]);
         assert!(not_applied(&load("services:\n  etcd:\n    snapshot: false\n")).is_empty(), "off asks for nothing");
         let c = load("nodes:\n  - address: a\n    user: u\n    role: [worker]\n    labels: {a: b}\n");
         assert_eq!(not_applied(&c), ["nodes[].labels"]);

@@ -24,6 +24,17 @@ impl Flags {
         self
     }
 
+    /// Appends `,value` to the first of `keys` that is set (RKE1 adds admission plugins to
+    /// whichever of `enable-admission-plugins` / the older `admission-control` the options use).
+    pub fn append_to_first(&mut self, keys: &[&str], value: &str) -> &mut Self {
+        if let Some(k) = keys.iter().find(|k| self.0.contains_key(**k)) {
+            let v = self.0.entry(k.to_string()).or_default();
+            v.push(',');
+            v.push_str(value);
+        }
+        self
+    }
+
     /// `--k=v` sorted by key, then every `extra_args_array` value as its own `--k=v`.
     pub fn render(&self, arrays: &BTreeMap<String, Vec<String>>) -> Vec<String> {
         let mut out: Vec<String> = self.0.iter().map(|(k, v)| format!("--{k}={v}")).collect();

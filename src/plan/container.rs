@@ -48,6 +48,9 @@ pub struct ContainerSpec {
     pub user: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes_from: Vec<String>,
+    /// Docker security options: RKE1's SELinux labels on hosts whose Docker runs with SELinux
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
     /// created but never started (RKE's `service-sidekick` only lends its volume)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub create_only: bool,
@@ -71,6 +74,7 @@ impl ContainerSpec {
             restart: "always".into(),
             user: None,
             volumes_from: vec![],
+            security_opt: vec![],
             create_only: false,
             labels: base_labels(name),
         }

@@ -4,7 +4,7 @@
 //! user's extra_args / extra_args_array / extra_binds / extra_env.
 use super::args::Flags;
 use super::container::{inputs_digest, ContainerSpec, CA_LABEL, INPUTS_LABEL};
-use super::files::{ADMISSION_CONFIG, AUDIT_POLICY};
+use super::files::ADMISSION_CONFIG;
 use super::{etcd, prefixed, versioned};
 use crate::config::{ClusterConfig, Node};
 use crate::pki::{names, Bundle};
@@ -16,6 +16,8 @@ pub const SCHEDULER: &str = "kube-scheduler";
 pub const SIDEKICK: &str = "service-sidekick";
 pub const ENTRYPOINT: &str = "/opt/rke-tools/entrypoint.sh";
 pub const AUDIT_LOG_DIR: &str = "/var/log/kube-audit";
+/// The token webhook's kubeconfig (`authentication.webhook.config_file`), on every host as RKE1 puts it
+pub const WEBHOOK_CONFIG: &str = "/etc/kubernetes/kube-api-authn-webhook.yaml";
 use crate::pki::bundle::SSL_DIR as SSL;
 
 fn ssl(name: &str) -> String {
@@ -81,7 +83,6 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
     let etcd_servers = etcd_nodes.iter().map(|n| format!("https://{}:{}", etcd::internal(n), etcd::CLIENT_PORT)).collect::<Vec<_>>().join(",");
     let mut f = Flags::default();
     f.set("admission-control-config-file", format!("/etc/kubernetes/{ADMISSION_CONFIG}"))
-        .set("advertise-address", etcd::internal(node))
         .set("authorization-mode", "Node,RBAC")
         .set("client-ca-file", ssl(names::CA))
         .set("etcd-cafile", ssl(names::CA))
@@ -99,24 +100,45 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
         .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
         .set("service-node-port-range", svc.service_node_port_range.clone().unwrap_or_default())
         .set("tls-cert-file", ssl(names::APISERVER))
-        .set("tls-private-key-file", ssl_key(names::APISERVER))
-        .set("audit-log-path", format!("{AUDIT_LOG_DIR}/audit-log.json"))
-        .set("audit-log-maxage", "30")
-        .set("audit-log-maxbackup", "10")
-        .set("audit-log-maxsize", "100")
-        .set("audit-log-format", "json")
-        .set("audit-policy-file", format!("/etc/kubernetes/{AUDIT_POLICY}"));
+        .set("tls-private-key-file", ssl_key(names::APISERVER));
+    if etcd::internal(node).parse::<std::net::IpAddr>().is_ok() {
+        // a host name here would make kube-apiserver fail to start: RKE1 sets it only for an IP
+        f.set("advertise-address", etcd::internal(node));
+    }
+    if let Some(audit) = super::apiserver::flags(cfg) {
+        for (k, v) in audit {
+            f.set(k, v);
+        }
+    }
+    if let Some(webhook) = super::apiserver::authn_webhook(cfg) {
+        f.set("authentication-token-webhook-config-file", WEBHOOK_CONFIG).set("authentication-token-webhook-cache-ttl", webhook.cache_timeout);
+    }
     if encryption.is_some() {
         f.set("encryption-provider-config", super::encryption::CONTAINER_PATH);
     }
-    f.layer(&versions::cluster_service_options(cfg, "kube-api")).layer(&svc.extra_args);
-    let mut binds = versioned::binds(cfg, vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes")), format!("{AUDIT_LOG_DIR}:{AUDIT_LOG_DIR}")]);
+    f.layer(&versions::cluster_service_options(cfg, "kube-api"));
+    // RKE1 appends these plugins to the admission list of its per-version options
+    for (on, plugin) in [(svc.always_pull_images.unwrap_or(false), "AlwaysPullImages"), (super::apiserver::event_rate_limit_enabled(cfg), "EventRateLimit")] {
+        if on {
+            f.append_to_first(&["enable-admission-plugins", "admission-control"], plugin);
+        }
+    }
+    f.layer(&svc.extra_args);
+    let mut binds = vec![format!("{}:/etc/kubernetes:z", prefixed(cfg, "/etc/kubernetes"))];
+    let audit_enabled = super::apiserver::enabled(cfg);
+    if audit_enabled {
+        binds.push(format!("{}:{AUDIT_LOG_DIR}", prefixed(cfg, AUDIT_LOG_DIR)));
+    }
+    let mut binds = versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
     // RKE passes file checksums as env so that a changed file recreates the container
-    let mut env = vec![
-        format!("RKE_ADMISSION_CONFIG_CHECKSUM={}", file_digests.first().copied().unwrap_or("")),
-        format!("RKE_AUDITLOG_CONFIG_CHECKSUM={}", file_digests.get(1).copied().unwrap_or("")),
-    ];
+    let mut env = Vec::new();
+    if !svc.extra_args.contains_key("admission-control-config-file") {
+        env.push(format!("RKE_ADMISSION_CONFIG_CHECKSUM={}", file_digests.first().copied().unwrap_or("")));
+    }
+    if audit_enabled {
+        env.push(format!("RKE_AUDITLOG_CONFIG_CHECKSUM={}", file_digests.get(1).copied().unwrap_or("")));
+    }
     env.extend(svc.extra_env.iter().cloned());
     // a changed encryption configuration must restart the apiserver (it reads it at start)
     let inputs = digest(bundle, &[names::CA, names::APISERVER, names::NODE, names::SERVICE_ACCOUNT, names::PROXY_CLIENT, names::REQUESTHEADER_CA], &encryption.into_iter().collect::<Vec<_>>());

@@ -11,6 +11,9 @@ pub struct FileSpec {
     pub name: String,
     pub content: Vec<u8>,
     pub mode: u32,
+    /// `(uid, gid)` when not root's: etcd's certificates for an etcd that runs as
+    /// `services.etcd.uid`/`gid` (it must read its key)
+    pub owner: Option<(u32, u32)>,
 }
 
 impl std::fmt::Debug for FileSpec {
@@ -34,26 +37,7 @@ pub const FILE_MODE: u32 = 0o600;
 pub const ADMISSION_CONFIG: &str = "admission.yaml";
 pub const AUDIT_POLICY: &str = "audit-policy.yaml";
 
-/// `/etc/kubernetes/admission.yaml`: the user's `admission_configuration`, else RKE's default:
-/// PodSecurity admission at the `privileged` level from Kubernetes 1.23 on (its configuration
-/// API is `v1beta1` in 1.23 and 1.24, `v1` from 1.25), no plugin configuration below 1.23.
-pub fn admission_config(cfg: &ClusterConfig) -> String {
-    if let Some(v) = &cfg.services.kube_api.admission_configuration {
-        return serde_yaml::to_string(v).unwrap_or_default();
-    }
-    let head = "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\n";
-    let Some(api) = super::versioned::pod_security_api(cfg) else { return format!("{head}plugins: []\n") };
-    let level = cfg.services.kube_api.pod_security_configuration.clone().unwrap_or_else(|| "privileged".into());
-    // RKE's restricted level also audits and warns, and exempts the system namespaces
-    let (extra, namespaces) = if level == "restricted" {
-        ("      audit: restricted\n      audit-version: latest\n      warn: restricted\n      warn-version: latest\n", "[ingress-nginx, kube-system]")
-    } else {
-        ("", "[]")
-    };
-    format!(
-        "{head}plugins:\n- name: PodSecurity\n  configuration:\n    apiVersion: {api}\n    kind: PodSecurityConfiguration\n    defaults:\n      enforce: {level}\n      enforce-version: latest\n{extra}    exemptions:\n      usernames: []\n      runtimeClasses: []\n      namespaces: {namespaces}\n"
-    )
-}
+pub use super::apiserver::admission_config;
 
 /// `/etc/kubernetes/audit-policy.yaml`: `audit_log.configuration.policy`, else RKE's default.
 pub fn audit_policy(cfg: &ClusterConfig) -> String {
@@ -64,15 +48,28 @@ pub fn audit_policy(cfg: &ClusterConfig) -> String {
     }
 }
 
+/// The user etcd runs as (`services.etcd.uid`/`gid`, both set and not root), who must own its
+/// certificates and data directory (RKE1 chowns both).
+pub fn etcd_owner(cfg: &ClusterConfig) -> Option<(u32, u32)> {
+    let e = &cfg.services.etcd;
+    match (e.uid, e.gid) {
+        (Some(u), Some(g)) if u != 0 && g != 0 => Some((u32::try_from(u).ok()?, u32::try_from(g).ok()?)),
+        _ => None,
+    }
+}
+
 pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSpec> {
     let has = |r: &str| node.has_role(r);
     let dir = super::prefixed(cfg, "/etc/kubernetes");
     let mut files = Vec::new();
+    let etcd_owner = etcd_owner(cfg);
     let mut add = |name: &str, cert: bool, key: bool, config: bool| {
         let Some(c) = bundle.get(name) else { return };
+        // a non-root etcd reads its own certificate and key and the CA certificate
+        let owner = if has("etcd") && (name.starts_with(names::ETCD_PREFIX) || name == names::CA) { etcd_owner } else { None };
         let mut push = |file: String, content: &str| {
             if !content.is_empty() {
-                files.push(FileSpec { dir: dir.clone(), name: format!("ssl/{file}"), content: content.as_bytes().to_vec(), mode: FILE_MODE });
+                files.push(FileSpec { dir: dir.clone(), name: format!("ssl/{file}"), content: content.as_bytes().to_vec(), mode: FILE_MODE, owner });
             }
         };
         if cert {
@@ -102,30 +99,19 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
             add(name, true, true, false);
         }
     }
-    if cp {
-        for (name, content) in [(ADMISSION_CONFIG, admission_config(cfg)), (AUDIT_POLICY, audit_policy(cfg))] {
-            files.push(FileSpec { dir: dir.clone(), name: name.into(), content: content.into_bytes(), mode: FILE_MODE });
-        }
+    // RKE1 writes these only when no extra_args flag points kube-apiserver at the user's own
+    let api_args = &cfg.services.kube_api.extra_args;
+    let mut config_file = |name: &str, content: String| files.push(FileSpec { dir: dir.clone(), name: name.into(), content: content.into_bytes(), mode: FILE_MODE, owner: None });
+    if cp && !api_args.contains_key("admission-control-config-file") {
+        config_file(ADMISSION_CONFIG, admission_config(cfg));
+    }
+    if cp && super::apiserver::enabled(cfg) && !api_args.contains_key("audit-policy-file") {
+        config_file(AUDIT_POLICY, audit_policy(cfg));
+    }
+    if let Some(w) = super::apiserver::authn_webhook(cfg) {
+        let name = super::controlplane::WEBHOOK_CONFIG.trim_start_matches("/etc/kubernetes/");
+        config_file(name, w.config_file);
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     files
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    fn at(v: &str) -> ClusterConfig {
-        ClusterConfig { kubernetes_version: Some(v.into()), ..Default::default() }
-    }
-    #[test]
-    fn pod_security_configuration_follows_the_minor() {
-        assert!(admission_config(&at("v1.22.17-rancher1-2")).ends_with("plugins: []\n"));
-        assert!(admission_config(&at("v1.24.17-rancher1-1")).contains("apiVersion: pod-security.admission.config.k8s.io/v1beta1\n"));
-        let v1 = admission_config(&at("v1.25.16-rancher2-3"));
-        assert!(v1.contains("apiVersion: pod-security.admission.config.k8s.io/v1\n") && v1.contains("enforce: privileged\n"), "{v1}");
-        let mut c = at("v1.30.5-rancher1-1");
-        c.services.kube_api.pod_security_configuration = Some("restricted".into());
-        let r = admission_config(&c);
-        assert!(r.contains("warn: restricted\n") && r.contains("namespaces: [ingress-nginx, kube-system]\n"), "{r}");
-    }
 }

@@ -1,5 +1,6 @@
 //! The plan: pure functions from the configuration and the certificate bundle to what every
 //! host should run and hold. No I/O here; `apply` compares this with what hosts report.
+pub mod apiserver;
 pub mod args;
 pub mod container;
 pub mod controlplane;
@@ -70,9 +71,26 @@ pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
     format!("{prefix}{host_path}")
 }
 
+/// What `up` read from a host's Docker (`docker info`) that changes the host's plan, as RKE1
+/// reads it: where Docker keeps its data (the kubelet must see it at the same path) and whether
+/// Docker runs with SELinux. A plan made without the hosts (`--offline`) uses the defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostFacts {
+    pub docker_root: String,
+    pub selinux: bool,
+}
+
+impl Default for HostFacts {
+    fn default() -> Self {
+        HostFacts { docker_root: "/var/lib/docker".into(), selinux: false }
+    }
+}
+
 /// What the plan needs besides the configuration.
 #[derive(Default)]
 pub struct Inputs {
+    /// per host address; a host missing here gets `HostFacts::default()`
+    pub facts: std::collections::BTreeMap<String, HostFacts>,
     pub bundle: Bundle,
     /// etcd hosts that joined (or join in this run) an existing cluster; their etcd starts
     /// with `--initial-cluster-state=existing`
@@ -91,6 +109,7 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
         .iter()
         .map(|n| {
             let has = |r: &str| n.has_role(r);
+            let facts = inputs.facts.get(&n.address).cloned().unwrap_or_default();
             let mut containers = Vec::new();
             if has("etcd") {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));
@@ -109,8 +128,13 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             } else {
                 containers.push(worker::nginx_proxy(cfg));
             }
-            containers.push(worker::kubelet(cfg, n, bundle));
+            containers.push(worker::kubelet(cfg, n, bundle, &facts));
             containers.push(worker::kube_proxy(cfg, n, bundle));
+            if facts.selinux {
+                for c in &mut containers {
+                    c.security_opt = versioned::selinux_options(cfg, c);
+                }
+            }
             let mut images: Vec<String> = containers.iter().map(|c| c.image.clone()).collect();
             images.push(helper_image.clone());
             // kubelet starts every pod's sandbox from it: RKE1 pre-pulls it with the kubernetes image
@@ -121,9 +145,10 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             images.sort();
             images.dedup();
             let mut files = files::for_host(cfg, n, bundle);
+            files.extend(worker::registry_credentials(cfg));
             if let (true, Some(enc)) = (has("controlplane"), &inputs.encryption) {
                 let dir = prefixed(cfg, "/etc/kubernetes");
-                files.push(FileSpec { dir, name: encryption::FILE.into(), content: enc.clone().into_bytes(), mode: files::FILE_MODE });
+                files.push(FileSpec { dir, name: encryption::FILE.into(), content: enc.clone().into_bytes(), mode: files::FILE_MODE, owner: None });
                 files.sort_by(|a, b| a.name.cmp(&b.name));
             }
             HostPlan { address: n.address.clone(), containers, files, images }

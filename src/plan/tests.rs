@@ -21,7 +21,7 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
 }
 
 fn render(cfg: &ClusterConfig) -> Value {
-    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
+    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), facts: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
     plan.document()
 }
 
@@ -157,4 +157,72 @@ fn images_the_plan_lacks_are_named() {
     let mut full = crate::config::load::parse(std::path::Path::new("c.yml"), "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane, worker]\n").unwrap();
     crate::config::defaults::apply(&mut full);
     assert!(super::build(&full, &super::Inputs::default()).missing_images().is_empty());
+}
+
+/// What `up` reads from `docker info` changes the plan as RKE1's: the kubelet sees Docker's
+/// data root at its own path, and on an SELinux host every non-privileged container gets RKE1's
+/// labels (the MCS level shared with the sidekick; `rke_container_t` from 1.22).
+#[test]
+fn host_facts_shape_the_plan() {
+    let cfg = plan_of("three-node.yml").0;
+    let mut inputs = Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() };
+    let first = cfg.nodes[0].address.clone();
+    inputs.facts.insert(first.clone(), HostFacts { docker_root: "/data/docker".into(), selinux: true });
+    let plan = build(&cfg, &inputs);
+    let host = |a: &str| plan.hosts.iter().find(|h| h.address == a).unwrap();
+    let kubelet = host(&first).containers.iter().find(|c| c.name == "kubelet").unwrap();
+    assert!(kubelet.binds.iter().any(|b| b.starts_with("/data/docker:/data/docker:rw,rslave")), "{:?}", kubelet.binds);
+    assert!(kubelet.security_opt.is_empty(), "privileged containers get no label");
+    let api = host(&first).containers.iter().find(|c| c.name == "kube-apiserver").unwrap();
+    let mut want = vec![versioned::SELINUX_MCS_LABEL.to_string()];
+    if crate::versions::minor_of(cfg.kubernetes_version.as_deref().unwrap_or_default()) >= (1, 22) {
+        want.push(versioned::SELINUX_TYPE_LABEL.to_string());
+    }
+    assert_eq!(api.security_opt, want);
+    let etcd = host(&first).containers.iter().find(|c| c.name == "etcd").unwrap();
+    assert_eq!(etcd.security_opt, want[1..].to_vec(), "etcd takes no sidekick volume");
+    // the other hosts keep Docker's default root and no labels
+    let other = &plan.hosts.iter().find(|h| h.address != first).unwrap().containers;
+    assert!(other.iter().all(|c| c.security_opt.is_empty()));
+    assert!(other.iter().find(|c| c.name == "kubelet").unwrap().binds.iter().any(|b| b.starts_with("/var/lib/docker:/var/lib/docker:")));
+}
+
+/// RKE1's settings that real clusters use: advertise-address only for an IP, admission plugins
+/// appended, the audit log switched off, registry credentials in a 0600 file (never in the
+/// kubelet's environment), cri-dockerd's stream server and dual-stack, etcd's owner.
+#[test]
+fn rke1_settings_real_clusters_use() {
+    let mut cfg = plan_of("v1.26.yml").0;
+    cfg.nodes[0].internal_address = Some("node-a.internal".into());
+    cfg.services.kube_api.always_pull_images = Some(true);
+    cfg.services.kube_api.event_rate_limit = Some(serde_yaml::from_str("enabled: true").unwrap());
+    cfg.services.kube_api.audit_log = Some(serde_yaml::from_str("enabled: false").unwrap());
+    cfg.services.kube_controller.cluster_cidr = Some("10.42.0.0/16,2001:cafe:42::/56".into());
+    cfg.cri_dockerd_stream_server_port = Some("10010".into());
+    cfg.private_registries = vec![crate::config::schema::PrivateRegistry { url: "reg.example".into(), user: Some("u".into()), password: Some(crate::config::Secret::new("hunter2")), ..Default::default() }];
+    cfg.services.etcd.uid = Some(52034);
+    cfg.services.etcd.gid = Some(52034);
+    let plan = build(&cfg, &Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() });
+    let h0 = &plan.hosts[0];
+    let api = h0.containers.iter().find(|c| c.name == "kube-apiserver").unwrap();
+    assert!(!api.cmd.iter().any(|a| a.starts_with("--advertise-address")), "a host name is not advertised");
+    let plugins = api.cmd.iter().find(|a| a.starts_with("--enable-admission-plugins=")).unwrap();
+    assert!(plugins.ends_with(",AlwaysPullImages,EventRateLimit"), "{plugins}");
+    assert!(!api.cmd.iter().any(|a| a.starts_with("--audit-")), "{:?}", api.cmd);
+    assert!(!api.binds.iter().any(|b| b.contains("kube-audit")));
+    assert!(!h0.files.iter().any(|f| f.name == "audit-policy.yaml"));
+    let other_api = plan.hosts.iter().flat_map(|h| &h.containers).filter(|c| c.name == "kube-apiserver").find(|c| !std::ptr::eq(*c, api));
+    if let Some(o) = other_api {
+        assert!(o.cmd.iter().any(|a| a.starts_with("--advertise-address=")));
+    }
+    let kubelet = h0.containers.iter().find(|c| c.name == "kubelet").unwrap();
+    assert!(kubelet.env.contains(&"CRIDOCKERD_STREAM_SERVER_PORT=10010".to_string()) && kubelet.env.contains(&"RKE_KUBELET_CRIDOCKERD_DUALSTACK=true".to_string()), "{:?}", kubelet.env);
+    assert!(!format!("{:?} {}", kubelet.env, plan.document()).contains("hunter2"));
+    let creds = h0.files.iter().find(|f| f.name == "config.json").unwrap();
+    assert_eq!((creds.dir.as_str(), creds.mode), ("/var/lib/kubelet", 0o600));
+    assert!(String::from_utf8_lossy(&creds.content).contains("\"reg.example\":{\"auth\":\"dTpodW50ZXIy\"}"));
+    let etcd_host = plan.hosts.iter().find(|h| h.containers.iter().any(|c| c.name == "etcd")).unwrap();
+    let owned: Vec<&str> = etcd_host.files.iter().filter(|f| f.owner == Some((52034, 52034))).map(|f| f.name.as_str()).collect();
+    assert!(owned.contains(&"ssl/kube-ca.pem") && owned.iter().any(|n| n.starts_with("ssl/kube-etcd-") && n.ends_with("-key.pem")), "{owned:?}");
+    assert!(etcd_host.files.iter().filter(|f| f.name.contains("kube-apiserver")).all(|f| f.owner.is_none()));
 }

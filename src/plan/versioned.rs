@@ -41,6 +41,29 @@ fn without_z(bind: &str) -> String {
     if kept.is_empty() { head.to_string() } else { format!("{head}:{}", kept.join(",")) }
 }
 
+/// Docker's SELinux labels on a non-privileged container of a host whose Docker runs with SELinux
+/// (rancher/rke `services.GetProcessConfig`): the sidekick and every container that takes its
+/// volume get the same MCS level, so they can share it; from 1.22, where the binds lost `z`,
+/// every such container also gets RKE's `rke_container_t` type (rancher-selinux's policy).
+pub fn selinux_options(cfg: &ClusterConfig, spec: &super::ContainerSpec) -> Vec<String> {
+    if spec.privileged {
+        return Vec::new();
+    }
+    let mut opts = Vec::new();
+    if spec.name == super::controlplane::SIDEKICK || spec.volumes_from.iter().any(|v| v == super::controlplane::SIDEKICK) {
+        opts.push(SELINUX_MCS_LABEL.to_string());
+    }
+    if minor(cfg) >= (1, 22) {
+        opts.push(SELINUX_TYPE_LABEL.to_string());
+    }
+    opts
+}
+
+/// RKE1's SELinux type for its containers (provided by the rancher-selinux package).
+pub const SELINUX_TYPE_LABEL: &str = "label=type:rke_container_t";
+/// RKE1's fixed MCS level shared by the sidekick and the components using its volume.
+pub const SELINUX_MCS_LABEL: &str = "label=level:s0:c1000,c1001";
+
 /// controller-manager and scheduler authenticate delegated requests with their kubeconfig from 1.22.
 pub fn delegated_auth_kubeconfig(cfg: &ClusterConfig) -> bool {
     minor(cfg) >= (1, 22)

@@ -34,7 +34,7 @@ pub fn cri_dockerd(cfg: &ClusterConfig) -> bool {
     versioned::cri_dockerd(cfg)
 }
 
-pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {
+pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, facts: &super::HostFacts) -> ContainerSpec {
     let svc = &cfg.services.kubelet;
     let mut f = Flags::default();
     f.set("client-ca-file", format!("{SSL}/{}.pem", names::CA))
@@ -61,7 +61,7 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
         f.set(flag, value);
     }
     if cri_dockerd(cfg) {
-        env.push("RKE_KUBELET_CRIDOCKERD=true".to_string());
+        env.extend(cri_dockerd_env(cfg));
     }
     f.layer(&versions::cluster_service_options(cfg, "kubelet")).layer(&svc.extra_args);
     env.extend(svc.extra_env.iter().cloned());
@@ -75,7 +75,8 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
         "/var/lib/calico:/var/lib/calico:z".into(),
         "/etc/resolv.conf:/etc/resolv.conf".into(),
         "/sys:/sys:rprivate".into(),
-        "/var/lib/docker:/var/lib/docker:rw,rslave,z".into(),
+        // Docker's data root as `docker info` reports it: pods' volumes and logs live under it
+        format!("{0}:{0}:rw,rslave,z", facts.docker_root),
         format!("{kubelet_dir}:{kubelet_dir}:shared,z"),
         "/var/lib/rancher:/var/lib/rancher:shared,z".into(),
         "/var/run:/var/run:rw,rprivate".into(),
@@ -101,6 +102,68 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSp
     c.privileged = true;
     c.pid_mode = Some("host".into());
     c
+}
+
+/// The environment rke-tools' entrypoint reads to start cri-dockerd inside the kubelet
+/// container (rancher/rke `BuildKubeletProcess`): on, the stream server's address and port when
+/// set, and dual-stack when `cluster_cidr` holds an IPv4 and an IPv6 range.
+fn cri_dockerd_env(cfg: &ClusterConfig) -> Vec<String> {
+    let mut env = vec!["RKE_KUBELET_CRIDOCKERD=true".to_string()];
+    if let Some(a) = cfg.cri_dockerd_stream_server_address.as_deref().filter(|a| !a.is_empty()) {
+        env.push(format!("CRIDOCKERD_STREAM_SERVER_ADDRESS={a}"));
+    }
+    if let Some(p) = cfg.cri_dockerd_stream_server_port.as_deref().filter(|p| !p.is_empty()) {
+        env.push(format!("CRIDOCKERD_STREAM_SERVER_PORT={p}"));
+    }
+    if dual_stack(cfg.services.kube_controller.cluster_cidr.as_deref().unwrap_or_default()) {
+        env.push("RKE_KUBELET_CRIDOCKERD_DUALSTACK=true".to_string());
+    }
+    env
+}
+
+/// Two CIDRs, one IPv4 and one IPv6 (Kubernetes' `IsDualStackCIDRStrings` for a pair).
+pub fn dual_stack(cidrs: &str) -> bool {
+    let parts: Vec<&str> = cidrs.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let v6 = |c: &str| c.split('/').next().and_then(|ip| ip.parse::<std::net::IpAddr>().ok()).map(|ip| ip.is_ipv6());
+    match parts.as_slice() {
+        [a, b] => matches!((v6(a), v6(b)), (Some(x), Some(y)) if x != y),
+        _ => false,
+    }
+}
+
+/// The kubelet's registry credentials (`<root-dir>/config.json`, Docker's format) for
+/// `private_registries`, so pods' images come from them too. RKE1 passes this file's content in
+/// the kubelet's environment (`RKE_KUBELET_DOCKER_CONFIG`), where `docker inspect` shows every
+/// password: stockade writes the file itself, mode 0600, and the environment names nothing.
+pub fn registry_credentials(cfg: &ClusterConfig) -> Option<super::FileSpec> {
+    if cfg.private_registries.is_empty() {
+        return None;
+    }
+    use base64::Engine;
+    let mut auths = serde_json::Map::new();
+    let mut helpers = serde_json::Map::new();
+    for r in &cfg.private_registries {
+        if r.ecr_credential_plugin.is_some() {
+            helpers.insert(r.url.clone(), "ecr-login".into());
+        } else {
+            let pair = format!("{}:{}", r.user.as_deref().unwrap_or_default(), r.password.as_ref().map(|p| p.expose()).unwrap_or_default());
+            auths.insert(r.url.clone(), serde_json::json!({ "auth": base64::engine::general_purpose::STANDARD.encode(pair) }));
+        }
+    }
+    let mut doc = serde_json::Map::new();
+    if !auths.is_empty() {
+        doc.insert("auths".into(), auths.into());
+    }
+    if !helpers.is_empty() {
+        doc.insert("credHelpers".into(), helpers.into());
+    }
+    Some(super::FileSpec {
+        dir: prefixed(cfg, "/var/lib/kubelet"),
+        name: "config.json".into(),
+        content: serde_json::Value::Object(doc).to_string().into_bytes(),
+        mode: super::files::FILE_MODE,
+        owner: None,
+    })
 }
 
 pub fn kube_proxy(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> ContainerSpec {

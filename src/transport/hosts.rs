@@ -33,6 +33,12 @@ pub struct Host {
     /// can run there (the agent image)
     pub os_type: String,
     pub arch: String,
+    /// Docker's data root (`DockerRootDir`): the kubelet binds it at the same path
+    pub docker_root: String,
+    /// Docker runs with SELinux (`selinux` in its security options)
+    pub selinux: bool,
+    /// `OperatingSystem` as Docker reports it ("Debian GNU/Linux 12 (bookworm)", "Flatcar ...")
+    pub operating_system: String,
 }
 
 impl Host {
@@ -220,8 +226,12 @@ impl Hosts {
                     let version = version.version.unwrap_or_default();
                     let machine_id = info.id.filter(|id| !id.is_empty()).ok_or_else(|| anyhow!("host {}: Docker reports no engine ID", n.address))?;
                     let (os_type, arch) = (info.os_type.unwrap_or_default(), info.architecture.unwrap_or_default());
+                    let docker_root = info.docker_root_dir.filter(|d| !d.is_empty()).unwrap_or_else(|| "/var/lib/docker".into());
+                    // "name=selinux" since Docker API 1.24 reports options as key=value lists
+                    let selinux = info.security_options.iter().flatten().any(|o| o == "selinux" || o.split(',').any(|kv| kv == "name=selinux"));
+                    let operating_system = info.operating_system.unwrap_or_default();
                     tracing::debug!(host = %n.address, docker = %version, socket, "docker reachable");
-                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id, os_type, arch })
+                    Ok::<_, anyhow::Error>(Host { node: n.clone(), session, docker, docker_version: version, machine_id, os_type, arch, docker_root, selinux, operating_system })
                 }
             })
             .collect();

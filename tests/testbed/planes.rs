@@ -274,3 +274,44 @@ fn a_host_that_loses_the_controlplane_role_loses_its_secrets() {
     assert!(after.contains(&"kube-node-key.pem".to_string()), "a worker keeps its own keys: {after:?}");
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
 }
+
+/// Settings real RKE1 clusters use, applied on real hosts: etcd as a non-root user (its data
+/// directory 0700 and owned by it, its certificates and key readable by it, and it serves), the
+/// kubelet binding Docker's data root where `docker info` says it is, and private-registry
+/// credentials in a 0600 file under the kubelet's directory, never in a container's
+/// environment. A second `up` finds nothing to change.
+#[test]
+fn etcd_runs_as_its_user_and_the_kubelet_gets_dockers_root_and_registry_credentials() {
+    use std::os::unix::fs::MetadataExt;
+    let tb = Testbed::get();
+    let extra = "services:\n  etcd:\n    uid: 52034\n    gid: 52034\nprivate_registries:\n  - url: registry.invalid:5000\n    user: puller\n    password: reg-s3cr3t-pw\n";
+    tb.write_config(&tb.cluster_yml(3, extra));
+    tb.up_ok(&[]);
+    for h in &tb.hosts[..3] {
+        assert_eq!(tb.docker_out(h, &["inspect", "-f", "{{.Config.User}}", "etcd"]), "52034:52034", "{}", h.name);
+        let data = tb.host_path(h, "var-lib-etcd");
+        let meta = std::fs::metadata(&data).unwrap();
+        assert_eq!((meta.uid(), meta.gid(), file_mode(&data)), (52034, 52034, 0o700), "{}: etcd's data directory", h.name);
+        let ssl = tb.host_path(h, "etc-kubernetes").join("ssl");
+        let key = std::fs::metadata(ssl.join(format!("kube-etcd-{}-key.pem", h.ip.replace('.', "-")))).unwrap();
+        assert_eq!((key.uid(), key.mode() & 0o777), (52034, 0o600), "{}: etcd's key", h.name);
+        assert_eq!(std::fs::metadata(ssl.join("kube-apiserver-key.pem")).unwrap().uid(), 0, "{}: other keys stay root's", h.name);
+        assert!(tb.etcdctl(h, &["endpoint", "health"]).status.success(), "{}: etcd as uid 52034 serves", h.name);
+
+        let root = tb.docker_out(h, &["info", "-f", "{{.DockerRootDir}}"]);
+        let binds = tb.docker_out(h, &["inspect", "-f", "{{json .HostConfig.Binds}}", "kubelet"]);
+        assert!(binds.contains(&format!("\"{root}:{root}:rw,rslave")), "{}: kubelet binds {binds}, Docker root {root}", h.name);
+
+        let creds_path = tb.host_path(h, "var-lib-kubelet").join("config.json");
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&creds_path).unwrap()).unwrap();
+        use base64::Engine;
+        let auth = base64::engine::general_purpose::STANDARD.decode(doc["auths"]["registry.invalid:5000"]["auth"].as_str().unwrap()).unwrap();
+        assert_eq!(auth, b"puller:reg-s3cr3t-pw");
+        assert_eq!(file_mode(&creds_path), 0o600, "{}", h.name);
+        for c in tb.running(h) {
+            assert!(!tb.docker_out(h, &["inspect", &c]).contains("reg-s3cr3t-pw"), "{}: {c} shows the registry password", h.name);
+        }
+    }
+    let again = tb.up_ok(&[]);
+    assert!(again.all().contains("Nothing changed"), "{}", again.all());
+}
