@@ -2,7 +2,7 @@
 //! then the host directories RKE cleans are emptied and removed (etcd snapshots under
 //! /opt/rke are kept: they may be the only backup).
 use super::{Ctx, Phase};
-use crate::plan::container::{MANAGED_LABEL, RKE_NAME_LABEL};
+use crate::plan::container::{is_rke1_leftover, MANAGED_LABEL, RKE_NAME_LABEL};
 use crate::plan::{prefixed, CLEANED_DIRS};
 use crate::transport::docker::Helper;
 use crate::transport::Host;
@@ -100,10 +100,17 @@ async fn labelled(h: &Host, label: &str) -> Result<Vec<String>> {
     Ok(list.into_iter().filter_map(|c| c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string()).or(c.id)).collect())
 }
 
-/// Containers carrying stockade's or RKE's label.
+/// Containers carrying stockade's or RKE's label, and the ones RKE1 leaves without a label
+/// (`plan::container::is_rke1_leftover`).
 pub async fn managed_containers(h: &Host) -> Result<Vec<String>> {
     let mut names = labelled(h, MANAGED_LABEL).await?;
-    for n in labelled(h, RKE_NAME_LABEL).await? {
+    let all = h
+        .docker
+        .list_containers(Some(ListContainersOptions { all: true, ..Default::default() }))
+        .await
+        .map_err(|e| anyhow!("host {}: listing containers: {e}", h.name()))?;
+    let leftovers = all.into_iter().filter_map(|c| c.names.unwrap_or_default().first().map(|n| n.trim_start_matches('/').to_string())).filter(|n| is_rke1_leftover(n));
+    for n in labelled(h, RKE_NAME_LABEL).await?.into_iter().chain(leftovers) {
         if !names.contains(&n) {
             names.push(n);
         }

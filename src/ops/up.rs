@@ -155,7 +155,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
 
-    let facts = hosts.hosts.iter().map(|h| (h.name().to_string(), plan::HostFacts { docker_root: h.docker_root.clone(), selinux: h.selinux })).collect();
+    let facts = hosts.hosts.iter().map(|h| (h.name().to_string(), plan::HostFacts { docker_root: h.docker_root.clone(), selinux: h.selinux, arch: h.arch.clone() })).collect();
     let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone(), facts };
     let the_plan = plan::build(cfg, &inputs);
     let timeouts = Timeouts {

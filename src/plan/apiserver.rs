@@ -11,7 +11,7 @@
 //! - Admission configuration: RKE1's consolidated file — EventRateLimit's configuration always
 //!   (the user's when enabled with one, else RKE1's default limits), PodSecurity's from 1.23 —
 //!   rendered the way RKE1's YAML library writes it (keys sorted, `""` for an empty string), so
-//!   its checksum matches the one RKE1's container carries.
+//!   the file on the host has the same bytes as RKE1's.
 use crate::config::ClusterConfig;
 use serde_json::{json, Value};
 
@@ -73,7 +73,7 @@ pub fn authn_webhook(cfg: &ClusterConfig) -> Option<AuthnWebhook> {
     }
     let text = |k: &str| w.and_then(|w| w.get(k)).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(String::from);
     Some(AuthnWebhook {
-        config_file: text("config_file").unwrap_or_else(|| DEFAULT_WEBHOOK_CONFIG.to_string()),
+        config_file: deployed(text("config_file").unwrap_or_else(|| DEFAULT_WEBHOOK_CONFIG.to_string())),
         cache_timeout: text("cache_timeout").unwrap_or_else(|| "5s".to_string()),
     })
 }
@@ -118,7 +118,29 @@ pub fn admission_config(cfg: &ClusterConfig) -> String {
         plugins.push(named("PodSecurity").unwrap_or_else(|| plugin("PodSecurity", pod_security(cfg, api))));
     }
     let doc = json!({ "apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration", "plugins": plugins });
-    go_yaml(&doc)
+    deployed(go_yaml(&doc))
+}
+
+/// A configuration file's bytes as RKE1's file-deployer leaves them on the host: it writes the
+/// content with `echo -e "$FILE_DEPLOY"`, which adds a newline. The same bytes as RKE1's file
+/// mean an adopted kube-apiserver that reads it is not restarted for a rewrite.
+pub fn deployed(content: String) -> String {
+    content + "\n"
+}
+
+/// `/etc/kubernetes/audit-policy.yaml`: `audit_log.configuration.policy`, else RKE1's default
+/// (every request at the Metadata level), as RKE1 writes its audit Policy object (with the
+/// empty `metadata.creationTimestamp` its object type always carries).
+pub fn audit_policy(cfg: &ClusterConfig) -> String {
+    let user = audit_block(cfg).and_then(|b| b.get("configuration")).and_then(|c| c.get("policy")).and_then(|p| serde_json::to_value(p).ok());
+    let mut policy = user.unwrap_or_else(|| json!({ "apiVersion": "audit.k8s.io/v1", "kind": "Policy", "rules": [{ "level": "Metadata" }] }));
+    if let Some(m) = policy.as_object_mut() {
+        let meta = m.entry("metadata").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.entry("creationTimestamp").or_insert(Value::Null);
+        }
+    }
+    deployed(go_yaml(&policy))
 }
 
 fn plugin(name: &str, configuration: Value) -> Value {
@@ -174,8 +196,10 @@ mod tests {
     fn admission_file_is_rke1s_for_1_20() {
         assert_eq!(
             admission_config(&at("v1.20.15-rancher2-2")),
-            "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- configuration:\n    apiVersion: eventratelimit.admission.k8s.io/v1alpha1\n    kind: Configuration\n    limits:\n    - burst: 20000\n      qps: 5000\n      type: Server\n  name: EventRateLimit\n  path: \"\"\n"
+            "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- configuration:\n    apiVersion: eventratelimit.admission.k8s.io/v1alpha1\n    kind: Configuration\n    limits:\n    - burst: 20000\n      qps: 5000\n      type: Server\n  name: EventRateLimit\n  path: \"\"\n\n"
         );
+        let c = at("v1.20.15-rancher2-2");
+        assert_eq!(audit_policy(&c), "apiVersion: audit.k8s.io/v1\nkind: Policy\nmetadata:\n  creationTimestamp: null\nrules:\n- level: Metadata\n\n");
     }
 
     #[test]

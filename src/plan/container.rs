@@ -156,6 +156,45 @@ fn env_names(v: Option<&serde_json::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Containers RKE1 runs without its name label (rancher/rke services/services.go, pki/,
+/// hosts/, cluster/): its recurring and one-off snapshot containers and its short-lived helpers,
+/// which an interrupted RKE1 run can leave behind.
+pub const RKE1_UNLABELLED: &[&str] = &[
+    "etcd-rolling-snapshots",
+    "etcd-snapshot-once",
+    "etcd-remove-snapshot",
+    "etcd-restore",
+    "etcd-download-backup",
+    "etcd-Serve-backup",
+    "etcd-checksum-checker",
+    "etcd-extract-statefile",
+    "extract-statefile-configmap",
+    "etcd-fix-perm",
+    "cert-deployer",
+    "cert-fetcher",
+    "cluster-state-deployer",
+    "file-deployer",
+    "kube-cleaner",
+    "rke-log-linker",
+    "rke-log-cleaner",
+    "rke-port-checker",
+    "rke-etcd-port-listener",
+    "rke-cp-port-listener",
+    "rke-worker-port-listener",
+    "rke-selinux-checker",
+    "rke-bundle-cert",
+];
+
+/// The containers RKE1 replaces by renaming the running one to `old-<name>` until its
+/// successor runs (`DoRollingUpdateContainer`).
+const RKE1_RENAMED: &[&str] = &["etcd", "etcd-rolling-snapshots", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "nginx-proxy", "service-sidekick"];
+
+/// A container RKE1 left that carries no label to find it by: `remove` takes it off with the
+/// labelled ones. Names only RKE1 uses, so an owner's own containers are never matched.
+pub fn is_rke1_leftover(name: &str) -> bool {
+    RKE1_UNLABELLED.contains(&name) || name.strip_prefix("old-").is_some_and(|n| RKE1_RENAMED.contains(&n))
+}
+
 pub fn base_labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(RKE_NAME_LABEL.to_string(), name.to_string()), (MANAGED_LABEL.to_string(), "true".to_string())])
 }
@@ -191,6 +230,16 @@ fn flag_differences(old: Option<&serde_json::Value>, new: Option<&serde_json::Va
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn only_names_rke1_uses_are_its_leftovers() {
+        for n in ["etcd-rolling-snapshots", "rke-port-checker", "old-kubelet", "old-etcd", "cert-deployer"] {
+            assert!(is_rke1_leftover(n), "{n}");
+        }
+        for n in ["old-myapp", "kubelet", "myapp", "old-", "rke-something-else"] {
+            assert!(!is_rke1_leftover(n), "{n}");
+        }
+    }
+
     #[test]
     fn differences_name_the_changed_flag() {
         let spec = |args: &[&str]| ContainerSpec::new("x", "i", args.iter().map(|s| s.to_string()).collect());

@@ -32,7 +32,9 @@ fn kubecfg(name: &str) -> String {
 
 /// The container every Kubernetes component of a host gets its entrypoint from.
 pub fn sidekick(cfg: &ClusterConfig) -> ContainerSpec {
-    let mut spec = ContainerSpec::new(SIDEKICK, cfg.system_images.kubernetes_services_sidecar.clone().unwrap_or_default(), vec!["/bin/sh".into()]);
+    // RKE1's command (never run: the container is only created); the same, so RKE1's is adopted
+    let mut spec = ContainerSpec::new(SIDEKICK, cfg.system_images.kubernetes_services_sidecar.clone().unwrap_or_default(), Vec::new());
+    spec.entrypoint = Some(vec!["/bin/bash".into()]);
     spec.network_mode = "none".into();
     spec.restart = "no".into();
     spec.create_only = true;
@@ -101,6 +103,9 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
         .set("service-node-port-range", svc.service_node_port_range.clone().unwrap_or_default())
         .set("tls-cert-file", ssl(names::APISERVER))
         .set("tls-private-key-file", ssl_key(names::APISERVER));
+    if let Some((k, v)) = versioned::cloud_provider_flag(cfg) {
+        f.set(k, v);
+    }
     if etcd::internal(node).parse::<std::net::IpAddr>().is_ok() {
         // a host name here would make kube-apiserver fail to start: RKE1 sets it only for an IP
         f.set("advertise-address", etcd::internal(node));
@@ -157,6 +162,9 @@ pub fn controller_manager(cfg: &ClusterConfig, bundle: &Bundle) -> ContainerSpec
         .set("service-account-private-key-file", ssl_key(names::SERVICE_ACCOUNT))
         .set("service-cluster-ip-range", svc.service_cluster_ip_range.clone().unwrap_or_default())
         .set("use-service-account-credentials", "true");
+    if let Some((k, v)) = versioned::cloud_provider_flag(cfg) {
+        f.set(k, v);
+    }
     f.layer(&versions::cluster_service_options(cfg, "kube-controller"));
     if versioned::delegated_auth_kubeconfig(cfg) {
         f.set("authentication-kubeconfig", &cfg_file).set("authorization-kubeconfig", &cfg_file);

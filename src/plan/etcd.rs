@@ -51,7 +51,7 @@ fn listen_address(n: &Node) -> &str {
     if n.address == internal(n) { "0.0.0.0" } else { internal(n) }
 }
 
-pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &Bundle, joined: bool) -> ContainerSpec {
+pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &Bundle, joined: bool, facts: &super::HostFacts) -> ContainerSpec {
     let svc = &cfg.services.etcd;
     let cert = names::etcd_cert(node);
     let listen = listen_address(node);
@@ -87,6 +87,8 @@ pub fn container(cfg: &ClusterConfig, node: &Node, members: &[&Node], bundle: &B
         format!("ETCDCTL_CERT={SSL}/{cert}.pem"),
         format!("ETCDCTL_KEY={SSL}/{cert}-key.pem"),
         format!("ETCDCTL_ENDPOINTS=https://{endpoint_host}:{CLIENT_PORT}"),
+        // RKE1 always sets it (etcd refuses to start on arm64 below 3.5 without it)
+        format!("ETCD_UNSUPPORTED_ARCH={}", if facts.arch == "aarch64" { "arm64" } else { facts.arch.as_str() }),
     ];
     env.extend(svc.extra_env.iter().cloned());
     // `z`: SELinux relabel below Kubernetes 1.22, as RKE (`versioned::binds`)

@@ -37,16 +37,7 @@ pub const FILE_MODE: u32 = 0o600;
 pub const ADMISSION_CONFIG: &str = "admission.yaml";
 pub const AUDIT_POLICY: &str = "audit-policy.yaml";
 
-pub use super::apiserver::admission_config;
-
-/// `/etc/kubernetes/audit-policy.yaml`: `audit_log.configuration.policy`, else RKE's default.
-pub fn audit_policy(cfg: &ClusterConfig) -> String {
-    let policy = cfg.services.kube_api.audit_log.as_ref().and_then(|a| a.get("configuration")).and_then(|c| c.get("policy"));
-    match policy {
-        Some(p) => serde_yaml::to_string(p).unwrap_or_default(),
-        None => "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n".into(),
-    }
-}
+pub use super::apiserver::{admission_config, audit_policy};
 
 /// The user etcd runs as (`services.etcd.uid`/`gid`, both set and not root), who must own its
 /// certificates and data directory (RKE1 chowns both).
@@ -65,21 +56,24 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
     let etcd_owner = etcd_owner(cfg);
     let mut add = |name: &str, cert: bool, key: bool, config: bool| {
         let Some(c) = bundle.get(name) else { return };
-        // a non-root etcd reads its own certificate and key and the CA certificate
-        let owner = if has("etcd") && (name.starts_with(names::ETCD_PREFIX) || name == names::CA) { etcd_owner } else { None };
-        let mut push = |file: String, content: &str| {
+        // a non-root etcd owns its certificates and keys and reads the CA certificate, which
+        // RKE1's cert-deployer then makes world-readable (0644, still root's)
+        let etcd_user = has("etcd") && etcd_owner.is_some();
+        let owner = if etcd_user && name.starts_with(names::ETCD_PREFIX) { etcd_owner } else { None };
+        let cert_mode = if etcd_user && name == names::CA { 0o644 } else { FILE_MODE };
+        let mut push = |file: String, content: &str, mode: u32| {
             if !content.is_empty() {
-                files.push(FileSpec { dir: dir.clone(), name: format!("ssl/{file}"), content: content.as_bytes().to_vec(), mode: FILE_MODE, owner });
+                files.push(FileSpec { dir: dir.clone(), name: format!("ssl/{file}"), content: content.as_bytes().to_vec(), mode, owner });
             }
         };
         if cert {
-            push(format!("{name}.pem"), &c.certificate_pem);
+            push(format!("{name}.pem"), &c.certificate_pem, cert_mode);
         }
         if key {
-            push(format!("{name}-key.pem"), &c.key_pem);
+            push(format!("{name}-key.pem"), &c.key_pem, FILE_MODE);
         }
         if config {
-            push(format!("kubecfg-{name}.yaml"), &c.config);
+            push(format!("kubecfg-{name}.yaml"), &c.config, FILE_MODE);
         }
     };
     let cp = has("controlplane");

@@ -72,17 +72,19 @@ pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
 }
 
 /// What `up` read from a host's Docker (`docker info`) that changes the host's plan, as RKE1
-/// reads it: where Docker keeps its data (the kubelet must see it at the same path) and whether
-/// Docker runs with SELinux. A plan made without the hosts (`--offline`) uses the defaults.
+/// reads it: where Docker keeps its data (the kubelet must see it at the same path), whether
+/// Docker runs with SELinux, and the machine's architecture. A plan made without the hosts (`--offline`) uses the defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostFacts {
     pub docker_root: String,
     pub selinux: bool,
+    /// Docker's `Architecture` (`x86_64`, `aarch64`): RKE1 tells etcd which it runs on
+    pub arch: String,
 }
 
 impl Default for HostFacts {
     fn default() -> Self {
-        HostFacts { docker_root: "/var/lib/docker".into(), selinux: false }
+        HostFacts { docker_root: "/var/lib/docker".into(), selinux: false, arch: "x86_64".into() }
     }
 }
 
@@ -112,7 +114,7 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
             let facts = inputs.facts.get(&n.address).cloned().unwrap_or_default();
             let mut containers = Vec::new();
             if has("etcd") {
-                containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address)));
+                containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address), &facts));
             }
             // every host runs Kubernetes components: they take their entrypoint from the sidekick
             // (upstream releases run their images' own binaries and need none)

@@ -167,7 +167,7 @@ fn host_facts_shape_the_plan() {
     let cfg = plan_of("three-node.yml").0;
     let mut inputs = Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() };
     let first = cfg.nodes[0].address.clone();
-    inputs.facts.insert(first.clone(), HostFacts { docker_root: "/data/docker".into(), selinux: true });
+    inputs.facts.insert(first.clone(), HostFacts { docker_root: "/data/docker".into(), selinux: true, arch: "aarch64".into() });
     let plan = build(&cfg, &inputs);
     let host = |a: &str| plan.hosts.iter().find(|h| h.address == a).unwrap();
     let kubelet = host(&first).containers.iter().find(|c| c.name == "kubelet").unwrap();
@@ -181,6 +181,7 @@ fn host_facts_shape_the_plan() {
     assert_eq!(api.security_opt, want);
     let etcd = host(&first).containers.iter().find(|c| c.name == "etcd").unwrap();
     assert_eq!(etcd.security_opt, want[1..].to_vec(), "etcd takes no sidekick volume");
+    assert!(etcd.env.contains(&"ETCD_UNSUPPORTED_ARCH=arm64".to_string()), "{:?}", etcd.env);
     // the other hosts keep Docker's default root and no labels
     let other = &plan.hosts.iter().find(|h| h.address != first).unwrap().containers;
     assert!(other.iter().all(|c| c.security_opt.is_empty()));
@@ -223,6 +224,8 @@ fn rke1_settings_real_clusters_use() {
     assert!(String::from_utf8_lossy(&creds.content).contains("\"reg.example\":{\"auth\":\"dTpodW50ZXIy\"}"));
     let etcd_host = plan.hosts.iter().find(|h| h.containers.iter().any(|c| c.name == "etcd")).unwrap();
     let owned: Vec<&str> = etcd_host.files.iter().filter(|f| f.owner == Some((52034, 52034))).map(|f| f.name.as_str()).collect();
-    assert!(owned.contains(&"ssl/kube-ca.pem") && owned.iter().any(|n| n.starts_with("ssl/kube-etcd-") && n.ends_with("-key.pem")), "{owned:?}");
+    assert!(owned.iter().any(|n| n.starts_with("ssl/kube-etcd-") && n.ends_with("-key.pem")), "{owned:?}");
+    let ca = etcd_host.files.iter().find(|f| f.name == "ssl/kube-ca.pem").unwrap();
+    assert_eq!((ca.owner, ca.mode), (None, 0o644), "RKE1's cert-deployer: the CA certificate readable by all");
     assert!(etcd_host.files.iter().filter(|f| f.name.contains("kube-apiserver")).all(|f| f.owner.is_none()));
 }

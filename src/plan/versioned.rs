@@ -64,6 +64,13 @@ pub const SELINUX_TYPE_LABEL: &str = "label=type:rke_container_t";
 /// RKE1's fixed MCS level shared by the sidekick and the components using its volume.
 pub const SELINUX_MCS_LABEL: &str = "label=level:s0:c1000,c1001";
 
+/// RKE1 passes `--cloud-provider=<name>` to kube-apiserver, kube-controller-manager and the
+/// kubelet even with no cloud provider (an empty value: every RKE1 cluster has `--cloud-provider=`).
+/// The upstream releases stockade runs past RKE1 leave it out.
+pub fn cloud_provider_flag(cfg: &ClusterConfig) -> Option<(&'static str, &'static str)> {
+    (!upstream(cfg)).then_some(("cloud-provider", ""))
+}
+
 /// controller-manager and scheduler authenticate delegated requests with their kubeconfig from 1.22.
 pub fn delegated_auth_kubeconfig(cfg: &ClusterConfig) -> bool {
     minor(cfg) >= (1, 22)

@@ -45,6 +45,9 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, facts: &super:
         .set("kubeconfig", format!("{SSL}/kubecfg-{}.yaml", names::NODE))
         .set("pod-infra-container-image", pod_infra_image(cfg))
         .set("root-dir", prefixed(cfg, "/var/lib/kubelet"));
+    if let Some((k, v)) = versioned::cloud_provider_flag(cfg) {
+        f.set(k, v);
+    }
     if node.address != etcd::internal(node) {
         f.set("node-ip", etcd::internal(node));
     }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
+pub mod rke1;
+
 /// Tests share the hosts, so they run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 

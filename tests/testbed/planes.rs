@@ -296,6 +296,7 @@ fn etcd_runs_as_its_user_and_the_kubelet_gets_dockers_root_and_registry_credenti
         let key = std::fs::metadata(ssl.join(format!("kube-etcd-{}-key.pem", h.ip.replace('.', "-")))).unwrap();
         assert_eq!((key.uid(), key.mode() & 0o777), (52034, 0o600), "{}: etcd's key", h.name);
         assert_eq!(std::fs::metadata(ssl.join("kube-apiserver-key.pem")).unwrap().uid(), 0, "{}: other keys stay root's", h.name);
+        assert_eq!(file_mode(&ssl.join("kube-ca.pem")), 0o644, "{}: the CA certificate readable by etcd", h.name);
         assert!(tb.etcdctl(h, &["endpoint", "health"]).status.success(), "{}: etcd as uid 52034 serves", h.name);
 
         let root = tb.docker_out(h, &["info", "-f", "{{.DockerRootDir}}"]);

@@ -18,8 +18,20 @@ fn remove_asks_then_leaves_no_container_and_no_cleaned_directory() {
     std::fs::create_dir_all(&snap).unwrap();
     std::fs::write(snap.join("keep.zip"), "snapshot").unwrap();
 
+    // what RKE1 leaves without its label (its recurring snapshots, a helper and a renamed
+    // container of an interrupted run) goes too; a container of the host's owner stays
+    let h0 = tb.h(0);
+    for name in ["etcd-rolling-snapshots", "rke-port-checker", "old-kubelet", "old-myapp", "myapp"] {
+        let out = tb.docker(h0, &["create", "--name", name, TOOLS_IMAGE, "sleep", "1000"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
     let r = tb.stockade(&["remove", "--force"]);
     assert_eq!(r.code, 0, "{}", r.all());
+    let mut left: Vec<String> = tb.docker_out(h0, &["ps", "-a", "--format", "{{.Names}}"]).lines().map(String::from).collect();
+    left.sort();
+    assert_eq!(left, ["myapp", "old-myapp"], "RKE1's leftovers removed, the owner's containers kept");
+    tb.docker(h0, &["rm", "-f", "myapp", "old-myapp"]);
     for h in &tb.hosts[..3] {
         assert!(tb.managed_containers(h).is_empty(), "{} still has {:?}", h.name, tb.managed_containers(h));
         assert!(tb.docker_out(h, &["ps", "-aq"]).is_empty(), "{} has containers left", h.name);

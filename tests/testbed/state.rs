@@ -42,73 +42,18 @@ fn an_rke1_state_file_is_read_and_its_ca_reused() {
     assert_eq!(bak["currentState"], rke["currentState"]);
 }
 
-/// Makes host `h`'s container `name` look as RKE1 made it (the shapes of rancher/rke
-/// docker/docker.go and services/*.go): the same image, arguments, environment and binds, but
-/// created without stockade's labels, with RKE1's name label only, the first argument moved
-/// from the command to the entrypoint (RKE1 runs `/opt/rke-tools/entrypoint.sh` + component
-/// args; the split differs from stockade's), and an `RKE_*_CHECKSUM` variable RKE1 injects for
-/// its config files. Returns the new container's ID.
-fn recreate_as_rke1(tb: &Testbed, h: &TbHost, name: &str) -> String {
-    let raw = tb.docker_out(h, &["inspect", name]);
-    let c: serde_json::Value = serde_json::from_str::<serde_json::Value>(&raw).unwrap()[0].clone();
-    let cfg = &c["Config"];
-    let host = &c["HostConfig"];
-    let strs = |v: &serde_json::Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default() };
-    let mut args: Vec<String> = vec!["create".into(), "--name".into(), name.into(), "--label".into(), format!("io.rancher.rke.container.name={name}")];
-    for e in strs(&cfg["Env"]) {
-        args.extend(["-e".into(), e]);
-    }
-    args.extend(["-e".into(), "RKE_AUDITLOG_CONFIG_CHECKSUM=0123456789abcdef".into()]);
-    for b in strs(&host["Binds"]) {
-        args.extend(["-v".into(), b]);
-    }
-    for v in strs(&host["VolumesFrom"]) {
-        args.extend(["--volumes-from".into(), v]);
-    }
-    args.extend(["--network".into(), host["NetworkMode"].as_str().unwrap().into()]);
-    if let Some(p) = host["PidMode"].as_str().filter(|p| !p.is_empty()) {
-        args.extend(["--pid".into(), p.into()]);
-    }
-    if host["Privileged"].as_bool() == Some(true) {
-        args.push("--privileged".into());
-    }
-    if let Some(r) = host["RestartPolicy"]["Name"].as_str().filter(|r| !r.is_empty() && *r != "no") {
-        args.extend(["--restart".into(), r.into()]);
-    }
-    let mut command: Vec<String> = strs(&cfg["Entrypoint"]).into_iter().chain(strs(&cfg["Cmd"])).collect();
-    let first = command.remove(0);
-    args.extend(["--entrypoint".into(), first]);
-    args.push(cfg["Image"].as_str().unwrap().into());
-    args.extend(command);
-    let was_running = c["State"]["Running"].as_bool() == Some(true);
-    assert!(tb.docker(h, &["rm", "-f", name]).status.success());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = tb.docker(h, &refs);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    if was_running {
-        assert!(tb.docker(h, &["start", name]).status.success());
-    }
-    tb.container_id(h, name)
-}
-
 /// Issue 9 item 1: RKE1's containers that run what the plan asks for are adopted, not
 /// recreated: the same container IDs after `up`, `--dry-run` says "adopt", a second `up`
 /// changes nothing, and a changed `extra_args` recreates exactly the containers it concerns.
+/// The containers and configuration files are made by `common::rke1`, from rancher/rke's code
+/// (not from stockade's plan); the certificates and state come from a first `up`.
 #[test]
 fn rke1_containers_that_match_the_plan_are_adopted_not_recreated() {
     let tb = Testbed::get();
-    tb.write_config(&tb.cluster_yml(2, ""));
+    let config = tb.write_config(&tb.cluster_yml(2, ""));
     tb.up_ok(&[]);
-    let mut ids = Vec::new();
-    for h in &tb.hosts[..2] {
-        for name in tb.managed_containers(h) {
-            if name == "service-sidekick" {
-                continue; // created, never started: nothing RKE1-specific to show
-            }
-            ids.push((h.clone(), name.clone(), recreate_as_rke1(&tb, h, &name)));
-        }
-    }
-    assert!(ids.len() >= 10, "{} containers", ids.len());
+    let ids = rke1::make_rke1_cluster(&tb, &config, &[0, 1]);
+    assert_eq!(ids.len(), 14, "7 containers on each of 2 hosts");
     let dry = tb.stockade(&["up", "--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.all());
     assert!(dry.stdout.contains("adopt      kube-apiserver") && dry.stdout.contains("Nothing to change."), "{}", dry.stdout);
