@@ -45,7 +45,17 @@ impl Phase for EtcdMembership {
     }
     fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
         let lines = crate::plan::membership::describe(&ctx.reconcile.etcd, &ctx.config.nodes);
-        Box::pin(async move { Ok(lines.into_iter().map(super::Planned::Membership).collect()) })
+        Box::pin(async move {
+            // the run refuses a member that could not join: so does its preview
+            if !ctx.reconcile.etcd.add.is_empty() || !ctx.reconcile.etcd.promote.is_empty() {
+                let creds = Credentials::from_bundle(ctx.bundle)?;
+                for address in ctx.reconcile.etcd.promote.iter().chain(&ctx.reconcile.etcd.add) {
+                    let h = ctx.hosts.hosts.iter().find(|h| &h.node.address == address).ok_or_else(|| anyhow!("host {address} is not connected"))?;
+                    join_preconditions(ctx, &creds, h).await?;
+                }
+            }
+            Ok(lines.into_iter().map(super::Planned::Membership).collect())
+        })
     }
 }
 
@@ -120,11 +130,13 @@ fn host_port(url: &str) -> Option<(String, u16)> {
     Some((host.trim_start_matches('[').trim_end_matches(']').to_string(), port.parse().ok()?))
 }
 
-async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
-    let (mut client, via, live) = through_healthy(ctx, creds).await?;
+/// What must hold before `h` joins, checked on the live cluster (by the run and by `--dry-run`
+/// alike): every voter healthy, and the new host reaching every member's peer port. Returns a
+/// client through a healthy member and the live member list.
+async fn join_preconditions<'a>(ctx: &'a Ctx<'a>, creds: &Credentials, h: &Host) -> Result<(Client, &'a Host, Vec<LiveMember>)> {
+    let (client, via, live) = through_healthy(ctx, creds).await?;
     let peer = peer_url(&h.node);
     let name = member_name(&h.node);
-    let existing = live.iter().find(|m| m.peer_urls.contains(&peer)).cloned();
     let voters_now = live.iter().filter(|m| !m.learner).count();
     all_healthy_except(&voters(ctx), None, creds, voters_now)
         .await
@@ -137,6 +149,14 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
                 .map_err(|e| crate::exit::Refused(format!("not adding etcd member {name}: {e} (member {}'s peer port; firewall?). Nothing was changed", m.name)))?;
         }
     }
+    Ok((client, via, live))
+}
+
+async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
+    let (mut client, via, live) = join_preconditions(ctx, creds, h).await?;
+    let peer = peer_url(&h.node);
+    let name = member_name(&h.node);
+    let existing = live.iter().find(|m| m.peer_urls.contains(&peer)).cloned();
     let (id, learner, mut members) = match existing {
         Some(m) => {
             // added by a run that stopped before it started: it must start from an empty dir

@@ -65,10 +65,10 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
 
     // what the last successful run left, against what cluster.yml wants
     let recorded = full.current.nodes().map_err(|e| Invalid(format!("{}: {e:#}. Nothing was changed: fix the state file or restore its .bak", state_path.display())))?;
-    let etcd_changes = match plan::membership::etcd_changes(&recorded, &cfg.nodes) {
-        Ok(c) => c,
-        Err(why) => return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display())),
-    };
+    // the state file's view; the live member list, read once the hosts are reached, decides
+    // (a failed run may have left the cluster elsewhere than the file says)
+    let state_verdict = plan::membership::etcd_changes(&recorded, &cfg.nodes);
+    let etcd_changes = state_verdict.clone().unwrap_or_default();
     let departed: Vec<Node> = recorded.iter().filter(|r| !cfg.nodes.iter().any(|n| n.address == r.address)).cloned().collect();
     let desired_etcd: BTreeSet<String> = cfg.nodes.iter().filter(|n| n.has_role("etcd")).map(|n| n.address.clone()).collect();
     let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
@@ -105,6 +105,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     }
     if args.offline {
         // from the files alone: no key is read, no host is contacted
+        if let Err(why) = &state_verdict {
+            return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display()));
+        }
         let (bundle, pki_changes) = issuing.await?;
         let inputs = plan::Inputs { bundle, joined, encryption, facts: Default::default() };
         let offline = Offline { plan: plan::build(cfg, &inputs), pki: &pki_changes, etcd: &etcd_changes, departed: &departed, config: cfg, file: &loaded.path };
@@ -134,7 +137,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
     // the membership the cluster really has decides what changes, not the state file
-    let etcd_changes = match live_etcd_changes(&hosts, &bundle, &recorded, &full, cfg, etcd_changes, ui).await {
+    let etcd_changes = match live_etcd_changes(&hosts, &bundle, &recorded, &full, cfg, state_verdict, ui).await {
         Ok(c) => c,
         Err(e) => {
             hosts.close().await;
@@ -262,11 +265,11 @@ async fn live_etcd_changes(
     recorded: &[Node],
     full: &state::FullState,
     cfg: &config::ClusterConfig,
-    from_state: plan::membership::EtcdChanges,
+    from_state: std::result::Result<plan::membership::EtcdChanges, String>,
     ui: &Ui,
 ) -> Result<plan::membership::EtcdChanges> {
     if !recorded.iter().any(plan::membership::is_etcd) {
-        return Ok(from_state);
+        return from_state.map_err(|why| crate::exit::Refused(why).into());
     }
     let creds = crate::etcd::Credentials::from_bundle(bundle)?;
     let candidates = hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
@@ -293,11 +296,15 @@ async fn live_etcd_changes(
             }
             Ok(changes)
         }
-        Err(e) if from_state.is_empty() => {
-            ui.warn(&format!("could not read the live etcd member list ({e:#}); no membership change is planned"));
-            Ok(from_state)
-        }
-        Err(e) => Err(e.context("the etcd membership change needs the live member list")),
+        // without the live list, the state file's refusal stands
+        Err(e) => match from_state {
+            Err(why) => Err(crate::exit::Refused(format!("{why} (the live member list could not be read either: {e:#})")).into()),
+            Ok(changes) if changes.is_empty() => {
+                ui.warn(&format!("could not read the live etcd member list ({e:#}); no membership change is planned"));
+                Ok(changes)
+            }
+            Ok(_) => Err(e.context("the etcd membership change needs the live member list")),
+        },
     }
 }
 

@@ -194,6 +194,10 @@ fn a_new_member_joins_as_a_learner_only_when_it_reaches_the_peers() {
     let block = ["iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "2380", "-j", "REJECT"];
     assert!(tb.in_netns(h2, &block).status.success());
     tb.write_config(&tb.cluster_yml_roles(&[(0, all), (1, "[etcd]")], ""));
+    // the preview runs the same check: it refuses too, rather than promising a new member
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 3, "--dry-run refuses as the run will: {}", dry.all());
+    assert!(dry.error_line().contains("cannot reach") && !dry.stdout.contains("add member"), "{}", dry.all());
     let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
     let unblock = ["iptables", "-D", "OUTPUT", "-p", "tcp", "--dport", "2380", "-j", "REJECT"];
     assert!(tb.in_netns(h2, &unblock).status.success());
