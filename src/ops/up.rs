@@ -61,7 +61,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     // held until `up` returns, dry runs included (they read the state a writer may be changing)
     let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
     let mut full = state::load(&state_path)?.unwrap_or_default();
-    if let Some(w) = super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) {
+    // (`cert rotate` is what renews them: no warning there)
+    let expiry = if args.rotation.is_some() { None } else { super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) };
+    if let Some(w) = expiry {
         ui.warn(&w);
     }
 
@@ -137,7 +139,10 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
     // the membership the cluster really has decides what changes, not the state file
-    let etcd_changes = match live_etcd_changes(&hosts, &bundle, &recorded, &full, cfg, etcd_changes, ui).await {
+    // during a rotation the members still have the old certificates (a CA rotation: only the old
+    // credentials are accepted), so those are tried when the new ones are not
+    let old_bundle = rotation.as_ref().map(|r| &r.old);
+    let etcd_changes = match live_etcd_changes(&hosts, &bundle, old_bundle, &recorded, &full, cfg, etcd_changes, ui).await {
         Ok(c) => c,
         Err(e) => {
             hosts.close().await;
@@ -273,9 +278,11 @@ pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &
 /// member is healthy. A cluster the state records but whose members do not answer keeps the
 /// recorded plan only when that changes no membership (the etcd plane then starts the members);
 /// a membership change needs the live list.
+#[allow(clippy::too_many_arguments)]
 async fn live_etcd_changes(
     hosts: &Hosts,
     bundle: &pki::Bundle,
+    fallback: Option<&pki::Bundle>,
     recorded: &[Node],
     full: &state::FullState,
     cfg: &config::ClusterConfig,
@@ -285,10 +292,15 @@ async fn live_etcd_changes(
     if !recorded.iter().any(plan::membership::is_etcd) {
         return Ok(from_state);
     }
-    let creds = crate::etcd::Credentials::from_bundle(bundle)?;
-    let candidates = hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
+    let mut creds = crate::etcd::Credentials::from_bundle(bundle)?;
+    let candidates = || hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
+    if let Some(old) = fallback {
+        if apply::etcd_health::first_healthy(candidates(), &creds).await.is_err() {
+            creds = crate::etcd::Credentials::from_bundle(old)?;
+        }
+    }
     let read = async {
-        let (mut client, via) = apply::etcd_health::first_healthy(candidates, &creds).await?;
+        let (mut client, via) = apply::etcd_health::first_healthy(candidates(), &creds).await?;
         Ok::<_, anyhow::Error>((apply::etcd_health::live_members(&mut client).await?, via.name().to_string()))
     };
     match read.await {
