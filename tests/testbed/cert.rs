@@ -268,3 +268,41 @@ fn bad_rotate_flags_change_nothing() {
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(tb.hosts_untouched());
 }
+
+#[test]
+fn an_interrupted_rotation_is_finished_with_the_same_certificates() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let hosts: Vec<TbHost> = tb.hosts[..3].to_vec();
+    assert!(tb.etcdctl(tb.h(0), &["put", "before-interruption", "kept"]).status.success());
+    let etcd_names: Vec<String> = hosts.iter().map(|h| format!("kube-etcd-{}", h.ip.replace('.', "-"))).collect();
+    let old: Vec<String> = etcd_names.iter().map(|n| state_pem(&tb, n)).collect();
+
+    // killed right after the first member was recreated with its new certificate
+    tb.kill_stockade_at(&["cert", "rotate", "--service", "etcd"], "recreated container etcd");
+    let s = state(&tb);
+    assert!(s["desiredState"]["stockadeCertRotation"].is_object(), "the pending rotation is recorded: {}", s["desiredState"]);
+    let pending: Vec<String> = etcd_names.iter().map(|n| s["desiredState"]["certificatesBundle"][n.as_str()]["certificatePEM"].as_str().unwrap().to_string()).collect();
+    assert!(pending.iter().zip(&old).all(|(p, o)| p != o));
+
+    // another rotation first is refused, and changes nothing
+    let before = std::fs::read_to_string(tb.state_path()).unwrap();
+    let r = tb.stockade(&["cert", "rotate", "--service", "kubelet"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.error_line().contains("--service etcd"), "{}", r.all());
+    assert_eq!(std::fs::read_to_string(tb.state_path()).unwrap(), before);
+
+    let r = tb.stockade(&["cert", "rotate", "--service", "etcd"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("finishing the interrupted rotation"), "{}", r.all());
+    for (i, h) in hosts.iter().enumerate() {
+        // the certificates the first run issued, not others
+        assert_eq!(state_pem(&tb, &etcd_names[i]), pending[i]);
+        assert_eq!(fingerprint(&served(&tb, h, &h.ip, 2379)), fingerprint(&pending[i]), "{}", h.name);
+    }
+    let s = state(&tb);
+    assert!(s["desiredState"].get("stockadeCertRotation").is_none());
+    etcd_healthy(&tb, &hosts);
+    key_is_there(&tb, tb.h(1), "before-interruption", "kept");
+}

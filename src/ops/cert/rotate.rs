@@ -47,6 +47,8 @@ pub struct Rotation {
     pub pending: PendingRotation,
     /// the certificates the hosts had before (the state's current set)
     pub old: Bundle,
+    /// an interrupted rotation taken up again: some hosts may have the new certificates already
+    pub resumed: bool,
 }
 
 impl Rotation {
@@ -97,7 +99,7 @@ pub fn prepare(full: &mut FullState, cfg: &ClusterConfig, req: &Request, state_p
             ));
         }
         ui.info(&format!("finishing the interrupted rotation: deploying the {} certificates it issued (kept in the state file)", p.certificates.len()));
-        return Ok(Rotation { pending: p, old });
+        return Ok(Rotation { pending: p, old, resumed: true });
     }
     let mut bundle = full.certificates();
     if !req.rotate_ca {
@@ -111,7 +113,7 @@ pub fn prepare(full: &mut FullState, cfg: &ClusterConfig, req: &Request, state_p
     // before any host is contacted: a rerun deploys these, not others
     state::save(state_path, full)?;
     ui.info(&format!("issued new certificates ({}): {}", req.describe(), pending.certificates.join(", ")));
-    Ok(Rotation { pending, old })
+    Ok(Rotation { pending, old, resumed: false })
 }
 
 /// `--rotate-ca`'s precondition, against the live members (see the module doc): every etcd
@@ -142,8 +144,12 @@ pub async fn check_ca_rotation(hosts: &Hosts, rotation: &Rotation, new: &Bundle,
     if problems.is_empty() {
         return Ok(());
     }
-    if old_expired {
-        ui.warn(&format!("etcd members do not answer ({}); the old certificates have expired, so the rotation goes on: it is what brings them back", problems.join("; ")));
+    if old_expired || rotation.resumed {
+        // expired: nothing can answer the old certificates. Resumed: a member restarted on the
+        // new CA cannot reach its peers still on the old one, so it never opens its client
+        // port. Either way restarting the rest on the new CA is the way back.
+        let why = if old_expired { "the old certificates have expired" } else { "the interrupted rotation left members on both CAs" };
+        ui.warn(&format!("etcd members do not answer ({}); {why}, so the rotation goes on: it is what brings them back", problems.join("; ")));
         return Ok(());
     }
     refused(format!(
