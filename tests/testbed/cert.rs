@@ -306,3 +306,32 @@ fn an_interrupted_rotation_is_finished_with_the_same_certificates() {
     etcd_healthy(&tb, &hosts);
     key_is_there(&tb, tb.h(1), "before-interruption", "kept");
 }
+
+#[test]
+fn an_interrupted_ca_rotation_leaves_a_path_forward() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let hosts: Vec<TbHost> = tb.hosts[..3].to_vec();
+    assert!(tb.etcdctl(tb.h(0), &["put", "before-ca-interruption", "kept"]).status.success());
+    let old_ca = state_pem(&tb, "kube-ca");
+
+    // killed once the first member runs on the new CA, the others still on the old one
+    tb.kill_stockade_at(&["cert", "rotate", "--rotate-ca"], "recreated container etcd");
+    let pending_ca = state(&tb)["desiredState"]["certificatesBundle"]["kube-ca"]["certificatePEM"].as_str().unwrap().to_string();
+    assert_ne!(pending_ca, old_ca);
+
+    let r = tb.stockade(&["cert", "rotate", "--rotate-ca"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(state_pem(&tb, "kube-ca"), pending_ca, "the CA the first run issued");
+    let ca = tb.work.path().join("ca.pem");
+    std::fs::write(&ca, &pending_ca).unwrap();
+    for h in &hosts {
+        let (ok, out) = verifies(&ca, &served(&tb, h, &h.ip, 2379));
+        assert!(ok, "{}: {out}", h.name);
+        let (ok, out) = verifies(&ca, &served(&tb, h, &h.ip, 6443));
+        assert!(ok, "{}: {out}", h.name);
+    }
+    etcd_healthy(&tb, &hosts);
+    key_is_there(&tb, tb.h(2), "before-ca-interruption", "kept");
+}
