@@ -220,7 +220,9 @@ pub fn render_text(r: &Report) -> String {
     }
     let n = r.expiring().len();
     if let Some(live) = &r.live {
-        out.push_str(&format!("\nLIVE: served and stored on the hosts\n{:6}  {:44}  {:20}  {:>9}  {:20}  SAME AS STATE\n", "HOST", "SOURCE", "NOT AFTER", "DAYS LEFT", "STATE NOT AFTER"));
+        let hw = live.iter().map(|l| l.host.len()).max().unwrap_or(4).max(4);
+        let sw = live.iter().map(|l| l.source.len()).max().unwrap_or(6).max(6);
+        out.push_str(&format!("\nLIVE: served and stored on the hosts\n{:hw$}  {:sw$}  {:20}  {:>9}  {:20}  SAME AS STATE\n", "HOST", "SOURCE", "NOT AFTER", "DAYS LEFT", "STATE NOT AFTER"));
         for l in live {
             let e = &l.expiry;
             let days = if e.error.is_some() { "-".to_string() } else { e.days_left.to_string() };
@@ -232,7 +234,7 @@ pub fn render_text(r: &Report) -> String {
             };
             let warn = if e.expiring { "  <- expires within the window" } else { "" };
             let state_after = l.state_not_after.clone().unwrap_or_else(|| "-".into());
-            out.push_str(&format!("{:6}  {:44}  {:20}  {:>9}  {:20}  {same}{warn}\n", l.host, l.source, e.not_after, days, state_after));
+            out.push_str(&format!("{:hw$}  {:sw$}  {:20}  {:>9}  {:20}  {same}{warn}\n", l.host, l.source, e.not_after, days, state_after));
         }
     }
     let total = r.certificates.len() + r.live.as_ref().map_or(0, Vec::len);

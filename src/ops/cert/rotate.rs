@@ -25,8 +25,11 @@
 //!   member must answer with the old (or, in a resumed run, the new) credentials: a member that
 //!   answers neither is not this cluster's known state, and the rotation is refused — unless the
 //!   old certificates have expired, when nothing can answer them and the rotation is the repair.
-//!   An interrupted CA rotation can leave members on both CAs; the rerun restarts the remaining
-//!   ones on the new CA, so the path forward is always to run it again.
+//!   An interrupted CA rotation can leave members on both CAs (etcd also re-reads its certificate
+//!   files at every handshake, so once the files are written a member not yet restarted serves
+//!   the new CA's certificate while trusting only the old CA, and answers no client at all); the
+//!   rerun restarts the remaining ones on the new CA, so the path forward is always to run it
+//!   again (tests/testbed/cert.rs interrupts one and finishes it).
 use crate::apply::etcd_health::connect_member;
 use crate::config::{ClusterConfig, Node};
 use crate::etcd::Credentials;
