@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 pub const WARN_DAYS: i64 = 30;
 
 /// What renews what (pki::reconcile): said with every expiry warning.
-pub const RENEWAL: &str = "`stockade up` re-issues leaf certificates that expire within 30 days (keeping their keys); it does not renew a CA (kube-ca, kube-apiserver-requestheader-ca)";
+pub const RENEWAL: &str = "`stockade up` re-issues leaf certificates that expire within 30 days (keeping their keys); it does not renew a CA (kube-ca, kube-apiserver-requestheader-ca): `stockade cert rotate` re-issues certificates with new keys, `--rotate-ca` the CAs too";
 
 /// One certificate of the state file.
 #[derive(Debug, Clone, Serialize, PartialEq)]
