@@ -164,11 +164,11 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         hosts.close().await;
         return Err(e);
     }
-    if let Some(r) = rotation.as_ref().filter(|r| r.pending.request.rotate_ca) {
-        if let Err(e) = super::cert::rotate::check_ca_rotation(&hosts, r, &bundle, ui).await {
-            hosts.close().await;
-            return Err(e);
-        }
+    if let Some(r) = rotation.as_ref().filter(|r| r.pending.request.rotate_ca)
+        && let Err(e) = super::cert::rotate::check_ca_rotation(&hosts, r, &bundle, ui).await
+    {
+        hosts.close().await;
+        return Err(e);
     }
 
     let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone() };
@@ -294,10 +294,10 @@ async fn live_etcd_changes(
     }
     let mut creds = crate::etcd::Credentials::from_bundle(bundle)?;
     let candidates = || hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
-    if let Some(old) = fallback {
-        if apply::etcd_health::first_healthy(candidates(), &creds).await.is_err() {
-            creds = crate::etcd::Credentials::from_bundle(old)?;
-        }
+    if let Some(old) = fallback
+        && apply::etcd_health::first_healthy(candidates(), &creds).await.is_err()
+    {
+        creds = crate::etcd::Credentials::from_bundle(old)?;
     }
     let read = async {
         let (mut client, via) = apply::etcd_health::first_healthy(candidates(), &creds).await?;
