@@ -111,14 +111,49 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'stockade;cert;check-expiration' {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the report')
             [CompletionResult]::new('--warn-days', '--warn-days', [CompletionResultType]::ParameterName, 'Days: a certificate that expires within this many days is reported (exit 2)')
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also read what every host serves (kube-apiserver :6443, etcd :2379, kubelet :10250, over SSH) and the certificate files under its ssl directory, next to the state''s')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'stockade;cert;rotate' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Rotate only this service''s certificates (repeatable)')
+            [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
+            [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Seconds any single remote command or Docker API call may take')
+            [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
+            [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
+            [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--rotate-ca', '--rotate-ca', [CompletionResultType]::ParameterName, 'New CAs, and new certificates for everything under them (every component restarts)')
+            [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
+            [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
+            [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
@@ -129,11 +164,15 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;cert;help' {
-            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'stockade;cert;help;check-expiration' {
+            break
+        }
+        'stockade;cert;help;rotate' {
             break
         }
         'stockade;cert;help;help' {
@@ -487,10 +526,14 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;help;cert' {
-            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
             break
         }
         'stockade;help;cert;check-expiration' {
+            break
+        }
+        'stockade;help;cert;rotate' {
             break
         }
         'stockade;help;version' {

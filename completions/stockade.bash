@@ -70,11 +70,17 @@ _stockade() {
             stockade__subcmd__cert,help)
                 cmd="stockade__subcmd__cert__subcmd__help"
                 ;;
+            stockade__subcmd__cert,rotate)
+                cmd="stockade__subcmd__cert__subcmd__rotate"
+                ;;
             stockade__subcmd__cert__subcmd__help,check-expiration)
                 cmd="stockade__subcmd__cert__subcmd__help__subcmd__check__subcmd__expiration"
                 ;;
             stockade__subcmd__cert__subcmd__help,help)
                 cmd="stockade__subcmd__cert__subcmd__help__subcmd__help"
+                ;;
+            stockade__subcmd__cert__subcmd__help,rotate)
+                cmd="stockade__subcmd__cert__subcmd__help__subcmd__rotate"
                 ;;
             stockade__subcmd__etcd,help)
                 cmd="stockade__subcmd__etcd__subcmd__help"
@@ -174,6 +180,9 @@ _stockade() {
                 ;;
             stockade__subcmd__help__subcmd__cert,check-expiration)
                 cmd="stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration"
+                ;;
+            stockade__subcmd__help__subcmd__cert,rotate)
+                cmd="stockade__subcmd__help__subcmd__cert__subcmd__rotate"
                 ;;
             stockade__subcmd__help__subcmd__etcd,snapshot)
                 cmd="stockade__subcmd__help__subcmd__etcd__subcmd__snapshot"
@@ -315,7 +324,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert)
-            opts="-d -q -h --config --debug --quiet --strict --help check-expiration help"
+            opts="-d -q -h --config --debug --quiet --strict --help check-expiration rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +342,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__check__subcmd__expiration)
-            opts="-d -q -h --output --warn-days --config --debug --quiet --strict --help"
+            opts="-d -q -h --output --warn-days --live --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +353,30 @@ _stockade() {
                     return 0
                     ;;
                 --warn-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-archive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -359,7 +392,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__help)
-            opts="check-expiration help"
+            opts="check-expiration rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,6 +426,74 @@ _stockade() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__rotate)
+            opts="-d -q -h --service --rotate-ca --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service)
+                    COMPREPLY=($(compgen -W "kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd" -- "${cur}"))
+                    return 0
+                    ;;
+                --known-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etcd-health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -991,7 +1092,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__cert)
-            opts="check-expiration"
+            opts="check-expiration rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,6 +1106,20 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__cert__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -104,13 +104,47 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;check-expiration'= {
             cand --output 'Format of the report'
             cand --warn-days 'Days: a certificate that expires within this many days is reported (exit 2)'
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --live 'Also read what every host serves (kube-apiserver :6443, etcd :2379, kubelet :10250, over SSH) and the certificate files under its ssl directory, next to the state''s'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'stockade;cert;rotate'= {
+            cand --service 'Rotate only this service''s certificates (repeatable)'
+            cand --known-hosts 'known_hosts file to verify host keys against'
+            cand --ssh-timeout 'Seconds to wait for an SSH connection and login'
+            cand --command-timeout 'Seconds any single remote command or Docker API call may take'
+            cand --image-timeout 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)'
+            cand --concurrency 'How many hosts to work on at once'
+            cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
+            cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
+            cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand --rotate-ca 'New CAs, and new certificates for everything under them (every component restarts)'
+            cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+            cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+            cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'
@@ -120,10 +154,13 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --help 'Print help'
         }
         &'stockade;cert;help'= {
-            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;help;check-expiration'= {
+        }
+        &'stockade;cert;help;rotate'= {
         }
         &'stockade;cert;help;help'= {
         }
@@ -437,9 +474,12 @@ set edit:completion:arg-completer[stockade] = {|@words|
         &'stockade;help;validate'= {
         }
         &'stockade;help;cert'= {
-            cand check-expiration 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+            cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
         }
         &'stockade;help;cert;check-expiration'= {
+        }
+        &'stockade;help;cert;rotate'= {
         }
         &'stockade;help;version'= {
         }

@@ -82,22 +82,57 @@ complete -c stockade -n "__fish_stockade_using_subcommand validate" -s d -l debu
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -s d -l debug -d 'Debug logging (secrets are never logged)'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -s q -l quiet -d 'Only warnings and errors'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l output -d 'Format of the report' -r -f -a "text\t''
 json\t''"
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l warn-days -d 'Days: a certificate that expires within this many days is reported (exit 2)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l live -d 'Also read what every host serves (kube-apiserver :6443, etcd :2379, kubelet :10250, over SSH) and the certificate files under its ssl directory, next to the state\'s'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l service -d 'Rotate only this service\'s certificates (repeatable)' -r -f -a "kube-apiserver\t''
+kube-controller-manager\t''
+kube-scheduler\t''
+kubelet\t''
+kube-proxy\t''
+etcd\t''"
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l concurrency -d 'How many hosts to work on at once' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l rotate-ca -d 'New CAs, and new certificates for everything under them (every component restarts)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s d -l debug -d 'Debug logging (secrets are never logged)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only warnings and errors'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s d -l debug -d 'Debug logging (secrets are never logged)'
@@ -234,7 +269,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_s
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "completions" -d 'Print a shell completion script'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "man" -d 'Print the manual page (roff; `stockade man | man -l -`)'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot-save" -d 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot-restore" -d 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and __fish_seen_subcommand_from etcd" -f -a "snapshot" -d 'List, delete and prune snapshots on the etcd hosts'

@@ -36,7 +36,7 @@ impl Phase for EtcdPlane {
                     }
                 }
             }
-            let running = !to_change.is_empty() && first_healthy(members.clone(), &creds).await.is_ok();
+            let running = !ctx.reconcile.etcd_all_at_once && !to_change.is_empty() && first_healthy(members.clone(), &creds).await.is_ok();
             if running {
                 // members that are down first: repairing one never lowers the healthy count
                 let mut order = Vec::new();

@@ -135,6 +135,15 @@ pub async fn delete_stale_secrets(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
     Ok(())
 }
 
+/// Every file under the host directory `dir` (names relative to it), read through a helper
+/// container of `image` that is created but never started: nothing on the host changes.
+pub async fn read_host_dir(h: &Host, image: &str, dir: &str) -> Result<BTreeMap<String, (Vec<u8>, u32, (u32, u32))>> {
+    let helper = Helper::create(&h.docker, image, vec![format!("{dir}:{HELPER_MOUNT}:ro")], vec!["true".into()]).await?;
+    let r = read_tree(&h.docker, &helper.id, HELPER_MOUNT, "").await;
+    helper.remove().await;
+    r
+}
+
 async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
     let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {

@@ -47,6 +47,9 @@ pub struct Reconcile<'a> {
     pub etcd: crate::plan::membership::EtcdChanges,
     /// connected hosts that left cluster.yml
     pub departed: Vec<&'a Host>,
+    /// restart every etcd member at once instead of one at a time (a CA rotation: see
+    /// `ops::cert::rotate`)
+    pub etcd_all_at_once: bool,
 }
 
 pub struct Ctx<'a> {

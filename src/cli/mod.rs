@@ -93,7 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Up(a) => done(up::run(&cli, a, &ui).await),
         Command::Remove(a) => done(remove::run(&cli, a, &ui).await),
         Command::Validate => done(validate::run(&cli, &ui)),
-        Command::Cert(c) => cert::run(&cli, c, &ui),
+        Command::Cert(c) => cert::run(&cli, c, &ui).await,
         Command::Version => done(version::run()),
         Command::Config(a) => done(config_cmd::run(a)),
         Command::Util(u) => done(util::run(&cli, u, &ui)),

@@ -40,6 +40,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
             Output::Json => PlanOutput::Json,
         },
         etcd_health_timeout: Duration::from_secs(args.etcd_health_timeout),
+        rotation: None,
         health_timeout: Duration::from_secs(args.health_timeout),
     };
     crate::ops::up::run(&opts, ui).await

@@ -39,6 +39,8 @@ pub struct UpOptions {
     pub offline: bool,
     pub etcd_health_timeout: Duration,
     pub health_timeout: Duration,
+    /// `cert rotate`: re-issue these certificates first (`ops::cert::rotate`), then apply
+    pub rotation: Option<pki::rotate::Request>,
 }
 
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
@@ -59,7 +61,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     // held until `up` returns, dry runs included (they read the state a writer may be changing)
     let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
     let mut full = state::load(&state_path)?.unwrap_or_default();
-    if let Some(w) = super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) {
+    // (`cert rotate` is what renews them: no warning there)
+    let expiry = if args.rotation.is_some() { None } else { super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) };
+    if let Some(w) = expiry {
         ui.warn(&w);
     }
 
@@ -74,6 +78,12 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let mut joined: BTreeSet<String> = full.current.joined_etcd().union(&full.desired.joined_etcd()).cloned().collect();
     joined.extend(etcd_changes.add.iter().cloned());
     joined.retain(|a| desired_etcd.contains(a));
+
+    // `cert rotate`: the new certificates are in the saved desired state before any host is contacted
+    let rotation = match &args.rotation {
+        Some(req) => Some(super::cert::rotate::prepare(&mut full, cfg, req, &state_path, ui)?),
+        None => None,
+    };
 
     let mut bundle = full.certificates();
     let reused_ca = bundle.contains_key(pki::names::CA);
@@ -137,7 +147,10 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
     // the membership the cluster really has decides what changes, not the state file
-    let etcd_changes = match live_etcd_changes(&hosts, &bundle, &recorded, &full, cfg, state_verdict, ui).await {
+    // during a rotation the members still have the old certificates (a CA rotation: only the old
+    // credentials are accepted), so those are tried when the new ones are not
+    let old_bundle = rotation.as_ref().map(|r| &r.old);
+    let etcd_changes = match live_etcd_changes(&hosts, &bundle, old_bundle, &recorded, &full, cfg, state_verdict, ui).await {
         Ok(c) => c,
         Err(e) => {
             hosts.close().await;
@@ -153,7 +166,15 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     joined.extend(etcd_changes.add.iter().chain(&etcd_changes.promote).filter(|a| desired_etcd.contains(*a)).cloned());
     let ca_pem = bundle.get(pki::names::CA).map(|c| c.certificate_pem.clone()).unwrap_or_default();
     let joining: BTreeSet<&str> = ctx_joining(&etcd_changes);
-    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &ca_pem, !full.current.certificates.is_empty(), &joining).await {
+    // during a CA rotation, containers still labelled with the previous CA are this cluster's
+    let accepted: Vec<&str> = std::iter::once(ca_pem.as_str()).chain(rotation.as_ref().and_then(|r| r.previous_ca())).collect();
+    if let Err(e) = refuse_foreign_cluster(&hosts, &state_path, &accepted, !full.current.certificates.is_empty(), &joining).await {
+        hosts.close().await;
+        return Err(e);
+    }
+    if let Some(r) = rotation.as_ref().filter(|r| r.pending.request.rotate_ca)
+        && let Err(e) = super::cert::rotate::check_ca_rotation(&hosts, r, &bundle, ui).await
+    {
         hosts.close().await;
         return Err(e);
     }
@@ -168,7 +189,12 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         image: args.connect.image_timeout,
     };
     let mut ctx = Ctx::new(ui, &hosts, &the_plan, cfg, &bundle, archive.as_ref(), timeouts);
-    ctx.reconcile = Reconcile { etcd: etcd_changes, departed: hosts.departed.iter().collect() };
+    ctx.reconcile = Reconcile {
+        etcd: etcd_changes,
+        departed: hosts.departed.iter().collect(),
+        // a CA rotation: members on different CAs reject each other (ops::cert::rotate)
+        etcd_all_at_once: rotation.as_ref().is_some_and(|r| r.pending.request.rotate_ca),
+    };
 
     if args.dry_run {
         let result = dry_run(&ctx, &pki_changes, args.output).await;
@@ -193,6 +219,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     hosts.close().await;
     result?;
 
+    // a rotation is finished once its certificates are current
+    full.desired.set_pending_rotation(None);
     // departed hosts that could not be reached stay recorded, so a later run cleans them
     full.current = full.desired.clone();
     if !hosts.unreachable_departed.is_empty() {
@@ -259,9 +287,11 @@ pub fn refuse_departed_machines_still_present(kept: &[(&str, &str)], departed: &
 /// member is healthy. A cluster the state records but whose members do not answer keeps the
 /// recorded plan only when that changes no membership (the etcd plane then starts the members);
 /// a membership change needs the live list.
+#[allow(clippy::too_many_arguments)]
 async fn live_etcd_changes(
     hosts: &Hosts,
     bundle: &pki::Bundle,
+    fallback: Option<&pki::Bundle>,
     recorded: &[Node],
     full: &state::FullState,
     cfg: &config::ClusterConfig,
@@ -271,10 +301,15 @@ async fn live_etcd_changes(
     if !recorded.iter().any(plan::membership::is_etcd) {
         return from_state.map_err(|why| crate::exit::Refused(why).into());
     }
-    let creds = crate::etcd::Credentials::from_bundle(bundle)?;
-    let candidates = hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
+    let mut creds = crate::etcd::Credentials::from_bundle(bundle)?;
+    let candidates = || hosts.with_role("etcd").chain(hosts.departed.iter().filter(|h| h.has_role("etcd")));
+    if let Some(old) = fallback
+        && apply::etcd_health::first_healthy(candidates(), &creds).await.is_err()
+    {
+        creds = crate::etcd::Credentials::from_bundle(old)?;
+    }
     let read = async {
-        let (mut client, via) = apply::etcd_health::first_healthy(candidates, &creds).await?;
+        let (mut client, via) = apply::etcd_health::first_healthy(candidates(), &creds).await?;
         Ok::<_, anyhow::Error>((apply::etcd_health::live_members(&mut client).await?, via.name().to_string()))
     };
     match read.await {
@@ -319,8 +354,8 @@ fn ctx_joining(changes: &plan::membership::EtcdChanges) -> BTreeSet<&str> {
 /// the cluster (an RKE1 state) and the host is already a member — a host that *joins* with an
 /// etcd container of its own would start the new member on another cluster's data. Fails
 /// closed: only Docker's 404 means "no etcd here". Checked before any change.
-async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pem: &str, have_current: bool, joining: &BTreeSet<&str>) -> Result<()> {
-    let ours = crate::plan::container::inputs_digest([ca_pem]);
+async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_pems: &[&str], have_current: bool, joining: &BTreeSet<&str>) -> Result<()> {
+    let ours: Vec<String> = ca_pems.iter().map(|ca| crate::plan::container::inputs_digest([*ca])).collect();
     for h in hosts.with_role("etcd") {
         let c = match h.docker.inspect_container(crate::plan::etcd::CONTAINER, None).await {
             Ok(c) => c,
@@ -328,7 +363,9 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
             Err(e) => bail!("host {}: cannot tell whether it already runs etcd (inspecting the etcd container: {e}); nothing was changed", h.name()),
         };
         let label = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::plan::container::CA_LABEL).cloned());
-        let verdict = foreign_etcd(label.as_deref(), &ours, have_current, joining.contains(h.node.address.as_str()));
+        // a container with any accepted CA is judged as one with the current CA
+        let label = label.map(|l| if ours.contains(&l) { ours[0].clone() } else { l });
+        let verdict = foreign_etcd(label.as_deref(), &ours[0], have_current, joining.contains(h.node.address.as_str()));
         if let Some(why) = verdict {
             return refused(format!(
                 "host {}: {why}. Restore the state file that cluster was built with (or its .bak: {}), or take the old etcd off that host first (`stockade remove` with that cluster's files); nothing was changed",

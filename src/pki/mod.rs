@@ -3,6 +3,7 @@
 //! its subject or SANs change or its CA changed. All keys are RSA-2048, validity 10 years.
 pub mod bundle;
 pub mod names;
+pub mod rotate;
 
 pub use bundle::{Bundle, CertificatePki};
 
@@ -131,7 +132,7 @@ pub fn reconcile(bundle: &mut Bundle, cfg: &ClusterConfig) -> Result<PkiChanges>
             continue;
         }
         let key_pem = existing.map(|c| c.key_pem.clone()).filter(|k| !k.is_empty());
-        let (cert, key) = issue(spec, key_pem.as_deref(), &bundle[spec.issuer])
+        let (cert, key) = issue(spec, key_pem.as_deref(), &bundle[spec.issuer], None)
             .with_context(|| format!("issuing certificate {}", spec.name))?;
         let ou = spec.org.clone().unwrap_or_default();
         bundle.insert(spec.name.clone(), CertificatePki::named(&spec.name, &spec.cn, &ou, cert, key));
@@ -181,7 +182,9 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
-fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki) -> Result<(String, String)> {
+/// A leaf certificate for `spec` signed by `ca`, with `key_pem` (else a new key); `window`
+/// overrides the validity (test fixtures only).
+fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki, window: Option<(OffsetDateTime, OffsetDateTime)>) -> Result<(String, String)> {
     let ca_key = KeyPair::from_pem(&ca.key_pem).map_err(|e| anyhow!("the CA key {} cannot be read: {e}", ca.name))?;
     let issuer = Issuer::from_ca_cert_pem(&ca.certificate_pem, ca_key).map_err(|e| anyhow!("the CA certificate {} cannot be read: {e}", ca.name))?;
     let key = match key_pem {
@@ -208,6 +211,9 @@ fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki) -> Result<
     }
     p.use_authority_key_identifier_extension = true;
     validity(&mut p);
+    if let Some((from, to)) = window {
+        (p.not_before, p.not_after) = (from, to);
+    }
     let cert = p.signed_by(&key, &issuer)?;
     Ok((cert.pem(), key.serialize_pem()))
 }

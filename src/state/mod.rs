@@ -38,6 +38,22 @@ pub struct ClusterState {
 
 /// Where stockade keeps what RKE's format has no field for (RKE ignores unknown fields).
 const JOINED_KEY: &str = "stockadeEtcdJoined";
+const ROTATION_KEY: &str = "stockadeCertRotation";
+
+/// A certificate rotation whose new certificates are in `desiredState` but not yet on every host
+/// (`stockade cert rotate` was interrupted): a rerun deploys these same certificates instead of
+/// issuing others, so hosts that already got them keep working with the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRotation {
+    pub request: crate::pki::rotate::Request,
+    /// the bundle entries the rotation re-issued
+    pub certificates: Vec<String>,
+    /// the kube-ca certificate (public) the hosts trusted before a CA rotation: their containers
+    /// carry its fingerprint, and the rerun must still recognise them as this cluster's
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub previous_ca: String,
+}
 
 impl ClusterState {
     /// The hosts this state records (`rkeConfig.nodes`, RKE's camelCase), as cluster.yml nodes.
@@ -61,6 +77,21 @@ impl ClusterState {
     /// etcd hosts that joined an existing cluster (their etcd runs with state "existing").
     pub fn joined_etcd(&self) -> BTreeSet<String> {
         self.other.get(JOINED_KEY).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+
+    pub fn pending_rotation(&self) -> Option<PendingRotation> {
+        self.other.get(ROTATION_KEY).and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    pub fn set_pending_rotation(&mut self, pending: Option<&PendingRotation>) {
+        match pending.map(serde_json::to_value) {
+            Some(Ok(v)) => {
+                self.other.insert(ROTATION_KEY.into(), v);
+            }
+            _ => {
+                self.other.remove(ROTATION_KEY);
+            }
+        }
     }
 
     pub fn set_joined_etcd(&mut self, joined: &BTreeSet<String>) {
@@ -89,6 +120,14 @@ fn snake_node(n: &Value) -> Value {
 }
 
 impl FullState {
+    /// The rotation recorded in `desiredState` whose certificates the last successful run did
+    /// not deploy yet (some re-issued entry differs between desired and current), if any.
+    pub fn unfinished_rotation(&self) -> Option<PendingRotation> {
+        let p = self.desired.pending_rotation()?;
+        let differs = |n: &String| self.desired.certificates.get(n).map(|c| &c.certificate_pem) != self.current.certificates.get(n).map(|c| &c.certificate_pem);
+        p.certificates.iter().any(differs).then_some(p)
+    }
+
     /// The certificates to build on: the desired set (the newest, possibly partly deployed
     /// by an interrupted run), else the current one.
     pub fn certificates(&self) -> Bundle {
@@ -252,6 +291,35 @@ mod tests {
         assert_eq!(nodes[0].role, vec!["etcd"]);
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["desiredState"]["somethingNew"], 1);
+    }
+
+    #[test]
+    fn a_pending_rotation_is_unfinished_until_current_has_its_certificates() {
+        use crate::pki::CertificatePki;
+        let mut s = FullState::default();
+        assert!(s.unfinished_rotation().is_none());
+        let cert = |pem: &str| CertificatePki::named("kube-etcd-1", "kube-etcd", "", pem.into(), "K".into());
+        s.current.certificates.insert("kube-etcd-1".into(), cert("OLD"));
+        s.desired.certificates.insert("kube-etcd-1".into(), cert("NEW"));
+        let p = PendingRotation {
+            request: crate::pki::rotate::Request { services: [crate::pki::rotate::Service::Etcd].into(), rotate_ca: false },
+            certificates: vec!["kube-etcd-1".into()],
+            previous_ca: String::new(),
+        };
+        s.desired.set_pending_rotation(Some(&p));
+        // through the file: the section survives a save and a load
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("cluster.rkestate");
+        save(&path, &s).unwrap();
+        let mut s = load(&path).unwrap().unwrap();
+        assert_eq!(s.unfinished_rotation(), Some(p.clone()));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"stockadeCertRotation\"") && text.contains("\"etcd\""), "{text}");
+        // the run that deployed them made current equal to desired: finished
+        s.current = s.desired.clone();
+        assert!(s.unfinished_rotation().is_none());
+        s.desired.set_pending_rotation(None);
+        assert!(s.desired.pending_rotation().is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cert;
 mod etcd_plane;
 mod input;
 mod interrupted;

@@ -1,19 +1,26 @@
-//! `stockade cert check-expiration`: when each certificate of the state file expires. Read from
-//! the state file alone (no host is contacted); the verdict — does anything expire within the
-//! warning window — is here, `cli::cert` only prints it.
+//! `stockade cert check-expiration`: when each certificate of the state file expires, read from
+//! the state file alone, and with `--live` also what every host serves and stores (`live`); the
+//! verdict — does anything expire within the warning window — is here, `cli::cert` only prints
+//! it. `stockade cert rotate` is `rotate`.
+pub mod live;
+pub mod rotate;
+
 use crate::exit::{Code, Invalid};
 use crate::pki::{self, Bundle};
 use crate::state::{self, FullState};
 use anyhow::Result;
 use serde::Serialize;
-use std::path::Path;
+use super::ConnectSettings;
+use crate::transport::Hosts;
+use crate::ui::Ui;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// `up` warns about certificates that expire within this many days (also the default window).
 pub const WARN_DAYS: i64 = 30;
 
 /// What renews what (pki::reconcile): said with every expiry warning.
-pub const RENEWAL: &str = "`stockade up` re-issues leaf certificates that expire within 30 days (keeping their keys); it does not renew a CA (kube-ca, kube-apiserver-requestheader-ca)";
+pub const RENEWAL: &str = "`stockade up` re-issues leaf certificates that expire within 30 days (keeping their keys); it does not renew a CA (kube-ca, kube-apiserver-requestheader-ca): `stockade cert rotate` re-issues certificates with new keys, `--rotate-ca` the CAs too";
 
 /// One certificate of the state file.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -39,11 +46,14 @@ pub struct Report {
     pub state_file: String,
     pub warn_days: i64,
     pub certificates: Vec<Expiry>,
+    /// with `--live`: what the hosts serve and store
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Vec<live::LiveCert>>,
 }
 
 impl Report {
     pub fn expiring(&self) -> Vec<&Expiry> {
-        self.certificates.iter().filter(|c| c.expiring).collect()
+        self.certificates.iter().chain(self.live.iter().flatten().map(|l| &l.expiry)).filter(|c| c.expiring).collect()
     }
 
     /// The check's verdict: 2 when anything expires within the window (`crate::exit::Code`).
@@ -53,7 +63,8 @@ impl Report {
 
     /// What to warn about, if anything expires within the window.
     pub fn warning(&self) -> Option<String> {
-        let names: Vec<&str> = self.expiring().iter().map(|c| c.name.as_str()).collect();
+        let mut names: Vec<&str> = self.expiring().iter().map(|c| c.name.as_str()).collect();
+        names.dedup();
         (!names.is_empty()).then(|| format!("expiring within {} days: {}. {RENEWAL}", self.warn_days, names.join(", ")))
     }
 }
@@ -119,7 +130,72 @@ pub fn check_expiration(config_path: &Path, warn_days: i64) -> Result<Report> {
     if certificates.is_empty() {
         return Err(Invalid(format!("{}: the state file records no certificates", path.display())).into());
     }
-    Ok(Report { state_file: path.display().to_string(), warn_days, certificates })
+    Ok(Report { state_file: path.display().to_string(), warn_days, certificates, live: None })
+}
+
+/// `check-expiration`'s options.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub config_path: PathBuf,
+    pub warn_days: i64,
+    /// `--live`: how to reach the hosts
+    pub live: Option<ConnectSettings>,
+}
+
+/// The state file's report and, with `--live`, every host's served and stored certificates.
+pub async fn check(opts: &CheckOptions, ui: &Ui) -> Result<Report> {
+    let mut report = check_expiration(&opts.config_path, opts.warn_days)?;
+    let Some(connect) = &opts.live else { return Ok(report) };
+    let loaded = crate::config::load(&opts.config_path)?;
+    let cfg = &loaded.config;
+    let full = state::load(&loaded.state_path())?.unwrap_or_default();
+    // compared with what the last finished run deployed (else what the unfinished one issued)
+    let bundle = if full.current.certificates.is_empty() { full.desired.certificates.clone() } else { full.current.certificates.clone() };
+    let copts = connect.options(cfg);
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &[], copts.force_agent).await?;
+    ui.phase("Connect");
+    let hosts = Hosts::connect(cfg, &cfg.nodes, &keys, &copts, &|w| ui.warn(&w)).await?;
+    ui.finish_bar();
+    let image = cfg.system_images.alpine.clone().unwrap_or_default();
+    let ssl_dir = crate::plan::prefixed(cfg, crate::pki::bundle::SSL_DIR);
+    let now = OffsetDateTime::now_utc();
+    let reads = hosts.hosts.iter().map(|h| live::host_certs(h, &image, &ssl_dir, &bundle, now, opts.warn_days, connect.command_timeout)).collect();
+    let found: Vec<live::LiveCert> = crate::transport::hosts::bounded(hosts.concurrency, reads).await.into_iter().flatten().collect();
+    hosts.close().await;
+    let unread: Vec<String> = found.iter().filter_map(|l| l.expiry.error.as_ref().map(|e| format!("{} {}: {e}", l.host, l.source))).collect();
+    if !unread.is_empty() {
+        ui.warn(&format!("not read (listed without an expiry):\n{}", unread.join("\n")));
+    }
+    report.live = Some(found);
+    Ok(report)
+}
+
+/// `cert rotate`'s options.
+#[derive(Debug, Clone)]
+pub struct RotateOptions {
+    pub config_path: PathBuf,
+    pub connect: ConnectSettings,
+    pub request: crate::pki::rotate::Request,
+    pub etcd_health_timeout: std::time::Duration,
+    pub health_timeout: std::time::Duration,
+}
+
+/// `stockade cert rotate`: `up` with the rotation (`rotate`), so the rolling and health rules are
+/// `up`'s.
+pub async fn rotate(opts: &RotateOptions, ui: &Ui) -> Result<()> {
+    let up = super::up::UpOptions {
+        config_path: opts.config_path.clone(),
+        connect: opts.connect.clone(),
+        dry_run: false,
+        output: super::up::Output::Text,
+        offline: false,
+        etcd_health_timeout: opts.etcd_health_timeout,
+        health_timeout: opts.health_timeout,
+        rotation: Some(opts.request.clone()),
+    };
+    super::up::run(&up, ui).await?;
+    ui.info(&format!("certificates rotated ({})", opts.request.describe()));
+    Ok(())
 }
 
 /// `up`'s warning: the certificates the state records that expire within `WARN_DAYS`.
@@ -143,10 +219,29 @@ pub fn render_text(r: &Report) -> String {
         out.push_str(&format!("{:width$}  {:20}  {:>9}  {:7}  {subject}{warn}\n", c.name, c.not_after, days, c.state));
     }
     let n = r.expiring().len();
+    if let Some(live) = &r.live {
+        let hw = live.iter().map(|l| l.host.len()).max().unwrap_or(4).max(4);
+        let sw = live.iter().map(|l| l.source.len()).max().unwrap_or(6).max(6);
+        out.push_str(&format!("\nLIVE: served and stored on the hosts\n{:hw$}  {:sw$}  {:20}  {:>9}  {:20}  SAME AS STATE\n", "HOST", "SOURCE", "NOT AFTER", "DAYS LEFT", "STATE NOT AFTER"));
+        for l in live {
+            let e = &l.expiry;
+            let days = if e.error.is_some() { "-".to_string() } else { e.days_left.to_string() };
+            let same = match (l.same_as_state, &e.error) {
+                (_, Some(err)) => format!("not read: {err}"),
+                (Some(true), _) => "yes".into(),
+                (Some(false), _) => "NO".into(),
+                (None, _) => "-".into(),
+            };
+            let warn = if e.expiring { "  <- expires within the window" } else { "" };
+            let state_after = l.state_not_after.clone().unwrap_or_else(|| "-".into());
+            out.push_str(&format!("{:hw$}  {:sw$}  {:20}  {:>9}  {:20}  {same}{warn}\n", l.host, l.source, e.not_after, days, state_after));
+        }
+    }
+    let total = r.certificates.len() + r.live.as_ref().map_or(0, Vec::len);
     out.push_str(&if n == 0 {
-        format!("{} certificates, none expires within {} days\n", r.certificates.len(), r.warn_days)
+        format!("{total} certificates, none expires within {} days\n", r.warn_days)
     } else {
-        format!("{n} of {} certificates expire within {} days (or cannot be read)\n", r.certificates.len(), r.warn_days)
+        format!("{n} of {total} certificates expire within {} days (or cannot be read)\n", r.warn_days)
     });
     out
 }
@@ -194,7 +289,7 @@ mod tests {
         let w = expiry_warning(&full, now).unwrap();
         let listed = w.split(". ").next().unwrap();
         assert!(listed.ends_with(": kube-apiserver (expired 2027-01-15T07:00:00Z)"), "{w}");
-        let report = Report { state_file: "s".into(), warn_days: 30, certificates: got };
+        let report = Report { state_file: "s".into(), warn_days: 30, certificates: got, live: None };
         let text = render_text(&report);
         assert!(text.lines().next().unwrap().starts_with("NAME"), "{text}");
         assert!(text.ends_with("2 of 4 certificates expire within 30 days (or cannot be read)\n"), "{text}");
