@@ -55,7 +55,7 @@ pub enum Command {
     Cert(cert::Cert),
     /// Print stockade's version and the default Kubernetes version
     Version,
-    /// Default system images per Kubernetes version
+    /// Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version
     Config(config_cmd::Args),
     /// etcd snapshots: save, restore, list, delete, prune
     #[command(subcommand)]
