@@ -183,6 +183,7 @@ fn no_command_panics_on_a_closed_stdout() {
         (vec!["up", "--help"], 0),
         (vec!["config", "--list-version"], 0),
         (vec!["config", "--system-images"], 0),
+        (vec!["config", "--empty", "--print"], 0),
         (vec!["cert", "check-expiration"], 0),
         (vec!["cert", "check-expiration", "--output", "json"], 0),
         (vec!["validate"], 0),

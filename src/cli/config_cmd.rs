@@ -32,7 +32,7 @@ pub struct Args {
     pub name: PathBuf,
 }
 
-pub fn run(a: &Args) -> Result<()> {
+pub fn run(a: &Args, ui: &crate::ui::Ui) -> Result<()> {
     if a.system_images || a.list_version {
         crate::ui::print(&render(a)?)?;
         return Ok(());
@@ -65,7 +65,7 @@ pub fn run(a: &Args) -> Result<()> {
             anyhow::bail!("{} was not changed", a.name.display());
         }
     }
-    let text = if a.empty { wizard::empty_template(&version) } else { wizard::render(&interview(&version)?) };
+    let text = if a.empty { wizard::empty_template(&version) } else { wizard::render(&interview(&version, ui)?) };
     // never write a file `stockade validate` would refuse
     wizard::check_file(&a.name, &text)?;
     if a.print {
@@ -74,7 +74,7 @@ pub fn run(a: &Args) -> Result<()> {
     }
     wizard::write(&a.name, &text, overwrite)?;
     let flag = if a.name == Path::new("cluster.yml") { String::new() } else { format!(" --config {}", a.name.display()) };
-    eprintln!("Wrote {} (mode 0640). Check it with `stockade{flag} validate`, then run `stockade{flag} up`.", a.name.display());
+    ui.info(&format!("Wrote {} (mode 0640). Check it with `stockade{flag} validate`, then run `stockade{flag} up`.", a.name.display()));
     Ok(())
 }
 
@@ -102,9 +102,9 @@ fn yes_no(prompt: &str) -> Result<bool> {
 }
 
 /// The questions of `rke config`, in its order, plus the bastion and S3 backups.
-fn interview(version: &str) -> Result<Answers> {
+fn interview(version: &str, ui: &crate::ui::Ui) -> Result<Answers> {
     let mut a = Answers { kubernetes_version: version.to_string(), ..Answers::default() };
-    eprintln!("stockade config: answer each question (Enter takes the value in brackets). Ctrl-C quits without writing.");
+    ui.info("stockade config: answer each question (Enter takes the value in brackets). Ctrl-C quits without writing.");
     a.ssh_key_path = ask("Cluster level SSH private key path", wizard::DEFAULT_SSH_KEY_PATH, wizard::check_key_path)?;
     let count = ask("Number of hosts", "1", wizard::check_host_count)?;
     for i in 0..count {
@@ -143,7 +143,7 @@ fn interview(version: &str) -> Result<Answers> {
     a.network_plugin = wizard::NETWORK_PLUGINS[plugin].to_string();
     a.kubernetes_version = ask("Kubernetes version (`stockade config --list-version` lists them)", version, wizard::check_kubernetes_version)?;
     if let Some(w) = versions::version_subscription_warning(&a.kubernetes_version) {
-        eprintln!("WARNING: {w}");
+        ui.warn(&w);
     }
     a.service_cluster_ip_range = ask("Service cluster IP range", wizard::DEFAULT_SERVICE_CIDR, wizard::check_cidr)?;
     let services = a.service_cluster_ip_range.clone();

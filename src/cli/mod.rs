@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Validate => done(validate::run(&cli, &ui)),
         Command::Cert(c) => cert::run(&cli, c, &ui),
         Command::Version => done(version::run()),
-        Command::Config(a) => done(config_cmd::run(a)),
+        Command::Config(a) => done(config_cmd::run(a, &ui)),
         Command::Util(u) => done(util::run(&cli, u, &ui)),
         Command::Etcd(e) => done(etcd::run(&cli, e, &ui).await),
         Command::Agent(a) => done(agent::run(a).await),

@@ -55,6 +55,10 @@ fn render_with(a: &Answers, header: &str) -> String {
     }
 
     o.push_str("\n# The CNI network plugin: canal (RKE1's default), flannel, calico, weave, or none (bring your own).\n");
+    if not_applied("network") {
+        o.push_str("# stockade does not deploy the plugin yet (`validate` and `up` name this key as not applied):\n");
+        o.push_str("# install it yourself once the cluster is up; the key keeps RKE1's choice.\n");
+    }
     o.push_str("network:\n");
     let _ = writeln!(o, "  plugin: {}", scalar(&a.network_plugin));
 
@@ -105,6 +109,11 @@ fn render_with(a: &Answers, header: &str) -> String {
         }
     }
     o
+}
+
+/// Whether stockade keeps `key` without acting on it yet (`config::coverage`), so the file says so.
+pub(super) fn not_applied(key: &str) -> bool {
+    crate::config::coverage::KEYS.iter().any(|(k, u)| *k == key && *u == crate::config::coverage::Use::NotApplied)
 }
 
 /// One entry of `nodes:`. A key's comment goes above its first appearance in the list

@@ -146,6 +146,8 @@ fn the_file_explains_each_key() {
             assert!(lines[i - 1].trim_start().starts_with('#'), "no comment above {:?}", lines[i]);
         }
     }
+    // a key stockade keeps without acting on it says so
+    assert_eq!(text.contains("# stockade does not deploy the plugin yet"), render::not_applied("network"));
     // a subscription version gets the warning as a comment; a public one none
     assert!(!text.contains("NOTE: Kubernetes"));
     let mut paid = three_hosts();
