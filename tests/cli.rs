@@ -546,7 +546,7 @@ fn config_empty_writes_a_valid_template_0640_and_print_writes_stdout() {
     let v = offline(dir.path(), &["--config", "prod.yml", "validate"]);
     assert_eq!(code(&v), Some(0), "{}", stderr(&v));
     // bad flags: exit 2
-    for args in [&["config", "--empty", "--version", "v1.99.0"][..], &["config", "--system-images", "--empty"], &["config", "--list-version", "--name", "a.yml"]] {
+    for args in [&["config", "--empty", "--version", "v1.99.0"][..], &["config", "--system-images", "--empty"], &["config", "--list-version", "--name", "a.yml"], &["config", "--empty", "--name", "missing/x.yml"]] {
         let o = without_terminal(dir.path(), args);
         assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
     }

@@ -48,6 +48,9 @@ pub fn run(a: &Args, ui: &crate::ui::Ui) -> Result<()> {
             "stockade config asks its questions on a terminal, but stdin (or stderr) is not one: use `stockade config --empty` for a template to edit (add --print to write it to stdout)",
         );
     }
+    if !a.print {
+        wizard::check_target(&a.name)?;
+    }
     let overwrite = !a.print && a.name.exists();
     if overwrite {
         if !terminal {

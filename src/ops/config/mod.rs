@@ -420,6 +420,19 @@ pub fn check_file(path: &Path, text: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Whether `path` can be written: its directory exists. Checked before the first question, so
+/// nobody answers them all for a file that cannot be written.
+pub fn check_target(path: &Path) -> Result<(), Invalid> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Invalid(format!("--name {}: the directory {} does not exist", path.display(), dir.display())));
+    }
+    if path.is_dir() {
+        return Err(Invalid(format!("--name {}: is a directory; name the file to write", path.display())));
+    }
+    Ok(())
+}
+
 /// Writes `text` to `path` atomically (a temporary file in the same directory, fsync, rename),
 /// mode 0640. Without `overwrite` an existing file is never replaced, even one that appeared
 /// while the wizard was asking.

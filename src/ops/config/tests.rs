@@ -272,6 +272,11 @@ fn writes_atomically_with_mode_0640_and_never_over_a_file_unasked() {
     write(&p, "other\n", true).unwrap();
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "other\n");
     assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    // a file that cannot be written is named before any question
+    check_target(&p).unwrap();
+    assert!(check_target(&dir.path().join("missing/cluster.yml")).unwrap_err().0.contains("does not exist"));
+    assert!(check_target(dir.path()).unwrap_err().0.contains("is a directory"));
+    check_target(Path::new("cluster.yml")).unwrap();
     // no temporary file is left behind
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(names, [std::ffi::OsString::from("cluster.yml")]);
