@@ -1,6 +1,7 @@
 //! The `stockade` binary as scripts and CI use it, without any host: exit codes per class
 //! (0 ok, 1 failed, 2 bad input, 3 refused as unsafe), a closed stdout, the man page and
-//! completions, `cert check-expiration`, `up --dry-run --offline`.
+//! completions, `cert check-expiration`, `up --dry-run --offline`, and `config` (the cluster.yml
+//! wizard, driven through a pseudo-terminal).
 //!
 //! Everything that could connect runs in an empty network namespace (`unshare --net`): a
 //! connection attempt fails there, so "no host was contacted" is what the run shows, not what

@@ -151,7 +151,7 @@ fn interview(version: &str, ui: &crate::ui::Ui) -> Result<Answers> {
     a.service_cluster_ip_range = ask("Service cluster IP range", wizard::DEFAULT_SERVICE_CIDR, wizard::check_cidr)?;
     let services = a.service_cluster_ip_range.clone();
     a.cluster_cidr = ask("Cluster network CIDR (the Pods' range)", wizard::DEFAULT_CLUSTER_CIDR, |s| wizard::check_cluster_cidr(s, &services))?;
-    let dns = dns_default(&services);
+    let dns = wizard::default_cluster_dns(&services);
     a.cluster_dns_server = ask("Cluster DNS service IP", &dns, |s| wizard::check_cluster_dns(s, &services))?;
     a.cluster_domain = ask("Cluster domain", wizard::DEFAULT_CLUSTER_DOMAIN, wizard::check_cluster_domain)?;
     if yes_no("Back up etcd snapshots to S3?")? {
@@ -164,21 +164,6 @@ fn interview(version: &str, ui: &crate::ui::Ui) -> Result<Answers> {
         a.s3 = Some(S3Backup { endpoint, bucket_name, region, folder, access_key, secret_key });
     }
     Ok(a)
-}
-
-/// The offered cluster DNS IP: RKE1's (10.43.0.10) when it is in the Services' range, else the
-/// range's tenth address (the same place in the range); the user can type another.
-fn dns_default(service_range: &str) -> String {
-    if wizard::check_cluster_dns(wizard::DEFAULT_CLUSTER_DNS, service_range).is_ok() {
-        return wizard::DEFAULT_CLUSTER_DNS.to_string();
-    }
-    match crate::config::validate::parse_cidr(service_range) {
-        Some((std::net::IpAddr::V4(ip), len)) if len <= 28 => {
-            let base = u32::from(ip) & (u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0));
-            std::net::Ipv4Addr::from(base + 10).to_string()
-        }
-        _ => String::new(),
-    }
 }
 
 fn render(a: &Args) -> Result<String> {

@@ -316,6 +316,21 @@ pub fn check_cluster_dns(s: &str, service_range: &str) -> Result<String, String>
     Ok(s.to_string())
 }
 
+/// The offered cluster DNS IP: RKE1's (10.43.0.10) when it is in the Services' range, else the
+/// range's tenth address (the same place in the range); the user can type another.
+pub fn default_cluster_dns(service_range: &str) -> String {
+    if check_cluster_dns(DEFAULT_CLUSTER_DNS, service_range).is_ok() {
+        return DEFAULT_CLUSTER_DNS.to_string();
+    }
+    match parse_cidr(service_range) {
+        Some((IpAddr::V4(ip), len)) if len <= 28 => {
+            let base = u32::from(ip) & (u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0));
+            std::net::Ipv4Addr::from(base + 10).to_string()
+        }
+        _ => String::new(),
+    }
+}
+
 /// The cluster domain: a DNS-1123 name.
 pub fn check_cluster_domain(s: &str) -> Result<String, String> {
     let s = s.trim();

@@ -240,6 +240,9 @@ fn answers_are_checked_as_typed() {
     assert!(check_cluster_dns("10.43.0.10", "10.43.0.0/16").is_ok());
     assert!(check_cluster_dns("10.44.0.10", "10.43.0.0/16").unwrap_err().contains("outside"));
     assert!(check_cluster_dns("x", "10.43.0.0/16").is_err());
+    assert_eq!(default_cluster_dns("10.43.0.0/16"), "10.43.0.10");
+    assert_eq!(default_cluster_dns("10.96.0.0/12"), "10.96.0.10");
+    assert_eq!(default_cluster_dns("fd00::/108"), "");
     assert!(check_cluster_domain("cluster.local").is_ok() && check_cluster_domain("Cluster_Local").is_err());
 
     assert!(check_s3_endpoint("").is_err() && check_s3_endpoint("minio:9000").is_ok());
