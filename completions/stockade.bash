@@ -520,13 +520,21 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__config)
-            opts="-s -l -d -q -h --system-images --list-version --version --config --debug --quiet --strict --help"
+            opts="-s -l -e -p -n -d -q -h --system-images --list-version --version --empty --print --name --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,7 +35,7 @@ complete -c stockade -n "__fish_stockade_needs_command" -f -a "remove" -d 'Remov
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "cert" -d 'Certificates of the cluster'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
-complete -c stockade -n "__fish_stockade_needs_command" -f -a "config" -d 'Default system images per Kubernetes version'
+complete -c stockade -n "__fish_stockade_needs_command" -f -a "config" -d 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "etcd" -d 'etcd snapshots: save, restore, list, delete, prune'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "util" -d 'Utilities'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "agent" -d 'Runs on the etcd hosts inside stockade\'s helper containers'
@@ -139,10 +139,13 @@ complete -c stockade -n "__fish_stockade_using_subcommand version" -s d -l debug
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s h -l help -d 'Print help'
-complete -c stockade -n "__fish_stockade_using_subcommand config" -l version -d 'Kubernetes version for --system-images (default: the default version)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand config" -l version -d 'Kubernetes version for --system-images, and the kubernetes_version the wizard offers and --empty writes (default: the default version)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand config" -s n -l name -d 'The file to write' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s s -l system-images -d 'Print the default system_images for a Kubernetes version'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s l -l list-version -d 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
+complete -c stockade -n "__fish_stockade_using_subcommand config" -s e -l empty -d 'Write a minimal valid cluster.yml (one host to replace) without asking anything'
+complete -c stockade -n "__fish_stockade_using_subcommand config" -s p -l print -d 'Print the file to stdout instead of writing it (the questions go to stderr)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
@@ -262,7 +265,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_s
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "validate" -d 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "cert" -d 'Certificates of the cluster'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "version" -d 'Print stockade\'s version and the default Kubernetes version'
-complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "config" -d 'Default system images per Kubernetes version'
+complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "config" -d 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "etcd" -d 'etcd snapshots: save, restore, list, delete, prune'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "util" -d 'Utilities'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "agent" -d 'Runs on the etcd hosts inside stockade\'s helper containers'

@@ -55,7 +55,7 @@ pub enum Command {
     Cert(cert::Cert),
     /// Print stockade's version and the default Kubernetes version
     Version,
-    /// Default system images per Kubernetes version
+    /// Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version
     Config(config_cmd::Args),
     /// etcd snapshots: save, restore, list, delete, prune
     #[command(subcommand)]
@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Validate => done(validate::run(&cli, &ui)),
         Command::Cert(c) => cert::run(&cli, c, &ui).await,
         Command::Version => done(version::run()),
-        Command::Config(a) => done(config_cmd::run(a)),
+        Command::Config(a) => done(config_cmd::run(a, &ui)),
         Command::Util(u) => done(util::run(&cli, u, &ui)),
         Command::Etcd(e) => done(etcd::run(&cli, e, &ui).await),
         Command::Agent(a) => done(agent::run(a).await),
