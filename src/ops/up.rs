@@ -124,12 +124,17 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return offline.print(args.output);
     }
     let opts = args.connect.options(cfg);
+    // without the hosts the live member list cannot be read: the state file's refusal stands
+    let unless_refused = |e: anyhow::Error| match &state_verdict {
+        Err(why) => crate::exit::Refused(format!("{}: {why}. Nothing was changed (the live etcd member list could not be read to check it: {e:#})", loaded.path.display())).into(),
+        Ok(_) => e,
+    };
     // keys (and passphrase prompts) before the spinner and the SSH timeouts start
-    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await.map_err(unless_refused)?;
     ui.phase("Connect");
     let warn = |w: String| ui.warn(&w);
     let connecting = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &warn);
-    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing)?;
+    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing).map_err(unless_refused)?;
     tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
