@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the --dry-run plan')
+            [CompletionResult]::new('--cert-dir', '--cert-dir', [CompletionResultType]::ParameterName, 'The certificate directory for --custom-certs (default: <cluster.yml''s name>_certs next to it)')
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
@@ -61,6 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what `up` would change on each host, change nothing')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)')
+            [CompletionResult]::new('--custom-certs', '--custom-certs', [CompletionResultType]::ParameterName, 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
@@ -113,6 +115,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -163,9 +166,22 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'stockade;cert;generate-csr' {
+            [CompletionResult]::new('--cert-dir', '--cert-dir', [CompletionResultType]::ParameterName, 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml''s name>_certs next to it)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'stockade;cert;help' {
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -173,6 +189,9 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;cert;help;rotate' {
+            break
+        }
+        'stockade;cert;help;generate-csr' {
             break
         }
         'stockade;cert;help;help' {
@@ -534,12 +553,16 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
         'stockade;help;cert' {
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             break
         }
         'stockade;help;cert;check-expiration' {
             break
         }
         'stockade;help;cert;rotate' {
+            break
+        }
+        'stockade;help;cert;generate-csr' {
             break
         }
         'stockade;help;version' {

@@ -67,6 +67,9 @@ _stockade() {
             stockade__subcmd__cert,check-expiration)
                 cmd="stockade__subcmd__cert__subcmd__check__subcmd__expiration"
                 ;;
+            stockade__subcmd__cert,generate-csr)
+                cmd="stockade__subcmd__cert__subcmd__generate__subcmd__csr"
+                ;;
             stockade__subcmd__cert,help)
                 cmd="stockade__subcmd__cert__subcmd__help"
                 ;;
@@ -75,6 +78,9 @@ _stockade() {
                 ;;
             stockade__subcmd__cert__subcmd__help,check-expiration)
                 cmd="stockade__subcmd__cert__subcmd__help__subcmd__check__subcmd__expiration"
+                ;;
+            stockade__subcmd__cert__subcmd__help,generate-csr)
+                cmd="stockade__subcmd__cert__subcmd__help__subcmd__generate__subcmd__csr"
                 ;;
             stockade__subcmd__cert__subcmd__help,help)
                 cmd="stockade__subcmd__cert__subcmd__help__subcmd__help"
@@ -180,6 +186,9 @@ _stockade() {
                 ;;
             stockade__subcmd__help__subcmd__cert,check-expiration)
                 cmd="stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration"
+                ;;
+            stockade__subcmd__help__subcmd__cert,generate-csr)
+                cmd="stockade__subcmd__help__subcmd__cert__subcmd__generate__subcmd__csr"
                 ;;
             stockade__subcmd__help__subcmd__cert,rotate)
                 cmd="stockade__subcmd__help__subcmd__cert__subcmd__rotate"
@@ -324,7 +333,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert)
-            opts="-d -q -h --config --debug --quiet --strict --help check-expiration rotate help"
+            opts="-d -q -h --config --debug --quiet --strict --help check-expiration rotate generate-csr help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,8 +400,30 @@ _stockade() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        stockade__subcmd__cert__subcmd__generate__subcmd__csr)
+            opts="-d -q -h --cert-dir --config --debug --quiet --strict --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         stockade__subcmd__cert__subcmd__help)
-            opts="check-expiration rotate help"
+            opts="check-expiration rotate generate-csr help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,6 +437,20 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__help__subcmd__check__subcmd__expiration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__cert__subcmd__help__subcmd__generate__subcmd__csr)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1100,7 +1145,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__cert)
-            opts="check-expiration rotate"
+            opts="check-expiration rotate generate-csr"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1114,6 +1159,20 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__help__subcmd__cert__subcmd__check__subcmd__expiration)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        stockade__subcmd__help__subcmd__cert__subcmd__generate__subcmd__csr)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1440,7 +1499,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --custom-certs --cert-dir --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1472,6 +1531,10 @@ _stockade() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --cert-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --etcd-health-timeout)

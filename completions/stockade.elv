@@ -49,6 +49,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --concurrency 'How many hosts to work on at once'
             cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
             cand --output 'Format of the --dry-run plan'
+            cand --cert-dir 'The certificate directory for --custom-certs (default: <cluster.yml''s name>_certs next to it)'
             cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
             cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
@@ -57,6 +58,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
             cand --dry-run 'Print what `up` would change on each host, change nothing'
             cand --offline 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
+            cand --custom-certs 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'
@@ -106,6 +108,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --help 'Print help'
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;check-expiration'= {
@@ -153,14 +156,28 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'stockade;cert;generate-csr'= {
+            cand --cert-dir 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml''s name>_certs next to it)'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'stockade;cert;help'= {
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;help;check-expiration'= {
         }
         &'stockade;cert;help;rotate'= {
+        }
+        &'stockade;cert;help;generate-csr'= {
         }
         &'stockade;cert;help;help'= {
         }
@@ -482,10 +499,13 @@ set edit:completion:arg-completer[stockade] = {|@words|
         &'stockade;help;cert'= {
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
         }
         &'stockade;help;cert;check-expiration'= {
         }
         &'stockade;help;cert;rotate'= {
+        }
+        &'stockade;help;cert;generate-csr'= {
         }
         &'stockade;help;version'= {
         }

@@ -21,6 +21,14 @@ pub struct Args {
     /// Format of the --dry-run plan
     #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
     pub output: Output,
+    /// Use the certificates in --cert-dir (signed by your own CA; RKE1's file names, see `cert
+    /// generate-csr`) instead of issuing any; every missing or wrong file is named before any
+    /// host is contacted
+    #[arg(long)]
+    pub custom_certs: bool,
+    /// The certificate directory for --custom-certs (default: <cluster.yml's name>_certs next to it)
+    #[arg(long, value_name = "DIR", requires = "custom_certs")]
+    pub cert_dir: Option<std::path::PathBuf>,
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub etcd_health_timeout: u64,
@@ -41,6 +49,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         },
         etcd_health_timeout: Duration::from_secs(args.etcd_health_timeout),
         rotation: None,
+        custom_certs: args.custom_certs.then(|| args.cert_dir.clone().unwrap_or_else(|| crate::ops::cert::custom::default_dir(&cli.config_path()))),
         health_timeout: Duration::from_secs(args.health_timeout),
     };
     crate::ops::up::run(&opts, ui).await

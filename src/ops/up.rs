@@ -41,6 +41,9 @@ pub struct UpOptions {
     pub health_timeout: Duration,
     /// `cert rotate`: re-issue these certificates first (`ops::cert::rotate`), then apply
     pub rotation: Option<pki::rotate::Request>,
+    /// `--custom-certs`: the certificates come from this directory (the operator's CA), none
+    /// is issued
+    pub custom_certs: Option<PathBuf>,
 }
 
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
@@ -90,8 +93,20 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     // key generation takes seconds: it runs while the hosts are reached, so an unreachable
     // host is reported as soon as the connect fails, not after the certificates are done
     let pki_cfg = cfg.clone();
+    let custom = match &args.custom_certs {
+        Some(dir) => Some(super::cert::custom::load(dir, cfg, ui)?),
+        None => None,
+    };
     let issuing = async move {
-        tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?
+        match custom {
+            // the operator's certificates, as they are: the ones that differ from the state's are
+            // what changes on the hosts
+            Some(custom) => {
+                let issued = custom.iter().filter(|(n, c)| bundle.get(*n).is_none_or(|old| old.certificate_pem != c.certificate_pem || old.key_pem != c.key_pem)).map(|(n, _)| n.clone()).collect();
+                Ok((custom, pki::PkiChanges { issued, removed: Vec::new() }))
+            }
+            None => tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?,
+        }
     };
 
     // decided before any host is contacted: refusing to drop a recorded key changes nothing

@@ -66,6 +66,7 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
         output: crate::ops::up::Output::Text,
         etcd_health_timeout: opts.etcd_health_timeout,
         rotation: None,
+        custom_certs: None,
         health_timeout: opts.health_timeout,
     };
     let upped = crate::ops::up::run(&up, ui).await;
