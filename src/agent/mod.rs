@@ -12,6 +12,7 @@ use crate::snapshot::archive::{self, Integrity, Layout};
 use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
 use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
 use crate::snapshot::naming::{self, SNAPSHOT_DIR};
+use crate::snapshot::s3::{S3Settings, S3Store, S3Timeouts, UploadShape};
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs;
 use std::io::Write;
@@ -51,38 +52,54 @@ async fn run_job(job: Job) -> Result<JobResult> {
         Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
         Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
-        Job::Upload { name, s3 } => JobResult::Done { detail: upload(dir, &name, &s3).await? },
-        Job::Download { name, s3 } => JobResult::Done { detail: download(dir, &name, &s3).await? },
+        Job::Upload { name, s3, deadline_secs } => JobResult::Done { detail: upload(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
+        Job::Download { name, s3, deadline_secs } => JobResult::Done { detail: download(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
     })
+}
+
+/// The S3 timeouts of a job: inside the CLI's deadline for it (0: an older CLI, the defaults).
+fn s3_timeouts(deadline_secs: u64) -> S3Timeouts {
+    match deadline_secs {
+        0 => S3Timeouts::default(),
+        d => S3Timeouts::within(Duration::from_secs(d)),
+    }
+}
+
+/// A store with these timeouts; credentials from the job, else as `S3Store::new` (the host's role).
+fn s3_store(s3: &S3Settings, t: S3Timeouts) -> Result<S3Store> {
+    S3Store::with_options(s3, t, UploadShape::default(), &|k| std::env::var(k).ok())
 }
 
 /// Streams the archive to S3 (multipart, memory bounded) hashing what it sends, checks that
 /// against the manifest, then uploads the manifest: an object without its manifest beside it is
-/// never taken for a complete copy.
-async fn upload(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+/// never taken for a complete copy. The archive's transfer ends within `t.transfer` (an unfinished
+/// multipart upload is then aborted); the manifest is small and gets one `t.request`.
+async fn upload(dir: &Path, name: &str, s3: &S3Settings, t: S3Timeouts) -> Result<String> {
     let manifest_text = fs::read_to_string(dir.join(naming::manifest_file(name))).with_context(|| format!("{name}: no manifest on this host"))?;
     let manifest = Manifest::from_json(&manifest_text, &naming::manifest_file(name))?;
-    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let store = s3_store(s3, t)?;
+    let small = s3_store(s3, S3Timeouts { transfer: t.request, ..t })?;
     let file = tokio::fs::File::open(dir.join(naming::archive_file(name))).await.with_context(|| format!("{name}: no archive on this host"))?;
     let sent = store.upload(&naming::archive_file(name), file).await?;
     if manifest.check(sent.size, &sent.sha256) != Checksum::Ok {
         let _ = store.delete(&naming::archive_file(name)).await;
         bail!("{name}: the archive sent to S3 ({} bytes, sha256 {}) does not match its manifest: the local copy changed; the object was deleted again", sent.size, sent.sha256);
     }
-    store.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
+    small.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
     Ok(format!("uploaded {} ({} bytes, sha256 {})", sent.key, sent.size, sent.sha256))
 }
 
 /// Brings `name` from S3 (archive through a temp file, then the manifest), checked against the
 /// manifest; a copy already here is left alone (the preflight verifies it like any other).
-async fn download(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+async fn download(dir: &Path, name: &str, s3: &S3Settings, t: S3Timeouts) -> Result<String> {
     let archive = dir.join(naming::archive_file(name));
     if archive.exists() {
         return Ok(format!("{name} is already on this host"));
     }
-    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let store = s3_store(s3, t)?;
+    let small = s3_store(s3, S3Timeouts { transfer: t.request, ..t })?;
     let manifest_tmp = dir.join(format!(".{}.download", naming::manifest_file(name)));
-    store.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
+    small.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
     let manifest = Manifest::from_json(&fs::read_to_string(&manifest_tmp)?, &naming::manifest_file(name))?;
     // under a temporary name until it matches its manifest: an unverified archive must never be
     // taken for a copy by a later run

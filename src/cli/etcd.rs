@@ -1,5 +1,6 @@
 //! `stockade etcd ...`: flags only; the work is `ops::snapshot`.
 use super::connect::ConnectArgs;
+use crate::config::secret::Secret;
 use crate::ops::snapshot::{self, restore::RestoreOptions, SnapshotOptions};
 use crate::ui::Ui;
 use anyhow::Result;
@@ -42,11 +43,11 @@ pub struct S3Args {
     #[arg(long, value_name = "FILE")]
     pub s3_endpoint_ca: Option<std::path::PathBuf>,
     /// S3 access key
-    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_ACCESS_KEY", hide_env_values = true)]
-    pub access_key: Option<String>,
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_ACCESS_KEY", hide_env_values = true, value_parser = secret)]
+    pub access_key: Option<Secret>,
     /// S3 secret key (prefer the environment: command lines are visible to other users)
-    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub secret_key: Option<Secret>,
     #[arg(long, value_name = "NAME")]
     pub bucket_name: Option<String>,
     #[arg(long, value_name = "REGION")]
@@ -56,15 +57,19 @@ pub struct S3Args {
     pub folder: Option<String>,
 }
 
+/// A flag's value held as a `Secret` from the moment it is parsed (never Debug-printed).
+fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(s))
+}
+
 impl S3Args {
     fn flags(&self) -> snapshot::s3::S3Flags {
-        use crate::config::secret::Secret;
         snapshot::s3::S3Flags {
             s3: self.s3,
             endpoint: self.s3_endpoint.clone(),
             endpoint_ca: self.s3_endpoint_ca.clone(),
-            access_key: self.access_key.clone().map(Secret::new),
-            secret_key: self.secret_key.clone().map(Secret::new),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
             bucket: self.bucket_name.clone(),
             region: self.region.clone(),
             folder: self.folder.clone(),

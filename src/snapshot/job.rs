@@ -50,10 +50,22 @@ pub enum Job {
     /// Remove snapshots (archive, manifest, legacy raw file).
     Delete { names: Vec<String> },
     /// Upload `name`'s archive and manifest to S3; what was sent must match the manifest.
-    Upload { name: String, s3: crate::snapshot::s3::S3Settings },
+    /// `deadline_secs`: the CLI's deadline for the whole job; the agent's S3 timeouts fit inside it
+    /// (`S3Timeouts::within`) so that it aborts an unfinished multipart upload itself.
+    Upload {
+        name: String,
+        s3: crate::snapshot::s3::S3Settings,
+        #[serde(default)]
+        deadline_secs: u64,
+    },
     /// Download `name`'s archive and manifest from S3 into the snapshot dir, unless already
     /// there; the archive must match the manifest.
-    Download { name: String, s3: crate::snapshot::s3::S3Settings },
+    Download {
+        name: String,
+        s3: crate::snapshot::s3::S3Settings,
+        #[serde(default)]
+        deadline_secs: u64,
+    },
 }
 
 impl Job {
