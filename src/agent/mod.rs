@@ -9,6 +9,7 @@ pub mod image;
 
 use crate::etcd::{self, Credentials};
 use crate::snapshot::archive::{self, Integrity, Layout};
+use crate::snapshot::crypt::{self, Decrypt};
 use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
 use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
 use crate::snapshot::naming::{self, SNAPSHOT_DIR};
@@ -40,15 +41,15 @@ async fn run_job(job: Job) -> Result<JobResult> {
     let dir = Path::new(SNAPSHOT_DIR);
     Ok(match job {
         Job::Save(j) => JobResult::Saved { manifest: save(dir, &j).await? },
-        Job::Inspect { names, deep } => {
-            let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep)).await??;
+        Job::Inspect { names, deep, decrypt } => {
+            let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep, decrypt.as_ref())).await??;
             JobResult::Inspected { copies, missing }
         }
         Job::Adopt { name, size, sha256 } => JobResult::Done { detail: adopt(dir, &name, size, &sha256)? },
-        Job::Extract { name } => {
-            JobResult::Done { detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name)).await?? }
-        }
-        Job::ReadState { name } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT))? },
+        Job::Extract { name, decrypt } => JobResult::Done {
+            detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name, decrypt.as_ref())).await??,
+        },
+        Job::ReadState { name, decrypt } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT), decrypt.as_ref())? },
         Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
         Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
@@ -143,11 +144,23 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
     let file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let (reader, mut writer) = tokio::io::simplex(256 * 1024);
     let large = status.db_size > 3 * 1024 * 1024 * 1024;
-    let (zname, state) = (name.clone(), j.state.clone());
+    let (zname, state, encrypt) = (name.clone(), j.state.clone(), j.encrypt.clone());
     let zipping = tokio::task::spawn_blocking(move || -> Result<archive::Written> {
         let reader = tokio_util::io::SyncIoBridge::new(reader);
-        let (out, written) = archive::write_zip(std::io::BufWriter::with_capacity(256 * 1024, file), &zname, reader, state.as_deref().map(str::as_bytes), large)?;
-        let file = out.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
+        let buffered = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let state = state.as_deref().map(str::as_bytes);
+        let (buffered, written) = match encrypt {
+            None => archive::write_zip(buffered, &zname, reader, state, large)?,
+            // zip → age → file: the manifest's size and sha256 are those of the encrypted bytes
+            Some(e) => {
+                let sealed = e.wrap(archive::HashingWriter::new(buffered))?;
+                let (sealed, mut written) = archive::write_zip(sealed, &zname, reader, state, large)?;
+                let (buffered, size, sha256) = sealed.finish().context("finishing the age encryption")?.finish();
+                (written.size, written.sha256) = (size, sha256);
+                (buffered, written)
+            }
+        };
+        let file = buffered.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
         file.sync_all().context("syncing the archive")?;
         Ok(written)
     });
@@ -184,7 +197,7 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
         size: written.size,
         sha256: written.sha256.clone(),
         created_unix: time::OffsetDateTime::now_utc().unix_timestamp(),
-        encrypted: false,
+        encrypted: j.encrypt.is_some(),
     };
     // archive first, then the manifest: a manifest never names an archive that is not there
     fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
@@ -218,7 +231,27 @@ fn locate(dir: &Path, name: &str) -> Option<(PathBuf, Layout)> {
     raw.is_file().then_some((raw, Layout::Raw))
 }
 
-fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> Result<Copy> {
+/// The plaintext of an encrypted archive in an unnamed temporary file (gone when dropped) in
+/// `scratch`: zip reading needs to seek. Fails (before anything is written) on a wrong key.
+fn decrypted(path: &Path, key: &Decrypt, scratch: &Path) -> Result<fs::File> {
+    let mut tmp = tempfile::tempfile_in(scratch).with_context(|| format!("creating a temporary file in {}", scratch.display()))?;
+    key.decrypt_to(std::io::BufReader::new(fs::File::open(path)?), &mut tmp).with_context(|| format!("{} is encrypted", path.display()))?;
+    std::io::Seek::rewind(&mut tmp)?;
+    Ok(tmp)
+}
+
+/// The archive to read: the file itself, or its plaintext when it is encrypted (which needs a key).
+fn readable(path: &Path, key: Option<&Decrypt>, scratch: &Path) -> Result<fs::File> {
+    if !crypt::file_is_age(path)? {
+        return Ok(fs::File::open(path)?);
+    }
+    match key {
+        Some(k) => decrypted(path, k, scratch),
+        None => bail!("{} is encrypted: give the key (--decrypt-identity FILE, or the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE / --passphrase-file)", path.display()),
+    }
+}
+
+fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool, key: Option<&Decrypt>) -> Result<Copy> {
     let meta = fs::metadata(path)?;
     let (size, sha256) = digest_reader(fs::File::open(path)?).with_context(|| format!("reading {}", path.display()))?;
     let manifest_path = dir.join(match layout {
@@ -237,9 +270,12 @@ fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> 
         Err(_) => (None, Checksum::NoManifest),
     };
     let (mut problem, mut has_state) = (None, false);
-    if deep {
+    let encrypted = layout == Layout::Zip && crypt::file_is_age(path)?;
+    // an encrypted archive without its key: its manifest vouches for it (the restore's preflight
+    // asks for the key before it accepts one)
+    if deep && (!encrypted || key.is_some()) {
         let verdict = match layout {
-            Layout::Zip => archive::inspect_zip(fs::File::open(path)?, name).map(|i| {
+            Layout::Zip => readable(path, key, &std::env::temp_dir()).and_then(|f| archive::inspect_zip(f, name)).map(|i| {
                 has_state = i.has_state;
                 i.integrity
             }),
@@ -252,10 +288,10 @@ fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> 
         };
     }
     let modified_unix = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
-    Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state })
+    Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state, encrypted })
 }
 
-fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy>, Vec<String>)> {
+fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decrypt>) -> Result<(Vec<Copy>, Vec<String>)> {
     let mut copies = Vec::new();
     let mut missing = Vec::new();
     match names {
@@ -263,7 +299,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy
             for n in names {
                 let n = naming::normalize(n)?;
                 match locate(dir, &n) {
-                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep)?),
+                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep, key)?),
                     None => missing.push(n),
                 }
             }
@@ -283,7 +319,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy
                 if layout == Layout::Raw && dir.join(naming::archive_file(&n)).is_file() {
                     continue;
                 }
-                copies.push(describe(dir, &n, &dir.join(&f), layout, deep)?);
+                copies.push(describe(dir, &n, &dir.join(&f), layout, deep, key)?);
             }
         }
     }
@@ -320,7 +356,7 @@ fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
 
 /// Extracts the etcd snapshot for `etcdctl snapshot restore` into `restore_dir/<name>.db` (etcd's
 /// integrity hash checked on the way) and clears any restore output of an earlier attempt.
-fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str) -> Result<String> {
+fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str, key: Option<&Decrypt>) -> Result<String> {
     let name = naming::normalize(name)?;
     let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
     let new = data.join(job::RESTORED_NEW);
@@ -333,7 +369,7 @@ fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str) -> Result<St
     let tmp = restore_dir.join(format!(".{}.tmp", restore_db_file(&name)));
     let mut out = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     let size = match layout {
-        Layout::Zip => archive::extract_snapshot(fs::File::open(&src)?, &name, &mut out)?,
+        Layout::Zip => archive::extract_snapshot(readable(&src, key, restore_dir)?, &name, &mut out)?,
         Layout::Raw => {
             archive::inspect_raw(fs::File::open(&src)?)?.require(&src.display().to_string())?;
             std::io::copy(&mut fs::File::open(&src)?, &mut out)?
@@ -349,13 +385,13 @@ pub fn restore_db_file(name: &str) -> String {
     format!("{name}.db")
 }
 
-fn read_state(dir: &Path, name: &str, out: &Path) -> Result<String> {
+fn read_state(dir: &Path, name: &str, out: &Path, key: Option<&Decrypt>) -> Result<String> {
     let name = naming::normalize(name)?;
     let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
     if layout == Layout::Raw {
         return Ok("none: a legacy raw snapshot holds no state".into());
     }
-    match archive::read_state(fs::File::open(&src)?, &name)? {
+    match archive::read_state(readable(&src, key, &std::env::temp_dir())?, &name)? {
         Some(state) => {
             write_file_atomic(out, &state)?;
             Ok(format!("state {} bytes", state.len()))
@@ -457,7 +493,7 @@ mod tests {
         put(d.path(), "corrupt", &rke1_zip("corrupt", &bad, None), true);
         fs::write(d.path().join("2024-01-01T00:00:00Z_etcd"), fake_db(2, 4)).unwrap(); // legacy raw
         fs::write(d.path().join(".good.zip.tmp"), b"partial").unwrap();
-        let (copies, _) = inspect(d.path(), None, true).unwrap();
+        let (copies, _) = inspect(d.path(), None, true, None).unwrap();
         let by = |n: &str| copies.iter().find(|c| c.name == n).unwrap_or_else(|| panic!("{n} not listed: {copies:?}"));
         assert_eq!(copies.len(), 5, "{copies:?}");
         assert_eq!(by("good").checksum, Checksum::Ok);
@@ -467,8 +503,36 @@ mod tests {
         assert_eq!(by("corrupt").checksum, Checksum::Ok, "the manifest matches the file...");
         assert!(by("corrupt").problem.as_deref().unwrap().contains("integrity"), "...but etcd's hash does not");
         assert_eq!(by("2024-01-01T00:00:00Z_etcd").layout, Layout::Raw);
-        let (found, missing) = inspect(d.path(), Some(&["good.zip".into(), "gone".into()]), false).unwrap();
+        let (found, missing) = inspect(d.path(), Some(&["good.zip".into(), "gone".into()]), false, None).unwrap();
         assert_eq!((found.len(), missing), (1, vec!["gone".to_string()]));
+    }
+
+    #[test]
+    fn encrypted_archives_are_checked_extracted_and_read_only_with_the_key() {
+        use crate::config::secret::Secret;
+        use crate::snapshot::crypt::Encrypt;
+        let d = tempfile::tempdir().unwrap();
+        let (snaps, restore, data) = (d.path().join("snaps"), d.path().join("restore"), d.path().join("data"));
+        fs::create_dir_all(&snaps).unwrap();
+        let db = fake_db(4, 1);
+        let mut w = Encrypt::Passphrase(Secret::new("pw")).wrap(Vec::new()).unwrap();
+        w.write_all(&rke1_zip("e", &db, Some(b"{\"state\":1}"))).unwrap();
+        put(&snaps, "e", &w.finish().unwrap(), true);
+        let right = Decrypt::Passphrase(Secret::new("pw"));
+        let wrong = Decrypt::Passphrase(Secret::new("nope"));
+        let (c, _) = inspect(&snaps, None, true, Some(&right)).unwrap();
+        assert!(c[0].encrypted && c[0].problem.is_none() && c[0].has_state && c[0].checksum == Checksum::Ok, "{c:?}");
+        let (c, _) = inspect(&snaps, None, true, Some(&wrong)).unwrap();
+        assert!(c[0].problem.as_deref().unwrap().contains("does not decrypt"), "{c:?}");
+        let (c, _) = inspect(&snaps, None, true, None).unwrap();
+        assert!(c[0].encrypted && c[0].problem.is_none() && !c[0].has_state, "without a key only the manifest vouches: {c:?}");
+        assert!(extract(&snaps, &restore, &data, "e", None).unwrap_err().to_string().contains("encrypted"));
+        assert!(extract(&snaps, &restore, &data, "e", Some(&wrong)).is_err());
+        extract(&snaps, &restore, &data, "e", Some(&right)).unwrap();
+        assert_eq!(fs::read(restore.join("e.db")).unwrap(), db);
+        let out = d.path().join("state.json");
+        read_state(&snaps, "e", &out, Some(&right)).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"{\"state\":1}");
     }
 
     #[test]
@@ -480,7 +544,7 @@ mod tests {
         fs::write(data.join("member/wal/0.wal"), b"old").unwrap();
         let db = fake_db(4, 1);
         put(&snaps, "s", &rke1_zip("s", &db, None), true);
-        extract(&snaps, &restore, &data, "s.zip").unwrap();
+        extract(&snaps, &restore, &data, "s.zip", None).unwrap();
         assert_eq!(fs::read(restore.join("s.db")).unwrap(), db);
         // what etcdctl snapshot restore would leave
         let fake_restore = || {
@@ -492,7 +556,7 @@ mod tests {
         assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
         assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
         // interrupted after the swap: run again; the kept data stays the original
-        extract(&snaps, &restore, &data, "s").unwrap();
+        extract(&snaps, &restore, &data, "s", None).unwrap();
         fake_restore();
         let again = swap_data(&data).unwrap();
         assert!(again.contains("moved aside"), "{again}");
@@ -508,7 +572,7 @@ mod tests {
         let mut bad = db.clone();
         bad[3] ^= 1;
         put(&snaps, "bad", &rke1_zip("bad", &bad, None), false);
-        assert!(extract(&snaps, &restore, &data, "bad").is_err());
+        assert!(extract(&snaps, &restore, &data, "bad", None).is_err());
     }
 
     #[test]

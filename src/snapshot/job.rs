@@ -3,6 +3,7 @@
 //! starts (never in its Cmd, Env or Labels, which `docker inspect` shows); the answer is one line on
 //! the agent's stdout, prefixed with `RESULT_PREFIX`, holding no secret.
 use super::archive::Layout;
+use super::crypt::{Decrypt, Encrypt};
 use super::manifest::{Checksum, Manifest};
 use serde::{Deserialize, Serialize};
 
@@ -35,14 +36,29 @@ pub enum Job {
     Save(SaveJob),
     /// Describe snapshots in the snapshot dir (all of them, or the named ones); `deep` also opens
     /// each archive and checks etcd's integrity hash.
-    Inspect { names: Option<Vec<String>>, deep: bool },
+    /// An encrypted archive is opened only with `decrypt`; without it, its integrity is vouched
+    /// for by its manifest only (the sha256 of the encrypted bytes).
+    Inspect {
+        names: Option<Vec<String>>,
+        deep: bool,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Verify a copy received in `.incoming/` (size, sha256) and move it into place.
     Adopt { name: String, size: u64, sha256: String },
     /// Extract the etcd snapshot of `name` into the restore dir (integrity checked) and clear any
     /// earlier restore output.
-    Extract { name: String },
+    Extract {
+        name: String,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Copy the state file stored in the archive to `STATE_OUT`.
-    ReadState { name: String },
+    ReadState {
+        name: String,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Replace the data dir's `member` with the restored one, keeping the old one aside.
     SwapData,
     /// After the restored cluster is healthy: remove the kept data and the restore scratch files.
@@ -101,6 +117,9 @@ pub struct SaveJob {
     pub state: Option<String>,
     /// longest pause allowed between two messages of etcd's snapshot stream
     pub stall_timeout_secs: u64,
+    /// encrypt the archive as it is written (`--encrypt`)
+    #[serde(default)]
+    pub encrypt: Option<Encrypt>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +145,9 @@ pub struct Copy {
     pub problem: Option<String>,
     /// `deep` only: whether the archive holds a state file
     pub has_state: bool,
+    /// the file is an age file (`--encrypt`)
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 impl Copy {
@@ -172,6 +194,7 @@ mod tests {
                 modified_unix: 5,
                 problem: None,
                 has_state: false,
+                encrypted: false,
             }],
             missing: vec![],
         };

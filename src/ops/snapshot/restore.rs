@@ -16,6 +16,7 @@ use crate::apply::containers::indent_logs;
 use crate::etcd::{self, Credentials};
 use crate::plan::controlplane::{APISERVER, CONTROLLER, SCHEDULER};
 use crate::plan::etcd::{internal, member_name, peer_url, CLIENT_PORT, CONTAINER as ETCD};
+use crate::snapshot::crypt::Decrypt;
 use crate::snapshot::job::{self, Job, JobResult};
 use crate::snapshot::naming;
 use crate::state::FullState;
@@ -38,6 +39,8 @@ pub struct RestoreOptions {
     pub use_local_state: bool,
     pub etcd_health_timeout: Duration,
     pub health_timeout: Duration,
+    /// `--decrypt-identity` / passphrase, for an encrypted snapshot
+    pub decrypt: super::crypt::DecryptFlags,
 }
 
 /// Restores from the copies on the etcd hosts; with S3 (flags or cluster.yml), a host that lacks
@@ -46,8 +49,9 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
     let name = naming::normalize(&opts.name)?;
     let cfg = crate::config::load(&opts.snapshot.config_path)?.config;
     let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
+    let key = super::crypt::decryption(&opts.decrypt, &|k| std::env::var(k).ok())?;
     let mut s = Session::open(&opts.snapshot, "etcd snapshot-restore", true, ui).await?;
-    let restored = restore_etcd(&s, &name, opts, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
+    let restored = restore_etcd(&s, &name, opts, s3.as_ref().map(|a| a as &dyn S3Seam), key.as_ref(), ui).await;
     if restored.is_err() {
         s.close().await;
     }
@@ -89,7 +93,7 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
 
 /// Preflight, stop, restore, start, health. Returns the state stored in the archive (to be used
 /// unless --use-local-state).
-async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Option<FullState>> {
+async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, key: Option<&Decrypt>, ui: &Ui) -> Result<Option<FullState>> {
     let etcd_hosts = s.etcd_hosts();
     let cfg = s.config();
     ui.phase("Preflight");
@@ -100,21 +104,22 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
             s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
         }
     }
-    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true }).await?;
+    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
     let mut copies = Vec::new();
     for r in results {
         copies.push(inspected(r)?.0.into_iter().next());
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
-    let verified = preflight::decide(name, &reports, !opts.use_local_state)
+    let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
         .map_err(|problems| anyhow!("snapshot {name} cannot be restored; nothing was stopped or changed:\n{}", problems.join("\n")))?;
+    let decrypted = if verified.encrypted { "decrypted, " } else { "" };
     for h in &etcd_hosts {
-        ui.step(h.name(), &format!("{name}: present, sha256 {}…, etcd integrity hash ok", &verified.sha256[..16]));
+        ui.step(h.name(), &format!("{name}: present, sha256 {}…, {decrypted}etcd integrity hash ok", &verified.sha256[..16]));
     }
     if !verified.without_manifest.is_empty() {
         ui.warn(&format!("{name} has no stockade manifest (an RKE1 snapshot): accepted because every etcd host holds the identical file"));
     }
-    let archive_state = if opts.use_local_state { None } else { Some(read_archive_state(s, etcd_hosts[0], image.tag(), name).await?) };
+    let archive_state = if opts.use_local_state { None } else { Some(read_archive_state(s, etcd_hosts[0], image.tag(), name, key).await?) };
     if let Some(st) = &archive_state {
         check_state_matches_cluster(st, &s.state)?;
     }
@@ -144,7 +149,7 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
         .map(|h| {
             let (initial_cluster, etcd_image, image, prefix) = (&initial_cluster, &etcd_image, image.tag(), &prefix);
             async move {
-                let extract = Job::Extract { name: name.to_string() };
+                let extract = Job::Extract { name: name.to_string(), decrypt: key.cloned() };
                 crate::apply::agent::run_job(h, image, &extract, binds_for(&extract, prefix), s.deadline).await?;
                 restore_member(h, etcd_image, name, initial_cluster, &prefix("/var/lib/etcd"), s.deadline).await?;
                 let swap = Job::SwapData;
@@ -181,8 +186,8 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
 }
 
 /// The state file stored in the archive, read by the agent on `h` (not through any log).
-async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str) -> Result<FullState> {
-    let job = Job::ReadState { name: name.to_string() };
+async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str, key: Option<&Decrypt>) -> Result<FullState> {
+    let job = Job::ReadState { name: name.to_string(), decrypt: key.cloned() };
     let prefix = |p: &str| crate::plan::prefixed(s.config(), p);
     let run = AgentRun::create(h, image, &job, binds_for(&job, &prefix)).await?;
     let r = async {
