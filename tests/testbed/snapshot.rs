@@ -449,3 +449,98 @@ fn save_to_s3_and_restore_from_s3_and_an_s3_failure_keeps_the_local_copies() {
         }
     });
 }
+
+/// `--encrypt`: the archive on every host is an age file (not a zip) whose manifest records it;
+/// a restore without the key or with the wrong one is refused in the preflight (nothing stopped);
+/// with the key (recipient's identity file, or the passphrase) the data written before is back.
+/// The passphrase appears in no agent container's `docker inspect` and in no output.
+#[test]
+fn an_encrypted_snapshot_restores_only_with_its_key() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "sealed-before", "kept");
+    let pass = "testbed-snapshot-passphrase-7f3a";
+    let (stop, watcher) = watch_agent_containers(&tb);
+    let save = tb.stockade_env(&["--debug", "etcd", "snapshot-save", "--name", "sealed", "--encrypt"], &[("STOCKADE_SNAPSHOT_PASSPHRASE", pass)]);
+    stop.store(true, Ordering::SeqCst);
+    let inspected = watcher.join().unwrap();
+    assert_eq!(save.code, 0, "{}", save.all());
+    assert!(!save.all().contains(pass), "the passphrase leaked into the output");
+    assert!(!inspected.is_empty());
+    assert!(inspected.iter().all(|i| !i.contains(pass)), "docker inspect of an agent container shows the passphrase");
+    let mut sealed = Vec::new();
+    for h in &tb.hosts[..3] {
+        let file = snapshot_dir(&tb, h).join("sealed.zip");
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "{}: not an age file", h.name);
+        assert!(zip::ZipArchive::new(std::io::Cursor::new(&bytes)).is_err(), "{}: the file opens as a zip", h.name);
+        let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, h).join("sealed.zip.manifest.json")).unwrap(), &h.name).unwrap();
+        let (size, sha) = stockade::snapshot::manifest::digest_reader(&bytes[..]).unwrap();
+        assert!(m.encrypted && m.size == size && m.sha256 == sha, "{}: the manifest describes the encrypted file: {m:?}", h.name);
+        sealed = bytes;
+    }
+    // the standard age format: the age crate (as the `age`/`rage` CLIs) decrypts it to RKE1's zip
+    let mut plain = Vec::new();
+    let id = stockade::snapshot::crypt::Decrypt::Passphrase(stockade::config::secret::Secret::new(pass));
+    id.decrypt_to(&sealed[..], &mut plain).unwrap();
+    let i = stockade::snapshot::archive::inspect_zip(std::io::Cursor::new(&plain), "sealed").unwrap();
+    assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }));
+
+    put(&tb, tb.h(1), "sealed-after", "gone");
+    let before = started(&tb);
+    for (what, env) in [("no key", vec![]), ("wrong passphrase", vec![("STOCKADE_SNAPSHOT_PASSPHRASE", "not-the-passphrase")])] {
+        let r = tb.stockade_env(&["etcd", "snapshot-restore", "--name", "sealed"], &env);
+        assert_ne!(r.code, 0, "{what}: restore went ahead:\n{}", r.all());
+        assert!(r.error_line().contains("nothing was stopped"), "{what}: {}", r.all());
+        let why = if what == "no key" { "is encrypted" } else { "does not decrypt" };
+        assert!(r.all().contains(why), "{what}: {}", r.all());
+        assert!(!r.all().contains("==> Stop"), "{what}: {}", r.all());
+        assert_eq!(started(&tb), before, "{what}: a container was stopped or restarted");
+    }
+    // an identity file that is not the one: refused the same way
+    let other = tb.work.path().join("other-key.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&other, format!("{}\n", age::x25519::Identity::generate().to_string().expose_secret())).unwrap();
+    }
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "sealed", "--decrypt-identity", other.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped") && r.all().contains("does not decrypt"), "{}", r.all());
+    assert_eq!(started(&tb), before);
+
+    let pf = tb.work.path().join("pass.txt");
+    std::fs::write(&pf, format!("{pass}\n")).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "sealed", "--passphrase-file", pf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(pass));
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "sealed-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "sealed-after"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+}
+
+/// `--encrypt-recipient`: encrypted to a public key, restored with its identity file.
+#[test]
+fn a_snapshot_encrypted_to_a_recipient_restores_with_its_identity() {
+    use age::secrecy::ExposeSecret;
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "to-recipient", "kept");
+    let id = age::x25519::Identity::generate();
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "to-key", "--encrypt-recipient", &id.to_public().to_string()]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    assert!(std::fs::read(snapshot_dir(&tb, tb.h(2)).join("to-key.zip")).unwrap().starts_with(b"age-encryption.org/v1\n"));
+    put(&tb, tb.h(0), "to-recipient", "changed");
+    // a passphrase does not open a file encrypted to a key
+    let r = tb.stockade_env(&["etcd", "snapshot-restore", "--name", "to-key"], &[("STOCKADE_SNAPSHOT_PASSPHRASE", "whatever")]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
+    let idf = tb.work.path().join("key.txt");
+    std::fs::write(&idf, format!("# test\n{}\n", id.to_string().expose_secret())).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "to-key", "--decrypt-identity", idf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(get(&tb, tb.h(1), "to-recipient"), "kept");
+}
