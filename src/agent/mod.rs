@@ -28,6 +28,10 @@ pub async fn run(job_file: Option<&Path>) -> Result<()> {
         None => std::io::read_to_string(std::io::stdin()).context("reading the job from stdin")?,
     };
     let job: Job = serde_json::from_str(&text).map_err(|e| anyhow!("unreadable job ({e})"))?;
+    if let Job::Recurring(r) = job {
+        // bound read-only from the host (0600) and read again before every snapshot
+        return recurring(Path::new(SNAPSHOT_DIR), r, job_file).await;
+    }
     // the job file may hold the cluster state (keys): gone before any work starts
     if let Some(p) = job_file {
         let _ = fs::remove_file(p);
@@ -54,8 +58,98 @@ async fn run_job(job: Job) -> Result<JobResult> {
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
         Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
         Job::Upload { name, s3, deadline_secs } => JobResult::Done { detail: upload(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
+        Job::Recurring(_) => bail!("a recurring job runs from `agent run` only"),
         Job::Download { name, s3, deadline_secs } => JobResult::Done { detail: download(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
     })
+}
+
+/// Recurring snapshots: checks once that etcd answers with the job's certificates (then prints
+/// `RECURRING_READY`, what `up` waits for), then every interval takes `<time>_etcd`, prunes the
+/// recurring snapshots beyond the retention, and uploads and prunes in S3 when asked. A failed
+/// round is reported on stderr and the next one comes at the next interval: the container keeps
+/// running (RKE1's `etcd-rolling-snapshots` behaves the same). Never exits on its own once ready.
+async fn recurring(dir: &Path, first: job::RecurringJob, job_file: Option<&Path>) -> Result<()> {
+    let j = &first.save;
+    let read = |p: &str| fs::read_to_string(p).with_context(|| format!("reading the etcd client certificate {p}"));
+    let creds = Credentials::from_pem(read(&j.ca_file)?, read(&j.cert_file)?, read(&j.key_file)?);
+    let stall = Duration::from_secs(j.stall_timeout_secs.max(1));
+    let mut client = etcd::connect_tcp(&j.address, j.port, &creds, stall).await?;
+    tokio::time::timeout(stall, client.status()).await.map_err(|_| anyhow!("etcd at {}:{} did not answer within {stall:?}", j.address, j.port))??;
+    drop(client);
+    println!("{} (every {}s, keeping {}{})", job::RECURRING_READY, first.interval_secs, first.retention, if first.s3.is_some() { ", uploading to S3" } else { "" });
+    let mut current = first;
+    loop {
+        tokio::time::sleep(Duration::from_secs(current.interval_secs.max(1))).await;
+        if let Some(p) = job_file {
+            match fs::read_to_string(p).map_err(anyhow::Error::from).and_then(|t| serde_json::from_str::<Job>(&t).map_err(anyhow::Error::from)) {
+                Ok(Job::Recurring(r)) => current = r,
+                Ok(_) => eprintln!("stockade-agent: {} no longer holds a recurring job; keeping the previous settings", p.display()),
+                Err(e) => eprintln!("stockade-agent: re-reading {}: {e:#}; keeping the previous settings", p.display()),
+            }
+        }
+        match recurring_round(dir, &current).await {
+            Ok(done) => println!("stockade-agent: {done}"),
+            Err(e) => eprintln!("stockade-agent: recurring snapshot failed: {e:#}"),
+        }
+    }
+}
+
+/// One round of the recurring job: take, prune locally, upload, prune in S3.
+async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
+    let name = naming::rolling_name(time::OffsetDateTime::now_utc());
+    let save_job = SaveJob { name: name.clone(), ..r.save.clone() };
+    let m = save(dir, &save_job).await?;
+    let mut done = format!("saved {name} ({} bytes, sha256 {})", m.size, m.sha256);
+    let pruned = prune_rolling(dir, r.retention)?;
+    if !pruned.is_empty() {
+        done.push_str(&format!("; pruned {}", pruned.join(", ")));
+    }
+    if let Some(s3) = &r.s3 {
+        let t = s3_timeouts(r.deadline_secs);
+        let up = upload(dir, &name, s3, t).await.with_context(|| format!("{name} is kept on this host, but uploading it to S3 failed"))?;
+        done.push_str(&format!("; {up}"));
+        let store = s3_store(s3, t)?;
+        let gone = prune_rolling_s3(&store, r.retention).await?;
+        if !gone.is_empty() {
+            done.push_str(&format!("; pruned in S3 {}", gone.join(", ")));
+        }
+    }
+    Ok(done)
+}
+
+/// Recurring snapshots (`…_etcd`) in `dir` beyond the newest `keep` are deleted (archive and
+/// manifest); one-off snapshots are never touched. Names sort by their time.
+fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(naming::name_of_file))
+        .filter(|n| n.ends_with(naming::ROLLING_SUFFIX))
+        .collect();
+    names.sort();
+    names.dedup();
+    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    if !old.is_empty() {
+        delete(dir, &old)?;
+    }
+    Ok(old)
+}
+
+/// The same in the S3 folder: recurring archives beyond the newest `keep` go, with their manifests.
+async fn prune_rolling_s3(store: &S3Store, keep: usize) -> Result<Vec<String>> {
+    let mut names: Vec<String> = store
+        .list()
+        .await?
+        .into_iter()
+        .filter_map(|o| o.name.strip_suffix(naming::ZIP_EXT).map(str::to_string))
+        .filter(|n| n.ends_with(naming::ROLLING_SUFFIX))
+        .collect();
+    names.sort();
+    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    for n in &old {
+        store.delete(&naming::archive_file(n)).await?;
+        store.delete(&naming::manifest_file(n)).await?;
+    }
+    Ok(old)
 }
 
 /// The S3 timeouts of a job: inside the CLI's deadline for it (0: an older CLI, the defaults).

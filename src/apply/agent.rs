@@ -138,7 +138,7 @@ pub fn binds_for(job: &Job, prefix: &dyn Fn(&str) -> String) -> Vec<String> {
     let restore = format!("{0}:{0}", job::RESTORE_DIR);
     let data = format!("{}:{}", prefix("/var/lib/etcd"), job::ETCD_DATA);
     match job {
-        Job::Save(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
+        Job::Save(_) | Job::Recurring(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
         Job::Inspect { .. } | Job::ReadState { .. } => vec![format!("{}:ro", snapshots)],
         Job::Adopt { .. } | Job::Delete { .. } | Job::Download { .. } => vec![snapshots],
         Job::Upload { .. } => vec![format!("{}:ro", snapshots)],

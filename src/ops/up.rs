@@ -162,7 +162,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     ctx.reconcile = Reconcile { etcd: etcd_changes, departed: hosts.departed.iter().collect() };
 
     if args.dry_run {
-        let result = dry_run(&ctx, &pki_changes, args.output).await;
+        let snapshots = recurring_snapshots(cfg, &full)?;
+        let result = dry_run(&ctx, &snapshots, &pki_changes, args.output).await;
         hosts.close().await;
         return result;
     }
@@ -180,7 +181,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.info("created a new cluster CA and certificates");
     }
 
-    let result = apply::run_phases(&ctx, &phases()).await;
+    let snapshots = recurring_snapshots(cfg, &full)?;
+    let result = apply::run_phases(&ctx, &phases(&snapshots)).await;
     hosts.close().await;
     result?;
 
@@ -212,8 +214,29 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// The recurring-snapshot phase as cluster.yml asks (`services.etcd.snapshot`/`backup_config`):
+/// the state each archive stores is this run's, as it will be recorded when `up` succeeds.
+fn recurring_snapshots(cfg: &config::ClusterConfig, full: &state::FullState) -> Result<apply::snapshots::RecurringSnapshots> {
+    use crate::snapshot::recurring;
+    let interval = std::env::var(recurring::INTERVAL_ENV).ok().and_then(|v| v.parse().ok());
+    let schedule = recurring::schedule(cfg, interval);
+    let mut recorded = full.clone();
+    recorded.current = recorded.desired.clone();
+    let s3 = match schedule {
+        Some(_) => crate::ops::snapshot::s3::settings(cfg, &Default::default(), &|_| None)?,
+        None => None,
+    };
+    Ok(apply::snapshots::RecurringSnapshots {
+        schedule,
+        explicitly_off: cfg.services.etcd.snapshot == Some(false),
+        state: serde_json::to_string(&recorded)?,
+        s3,
+        deadline: crate::ops::snapshot::deadline(cfg),
+    })
+}
+
 /// `up`'s phases, in order; the run and the dry run both take them from here.
-fn phases() -> [&'static dyn apply::Phase; 10] {
+fn phases(snapshots: &apply::snapshots::RecurringSnapshots) -> [&dyn apply::Phase; 11] {
     [
         &EnsureImages,
         &DeployFiles,
@@ -225,6 +248,8 @@ fn phases() -> [&'static dyn apply::Phase; 10] {
         &WorkerPlane,
         // every node registered and Ready: node conditions are part of health
         &apply::kubernetes::NodesReady,
+        // RKE1's etcd-rolling-snapshots, replaced once stockade's runs
+        snapshots,
         &RemoveObsolete,
         &RemoveDeparted,
     ]
@@ -343,9 +368,9 @@ pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, join
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
 /// (not even the state file).
-async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
+async fn dry_run(ctx: &Ctx<'_>, snapshots: &apply::snapshots::RecurringSnapshots, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
     ctx.ui.phase("Plan");
-    let planned = apply::dry_run_phases(ctx, &phases()).await?;
+    let planned = apply::dry_run_phases(ctx, &phases(snapshots)).await?;
     ctx.ui.finish_bar();
     let previews = apply::preview::by_host(ctx, &planned);
     let membership: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Membership(m) = p { Some(m.clone()) } else { None }).collect();

@@ -74,6 +74,10 @@ pub enum Job {
         #[serde(default)]
         deadline_secs: u64,
     },
+    /// Recurring snapshots (`stockade-etcd-snapshots`, a long-running container): every interval a
+    /// snapshot `<time>_etcd` as `Save` writes it, the oldest beyond `retention` pruned; the job
+    /// file is read again before each one (`up` may have rewritten it).
+    Recurring(RecurringJob),
     /// Download `name`'s archive and manifest from S3 into the snapshot dir, unless already
     /// there; the archive must match the manifest.
     Download {
@@ -98,6 +102,7 @@ impl Job {
             Job::Delete { .. } => "delete",
             Job::Upload { .. } => "upload",
             Job::Download { .. } => "download",
+            Job::Recurring(_) => "recurring",
         }
     }
 }
@@ -121,6 +126,24 @@ pub struct SaveJob {
     #[serde(default)]
     pub encrypt: Option<Encrypt>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecurringJob {
+    /// what each snapshot is taken with (its `name` is replaced by `<time>_etcd`)
+    pub save: SaveJob,
+    pub interval_secs: u64,
+    /// how many recurring snapshots to keep, here and in S3 (one-off ones are never pruned)
+    pub retention: usize,
+    /// upload each snapshot (and prune the folder) — one etcd host uploads, so that hosts never
+    /// overwrite each other's objects
+    pub s3: Option<crate::snapshot::s3::S3Settings>,
+    /// bound of each upload (the S3 timeouts fit inside it)
+    pub deadline_secs: u64,
+}
+
+/// The line the recurring agent prints once it reached etcd with its certificates: `up` waits for
+/// it before it calls the container healthy.
+pub const RECURRING_READY: &str = "stockade-agent: recurring snapshots ready";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]

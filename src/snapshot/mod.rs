@@ -13,4 +13,5 @@ pub mod crypt;
 pub mod job;
 pub mod manifest;
 pub mod naming;
+pub mod recurring;
 pub mod s3;
