@@ -162,6 +162,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
                 etcd_health_timeout: Duration::from_secs(a.etcd_health_timeout),
                 health_timeout: Duration::from_secs(a.health_timeout),
                 decrypt: snapshot::crypt::DecryptFlags { identity_file: a.decrypt_identity.clone(), passphrase_file: a.passphrase_file.clone() },
+                declared: false,
             };
             snapshot::restore::run(&o, &a.s3.flags(), ui).await
         }

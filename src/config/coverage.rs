@@ -44,7 +44,8 @@ pub const KEYS: &[(&str, Use)] = &[
     // RKE1 prefixes every system image with the default registry's address
     ("private_registries[].is_default", NotApplied),
     ("private_registries[].ecr_credential_plugin", NotApplied),
-    ("restore", NotApplied),
+    // RKE1's declarative restore: `up` restores the snapshot first, once
+    ("restore", Applied),
     ("rotate_certificates", NotApplied),
     ("rotate_encryption_key", NotApplied),
     ("services", Applied),

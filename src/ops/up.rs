@@ -41,9 +41,39 @@ pub struct UpOptions {
     pub health_timeout: Duration,
 }
 
+/// Set once this process ran a declared restore: the `up` that restore ends with must not start it
+/// again (whatever the state it put in place records).
+static DECLARED_RESTORE_RAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    // RKE1's `restore: {restore: true, snapshot_name: N}`: restore N first (every preflight of
+    // `etcd snapshot-restore`), once; that restore then runs this `up`
+    if !DECLARED_RESTORE_RAN.load(std::sync::atomic::Ordering::SeqCst) {
+        let recorded = state::load(&loaded.state_path())?.and_then(|s| s.current.rke_config);
+        if let Some(name) = crate::ops::snapshot::restore::declared(cfg, recorded.as_ref())? {
+            if args.dry_run {
+                ui.info(&format!("restore: in {} asks for snapshot {name}: `up` would restore etcd from it first (after its preflight), then bring the cluster up; the plan below is for the cluster as it is now", loaded.path.display()));
+            } else {
+                DECLARED_RESTORE_RAN.store(true, std::sync::atomic::Ordering::SeqCst);
+                ui.info(&format!("restore: in {} asks for snapshot {name}: restoring etcd from it first", loaded.path.display()));
+                let o = crate::ops::snapshot::restore::RestoreOptions {
+                    snapshot: crate::ops::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() },
+                    name,
+                    use_local_state: false,
+                    etcd_health_timeout: args.etcd_health_timeout,
+                    health_timeout: args.health_timeout,
+                    decrypt: Default::default(),
+                    declared: true,
+                };
+                // boxed: that restore ends with this `up` (async recursion)
+                let no_flags = crate::ops::snapshot::s3::S3Flags::default();
+                let restore: futures_util::future::LocalBoxFuture<'_, Result<()>> = Box::pin(crate::ops::snapshot::restore::run(&o, &no_flags, ui));
+                return restore.await;
+            }
+        }
+    }
     if !loaded.not_applied.is_empty() {
         ui.warn(&format!(
             "{}: parsed and kept but not applied yet by this stockade version: {}",

@@ -41,6 +41,40 @@ pub struct RestoreOptions {
     pub health_timeout: Duration,
     /// `--decrypt-identity` / passphrase, for an encrypted snapshot
     pub decrypt: super::crypt::DecryptFlags,
+    /// asked for by cluster.yml's `restore:` (then recorded as done in the state, see `declared`)
+    pub declared: bool,
+}
+
+/// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
+/// `up` restore N before anything else — once. The state's recorded configuration (what the last
+/// successful `up` or restore applied) holds the same request afterwards, and then nothing more is
+/// restored until the request changes. An empty name is bad input.
+pub fn declared(cfg: &crate::config::ClusterConfig, recorded: Option<&serde_json::Value>) -> Result<Option<String>> {
+    let Some(r) = cfg.restore.as_ref().filter(|r| r.restore) else { return Ok(None) };
+    let name = r.snapshot_name.as_deref().filter(|n| !n.trim().is_empty()).ok_or_else(|| crate::exit::Invalid("restore.restore is true but restore.snapshot_name is empty: name the snapshot to restore (`stockade etcd snapshot ls`)".into()))?;
+    let name = naming::normalize(name).map_err(|e| crate::exit::Invalid(format!("restore.snapshot_name: {e:#}")))?;
+    let done = recorded
+        .and_then(|c| c.get("restore"))
+        .filter(|r| r.get("restore").and_then(|v| v.as_bool()) == Some(true))
+        .and_then(|r| r.get("snapshotName").and_then(|v| v.as_str()))
+        .and_then(|n| naming::normalize(n).ok())
+        .is_some_and(|n| n == name);
+    Ok((!done).then_some(name))
+}
+
+/// Records in the state that the declared restore of `name` was applied (see `declared`).
+fn record_declared(state_path: &std::path::Path, name: &str) -> Result<()> {
+    let Some(mut st) = crate::state::load(state_path)? else { return Ok(()) };
+    let marker = serde_json::json!({ "restore": true, "snapshotName": name });
+    for c in [&mut st.current, &mut st.desired] {
+        match c.rke_config.as_mut().and_then(|v| v.as_object_mut()) {
+            Some(o) => {
+                o.insert("restore".into(), marker.clone());
+            }
+            None => c.rke_config = Some(serde_json::json!({ "restore": marker.clone() })),
+        }
+    }
+    crate::state::save(state_path, &st)
 }
 
 /// Restores from the copies on the etcd hosts; with S3 (flags or cluster.yml), a host that lacks
@@ -59,6 +93,9 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
     if let Some(st) = &archive_state {
         crate::state::save(&s.state_path, st)?;
         ui.info(&format!("state file {} replaced by the one stored in {name} (the previous one is kept as .bak)", s.state_path.display()));
+    }
+    if opts.declared {
+        record_declared(&s.state_path, &name)?;
     }
     // `up` takes the lock itself and brings the control plane and workers back
     s.unlock();
@@ -289,6 +326,22 @@ async fn wait_healthy(h: &Host, creds: &Credentials, expected: usize, timeout: D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_declared_restore_runs_once_per_request() {
+        let cfg = |y: &str| crate::config::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
+        let asked = cfg("restore:\n  restore: true\n  snapshot_name: snap-a.zip\n");
+        assert_eq!(declared(&cfg(""), None).unwrap(), None);
+        assert_eq!(declared(&cfg("restore:\n  restore: false\n  snapshot_name: x\n"), None).unwrap(), None);
+        assert_eq!(declared(&asked, None).unwrap().as_deref(), Some("snap-a"));
+        // what the last up recorded: the same request is done, another one is not
+        let recorded = crate::state::rke_config_json(&asked).unwrap();
+        assert_eq!(declared(&asked, Some(&recorded)).unwrap(), None);
+        let other = cfg("restore:\n  restore: true\n  snapshot_name: snap-b\n");
+        assert_eq!(declared(&other, Some(&recorded)).unwrap().as_deref(), Some("snap-b"));
+        assert!(declared(&cfg("restore:\n  restore: true\n"), None).is_err(), "no name");
+        assert!(declared(&cfg("restore:\n  restore: true\n  snapshot_name: ../x\n"), None).is_err());
+    }
 
     #[test]
     fn the_restore_command_names_every_member_of_the_current_hosts() {
