@@ -671,3 +671,44 @@ fn recurring_snapshots_replace_rke1s_appear_everywhere_and_are_pruned() {
         let _ = rt.block_on(store.delete(&o));
     }
 }
+
+/// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
+/// `up` restore N first; the dry run says so and changes nothing; the next `up` does not restore
+/// again; a missing snapshot is refused before anything stops.
+#[test]
+fn restore_in_cluster_yml_makes_up_restore_once() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "declared-before", "kept");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "declared"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    put(&tb, tb.h(0), "declared-after", "gone");
+
+    tb.write_config(&tb.cluster_yml(3, "restore:\n  restore: true\n  snapshot_name: no-such-snapshot\n"));
+    let before = started(&tb);
+    let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
+    assert_eq!(started(&tb), before);
+
+    tb.write_config(&tb.cluster_yml(3, "restore:\n  restore: true\n  snapshot_name: declared.zip\n"));
+    let plan = tb.stockade(&["up", "--dry-run", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan.all().contains("would restore etcd from it first"), "{}", plan.all());
+    assert_eq!(get(&tb, tb.h(0), "declared-after"), "gone", "the dry run restored");
+
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("restoring etcd from it first"), "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "declared-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "declared-after"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+    // once: a key written now survives the next up
+    put(&tb, tb.h(1), "declared-later", "stays");
+    let again = tb.up_ok(&[]);
+    assert!(!again.all().contains("restoring etcd"), "{}", again.all());
+    assert!(again.all().contains("Nothing changed"), "{}", again.all());
+    assert_eq!(get(&tb, tb.h(2), "declared-later"), "stays");
+}
