@@ -3,12 +3,13 @@
 # about SIZE_MB MiB (default 512) on the 3 testbed hosts, next to the baseline done by hand the
 # way RKE1's tooling does it: `etcdctl snapshot save` to disk on the first etcd host, `scp` of that
 # file to the two other etcd hosts, then a separate upload of it to the same S3 bucket (boto3's
-# upload_file, multipart). Prints both wall times, their ratio, the peak memory of the stockade CLI
+# upload_file, multipart, from the laptop reading h1's file). Prints both wall times, their ratio, the peak memory of the stockade CLI
 # (GNU time's max RSS) and of its agent containers (the largest `docker stats` sample seen, polled:
 # an approximation from below). A benchmark, not a test: it asserts nothing.
 #
 # Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
-# (cargo build --release, or STOCKADE_BIN). It takes the testbed hosts over: whatever cluster ran
+# (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
+# stockade's numbers meaningless). It takes the testbed hosts over: whatever cluster ran
 # there is removed first. The database grows by SIZE_MB of random values (etcd's default quota is
 # 2 GiB: keep SIZE_MB below ~1500).
 set -euo pipefail
@@ -36,6 +37,10 @@ for f, v in [("ca.pem", b["kube-ca"]["certificatePEM"]), ("node.pem", b["kube-no
 PY
 IP1=$(tb_ip 1)
 etcdctl_laptop() { ETCDCTL_API=3 etcdctl --endpoints="https://$IP1:2379" --cacert="$WORK/ca.pem" --cert="$WORK/node.pem" --key="$WORK/node-key.pem" "$@"; }
+
+# warm-up, untimed: the first snapshot-save loads the helper image onto the hosts
+( cd "$WORK" && "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name bench-warmup >/dev/null )
+sk etcd snapshot delete bench-warmup >/dev/null
 
 echo "filling etcd with ${SIZE_MB} MiB of random values ..." >&2
 head -c $((700 * 1024)) /dev/urandom | base64 -w0 > "$WORK/value"   # ~0.9 MiB per key
@@ -73,11 +78,13 @@ ssh_h1() { ssh -F "$TB_DIR/ssh_config" h1 "$@"; }
 ssh_h1 "mkdir -p /opt/rke/bench && rm -f /opt/rke/bench/base.db"
 for i in 2 3; do ssh -F "$TB_DIR/ssh_config" "h$i" "mkdir -p /opt/rke/bench && rm -f /opt/rke/bench/base.db"; done
 t0=$(date +%s%N)
-ssh_h1 "ETCDCTL_API=3 etcdctl --endpoints=https://$IP1:2379 --cacert=/etc/kubernetes/ssl/kube-ca.pem --cert=/etc/kubernetes/ssl/kube-node.pem --key=/etc/kubernetes/ssl/kube-node-key.pem snapshot save /opt/rke/bench/base.db >/dev/null"
+ssh_h1 "ETCDCTL_API=3 etcdctl --endpoints=https://$IP1:2379 --cacert=/etc/kubernetes/ssl/kube-ca.pem --cert=/etc/kubernetes/ssl/kube-node.pem --key=/etc/kubernetes/ssl/kube-node-key.pem snapshot save /opt/rke/bench/base.db >/dev/null 2>&1"
 for i in 2 3; do
   ssh_h1 "scp -q -i $key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null /opt/rke/bench/base.db root@$(tb_ip "$i"):/opt/rke/bench/base.db"
 done
-ssh_h1 "$S3_TOOLS_PYTHON -c \"import boto3; boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY').upload_file('/opt/rke/bench/base.db', '$S3_BUCKET', '$FOLDER/base.db')\""
+# the upload reads h1's file through the testbed's host directory (the hosts' mount namespaces do
+# not hold the Python with boto3); same machine, same bridge to the S3 server
+"$S3_TOOLS_PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY').upload_file('$(tb_hdir 1)/fs/$(tb_mangle /opt/rke)/bench/base.db', '$S3_BUCKET', '$FOLDER/base.db')"
 t_base=$(( ($(date +%s%N) - t0) / 1000000 ))
 
 # ---- clean up: the snapshots, the baseline files, the objects ------------------------------------
