@@ -743,7 +743,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__restore)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +802,14 @@ _stockade() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decrypt-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -825,7 +833,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__save)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --encrypt --encrypt-recipient --passphrase-file --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -884,6 +892,14 @@ _stockade() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encrypt-recipient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

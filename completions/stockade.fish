@@ -183,11 +183,14 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l region -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l folder -d 'Key prefix in the bucket' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l name -d 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l encrypt-recipient -d 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l passphrase-file -d 'File holding the encryption passphrase (first line); implies --encrypt' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l s3 -d 'Also upload to (save) or fetch from (restore) S3'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l encrypt -d 'Encrypt the snapshot with age on the etcd hosts, with the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
@@ -206,6 +209,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l region -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l folder -d 'Key prefix in the bucket' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l name -d 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l decrypt-identity -d 'age identity file (`age-keygen` output) to decrypt an encrypted snapshot' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l passphrase-file -d 'File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F

@@ -144,6 +144,15 @@ mod tests {
     }
 
     #[test]
+    fn s3_keys_from_flags_are_never_debug_printed() {
+        let cli = Cli::parse_from(["stockade", "etcd", "snapshot-save", "--s3", "--access-key", "AKFLAG123", "--secret-key", "SKFLAG456", "--bucket-name", "b"]);
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("AKFLAG123") && !debug.contains("SKFLAG456") && debug.contains("<redacted>"), "{debug}");
+        let Command::Etcd(etcd::Etcd::SnapshotSave(a)) = &cli.command else { panic!("{debug}") };
+        assert_eq!(a.s3.secret_key.as_ref().map(|k| k.expose()), Some("SKFLAG456"));
+    }
+
+    #[test]
     fn config_path_prefers_flag_then_env() {
         let cli = Cli::parse_from(["stockade", "--config", "a.yml", "version"]);
         assert_eq!(cli.config_path(), PathBuf::from("a.yml"));

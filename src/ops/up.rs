@@ -46,9 +46,39 @@ pub struct UpOptions {
     pub custom_certs: Option<PathBuf>,
 }
 
+/// Set once this process ran a declared restore: the `up` that restore ends with must not start it
+/// again (whatever the state it put in place records).
+static DECLARED_RESTORE_RAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    // RKE1's `restore: {restore: true, snapshot_name: N}`: restore N first (every preflight of
+    // `etcd snapshot-restore`), once; that restore then runs this `up`
+    if !DECLARED_RESTORE_RAN.load(std::sync::atomic::Ordering::SeqCst) {
+        let recorded = state::load(&loaded.state_path())?.and_then(|s| s.current.rke_config);
+        if let Some(name) = crate::ops::snapshot::restore::declared(cfg, recorded.as_ref())? {
+            if args.dry_run {
+                ui.info(&format!("restore: in {} asks for snapshot {name}: `up` would restore etcd from it first (after its preflight), then bring the cluster up; the plan below is for the cluster as it is now", loaded.path.display()));
+            } else {
+                DECLARED_RESTORE_RAN.store(true, std::sync::atomic::Ordering::SeqCst);
+                ui.info(&format!("restore: in {} asks for snapshot {name}: restoring etcd from it first", loaded.path.display()));
+                let o = crate::ops::snapshot::restore::RestoreOptions {
+                    snapshot: crate::ops::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() },
+                    name,
+                    use_local_state: false,
+                    etcd_health_timeout: args.etcd_health_timeout,
+                    health_timeout: args.health_timeout,
+                    decrypt: Default::default(),
+                    declared: true,
+                };
+                // boxed: that restore ends with this `up` (async recursion)
+                let no_flags = crate::ops::snapshot::s3::S3Flags::default();
+                let restore: futures_util::future::LocalBoxFuture<'_, Result<()>> = Box::pin(crate::ops::snapshot::restore::run(&o, &no_flags, ui));
+                return restore.await;
+            }
+        }
+    }
     if !loaded.not_applied.is_empty() {
         ui.warn(&format!(
             "{}: parsed and kept but not applied yet by this stockade version: {}",
@@ -217,7 +247,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     };
 
     if args.dry_run {
-        let result = dry_run(&ctx, &pki_changes, args.output).await;
+        let snapshots = recurring_snapshots(cfg, &full)?;
+        let result = dry_run(&ctx, &snapshots, &pki_changes, args.output).await;
         hosts.close().await;
         return result;
     }
@@ -235,7 +266,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.info("created a new cluster CA and certificates");
     }
 
-    let result = apply::run_phases(&ctx, &phases()).await;
+    let snapshots = recurring_snapshots(cfg, &full)?;
+    let result = apply::run_phases(&ctx, &phases(&snapshots)).await;
     hosts.close().await;
     result?;
 
@@ -269,8 +301,29 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// The recurring-snapshot phase as cluster.yml asks (`services.etcd.snapshot`/`backup_config`):
+/// the state each archive stores is this run's, as it will be recorded when `up` succeeds.
+fn recurring_snapshots(cfg: &config::ClusterConfig, full: &state::FullState) -> Result<apply::snapshots::RecurringSnapshots> {
+    use crate::snapshot::recurring;
+    let interval = std::env::var(recurring::INTERVAL_ENV).ok().and_then(|v| v.parse().ok());
+    let schedule = recurring::schedule(cfg, interval);
+    let mut recorded = full.clone();
+    recorded.current = recorded.desired.clone();
+    let s3 = match schedule {
+        Some(_) => crate::ops::snapshot::s3::settings(cfg, &Default::default(), &|_| None)?,
+        None => None,
+    };
+    Ok(apply::snapshots::RecurringSnapshots {
+        schedule,
+        explicitly_off: cfg.services.etcd.snapshot == Some(false),
+        state: serde_json::to_string(&recorded)?,
+        s3,
+        deadline: crate::ops::snapshot::deadline(cfg),
+    })
+}
+
 /// `up`'s phases, in order; the run and the dry run both take them from here.
-fn phases() -> [&'static dyn apply::Phase; 10] {
+fn phases(snapshots: &apply::snapshots::RecurringSnapshots) -> [&dyn apply::Phase; 11] {
     [
         &EnsureImages,
         &DeployFiles,
@@ -282,6 +335,8 @@ fn phases() -> [&'static dyn apply::Phase; 10] {
         &WorkerPlane,
         // every node registered and Ready: node conditions are part of health
         &apply::kubernetes::NodesReady,
+        // RKE1's etcd-rolling-snapshots, replaced once stockade's runs
+        snapshots,
         &RemoveObsolete,
         &RemoveDeparted,
     ]
@@ -438,9 +493,9 @@ pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, join
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
 /// (not even the state file).
-async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
+async fn dry_run(ctx: &Ctx<'_>, snapshots: &apply::snapshots::RecurringSnapshots, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
     ctx.ui.phase("Plan");
-    let planned = apply::dry_run_phases(ctx, &phases()).await?;
+    let planned = apply::dry_run_phases(ctx, &phases(snapshots)).await?;
     ctx.ui.finish_bar();
     let previews = apply::preview::by_host(ctx, &planned);
     let membership: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Membership(m) = p { Some(m.clone()) } else { None }).collect();
