@@ -94,6 +94,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     if !not_yet.is_empty() {
         return invalid(format!("{}: {}. Nothing was changed.", loaded.path.display(), not_yet.join("; ")));
     }
+    if let Err(why) = apply::kubernetes::drain::DrainSettings::from_config(cfg) {
+        return invalid(format!("{}: {why}. Nothing was changed.", loaded.path.display()));
+    }
     let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
     if !missing.is_empty() {
         return invalid(format!(
@@ -350,6 +353,7 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
     let previews = apply::preview::by_host(ctx, &planned);
     let membership: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Membership(m) = p { Some(m.clone()) } else { None }).collect();
     let departed: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::CleanDeparted(d) = p { Some(d.clone()) } else { None }).collect();
+    let rollout: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Rollout(r) = p { Some(r.clone()) } else { None }).collect();
     let changes = previews.iter().filter(|p| !p.is_empty()).count();
     match output {
         Output::Json => {
@@ -358,6 +362,7 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 "certificates_to_issue": pki_changes.issued,
                 "etcd_membership": membership,
                 "departed_hosts_to_clean": departed,
+                "rollout": rollout,
                 "hosts": previews,
             });
             crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
@@ -374,6 +379,12 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 out.push_str(&format!("departed host {d}: remove its containers and clean its directories\n"));
             }
             out.push_str(&apply::preview::render(&previews));
+            if !rollout.is_empty() {
+                out.push_str("rolling change of running hosts, in this order (each batch Ready before the next):\n");
+                for r in &rollout {
+                    out.push_str(&format!("  {r}\n"));
+                }
+            }
             let nothing = changes == 0 && pki_changes.issued.is_empty() && membership.is_empty() && departed.is_empty();
             out.push_str(if nothing { "Nothing to change.\n" } else { "" });
             if !nothing {
