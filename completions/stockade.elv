@@ -57,6 +57,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
             cand --dry-run 'Print what `up` would change on each host, change nothing'
             cand --offline 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
+            cand --no-snapshot 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'

@@ -56,9 +56,15 @@ async fn change(ctx: &Ctx<'_>, h: &Host) -> Result<Change> {
     })
 }
 
-async fn deploy(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
-    ctx.ensure_containers(h, &COMPONENTS).await?;
-    check(ctx, h).await
+/// Brings the host's worker components to the plan and checks them; says whether its kubelet
+/// was (re)started.
+async fn deploy(ctx: &Ctx<'_>, h: &Host) -> Result<bool> {
+    let actions = ctx.ensure_containers(h, &COMPONENTS).await?;
+    // ensure_containers acts on the components the plan holds, in COMPONENTS' order
+    let present: Vec<&str> = ctx.host_plan(h.name()).map(|p| COMPONENTS.iter().copied().filter(|n| p.containers.iter().any(|c| c.name == *n)).collect()).unwrap_or_default();
+    let kubelet = present.iter().zip(&actions).any(|(n, a)| *n == KUBELET && !a.is_noop());
+    check(ctx, h).await?;
+    Ok(kubelet)
 }
 
 async fn check(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
@@ -134,18 +140,32 @@ async fn prepare(ctx: &Ctx<'_>, client: &kube::Client, h: &Host, settings: &Drai
     Ok(())
 }
 
-/// Waits until every node of `names` is Ready.
-async fn wait_ready(ctx: &Ctx<'_>, names: &[String]) -> Result<()> {
+/// The Ready condition's last heartbeat of a node, as the API wrote it.
+fn heartbeat(nodes: &[k8s_openapi::api::core::v1::Node], name: &str) -> Option<String> {
+    let n = nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name))?;
+    let c = n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready")?;
+    serde_json::to_string(c.last_heartbeat_time.as_ref()?).ok()
+}
+
+/// Waits until every node of `names` is Ready with a heartbeat other than `before`'s: the Ready
+/// condition a replaced kubelet left stays True for the node monitor's grace period, so only a
+/// status the new kubelet posted says the node is back.
+async fn wait_ready(ctx: &Ctx<'_>, names: &[String], before: &[(String, Option<String>)]) -> Result<()> {
     let deadline = Instant::now() + ctx.timeouts.component_health;
     loop {
         ctx.ui.status(&format!("waiting for node(s) {} to be Ready", names.join(", ")));
         let last = match drain::list_nodes(ctx.hosts.with_role("controlplane"), ctx.bundle).await {
             Ok(nodes) => {
-                let missing = not_ready(names, &nodes);
+                let mut missing: Vec<String> = not_ready(names, &nodes).iter().map(|m| format!("node {}: {}", m.node, m.why)).collect();
+                for (n, was) in before {
+                    if was.is_some() && heartbeat(&nodes, n) == *was && names.contains(n) {
+                        missing.push(format!("node {n}: no status from its new kubelet yet"));
+                    }
+                }
                 if missing.is_empty() {
                     return Ok(());
                 }
-                missing.iter().map(|m| format!("node {}: {}", m.node, m.why)).collect::<Vec<_>>().join("; ")
+                missing.join("; ")
             }
             Err(e) => format!("{e:#}"),
         };
@@ -179,8 +199,13 @@ async fn roll_batch(ctx: &Ctx<'_>, batch: &Batch<&Host>, max: usize, pool: &[Str
         }
         return Err(e);
     }
-    all_ok(bounded(ctx.hosts.concurrency, batch.hosts.iter().map(|h| deploy(ctx, h)).collect()).await)?;
-    wait_ready(ctx, &names).await?;
+    // the heartbeats of the kubelets about to be replaced
+    let now = drain::list_nodes(ctx.hosts.with_role("controlplane"), ctx.bundle).await.context("listing the nodes")?;
+    let before: Vec<(String, Option<String>)> = names.iter().map(|n| (n.clone(), heartbeat(&now, n))).collect();
+    let restarted = all_ok(bounded(ctx.hosts.concurrency, batch.hosts.iter().map(|h| deploy(ctx, h)).collect()).await)?;
+    // a kubelet that was not replaced posts no new status soon: its node's Ready is enough
+    let before: Vec<(String, Option<String>)> = before.into_iter().zip(restarted).map(|((n, hb), r)| (n, hb.filter(|_| r))).collect();
+    wait_ready(ctx, &names, &before).await?;
     for n in &cordoned {
         drain::uncordon(&client, n).await?;
         ctx.ui.step(n, &format!("uncordoned node {n} (Ready)"));

@@ -20,10 +20,15 @@ use std::time::{Duration, Instant};
 fn config(tb: &Testbed, verbosity: u32, timeout: u32) -> String {
     // the kubelet section ends cluster_yml(): its extra_args follow its extra_env
     format!(
-        "{}    extra_args:\n      v: \"{verbosity}\"\nupgrade_strategy:\n  max_unavailable_worker: 1\n  drain: true\n  node_drain_input:\n    grace_period: 1\n    timeout: {timeout}\n",
+        "{}    extra_args:\n      v: \"{verbosity}\"\n{KUBELET_TESTBED_ARGS}upgrade_strategy:\n  max_unavailable_worker: 1\n  drain: true\n  node_drain_input:\n    grace_period: 1\n    timeout: {timeout}\n",
         cluster_yml(tb)
     )
 }
+
+/// testbed: the hosts' /var/lib/docker share the machine's disk, which other work fills and
+/// empties; a kubelet that sees it nearly full deletes images (the workload's, which cannot be
+/// pulled here) and evicts pods. Thresholds no shared disk reaches.
+const KUBELET_TESTBED_ARGS: &str = "      image-gc-high-threshold: \"100\"\n      image-gc-low-threshold: \"99\"\n      eviction-hard: \"memory.available<1Mi,nodefs.available<1%,imagefs.available<1%\"\n";
 
 /// Deletes the workload however the test ends: its pods' volumes stay mounted on the hosts
 /// otherwise, and the next test's reset cannot clean them.
@@ -275,7 +280,10 @@ fn an_upgrade_takes_an_etcd_snapshot_first_and_refuses_skips_and_downgrades() {
     }
     assert_eq!(tb.container_id(tb.h(0), "kube-apiserver"), apiserver);
 
-    tb.write_config(&cfg(NEW));
+    // the new version's components, as an upgrade changes them (the stand-ins run the same
+    // flags for both versions): a flag of the apiserver differs too
+    let cfg_new = || cfg(&format!("{NEW}\nservices:\n  kube-api:\n    extra_args:\n      v: \"2\"\n"));
+    tb.write_config(&cfg_new());
     let dry = tb.stockade(&["up", "--dry-run", "--image-archive", tb.archive().to_str().unwrap()]);
     assert_eq!(dry.code, 0, "{}", dry.all());
     assert!(dry.stdout.contains(&format!("upgrade (kubernetes_version {OLD} → {NEW}): an etcd snapshot would be taken first")), "{}", dry.stdout);
