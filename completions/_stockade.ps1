@@ -63,6 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what `up` would change on each host, change nothing')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)')
             [CompletionResult]::new('--custom-certs', '--custom-certs', [CompletionResultType]::ParameterName, 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')

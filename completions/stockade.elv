@@ -59,6 +59,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --dry-run 'Print what `up` would change on each host, change nothing'
             cand --offline 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
             cand --custom-certs 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted'
+            cand --no-snapshot 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'

@@ -60,6 +60,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l ignore-docker-v
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l dry-run -d 'Print what `up` would change on each host, change nothing'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l offline -d 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l custom-certs -d 'Use the certificates in --cert-dir (signed by your own CA; RKE1\'s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l no-snapshot -d 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'

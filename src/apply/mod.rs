@@ -219,6 +219,8 @@ pub enum Planned {
     Membership(String),
     /// a host that left cluster.yml, to be cleaned
     CleanDeparted(String),
+    /// one batch of the rolling change of running hosts (one line, in order)
+    Rollout(String),
 }
 
 /// The dry runs of `phases`, in order.

@@ -35,6 +35,9 @@ pub struct Args {
     /// Seconds each Kubernetes component gets to answer /healthz
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub health_timeout: u64,
+    /// Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first
+    #[arg(long)]
+    pub no_snapshot: bool,
 }
 
 pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
@@ -51,6 +54,8 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         rotation: None,
         custom_certs: args.custom_certs.then(|| args.cert_dir.clone().unwrap_or_else(|| crate::ops::cert::custom::default_dir(&cli.config_path()))),
         health_timeout: Duration::from_secs(args.health_timeout),
+        no_snapshot: args.no_snapshot,
+        restored: false,
     };
     crate::ops::up::run(&opts, ui).await
 }

@@ -98,10 +98,9 @@ pub const KEYS: &[(&str, Use)] = &[
     // the images of features not applied yet are named under those features' keys
     ("system_images", Applied),
     ("upgrade_strategy.max_unavailable_worker", Applied),
-    // stricter than the setting: controlplane hosts change one at a time
     ("upgrade_strategy.max_unavailable_controlplane", Applied),
-    ("upgrade_strategy.drain", NotApplied),
-    ("upgrade_strategy.node_drain_input", NotApplied),
+    ("upgrade_strategy.drain", Applied),
+    ("upgrade_strategy.node_drain_input", Applied),
     ("win_prefix_path", NotApplied),
 ];
 

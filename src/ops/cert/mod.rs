@@ -194,6 +194,8 @@ pub async fn rotate(opts: &RotateOptions, ui: &Ui) -> Result<()> {
         health_timeout: opts.health_timeout,
         rotation: Some(opts.request.clone()),
         custom_certs: None,
+        no_snapshot: false,
+        restored: false,
     };
     super::up::run(&up, ui).await?;
     ui.info(&format!("certificates rotated ({})", opts.request.describe()));

@@ -109,6 +109,8 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
         rotation: None,
         custom_certs: None,
         health_timeout: opts.health_timeout,
+        no_snapshot: true,
+        restored: true,
     };
     let upped = crate::ops::up::run(&up, ui).await;
     if let Err(e) = upped {
