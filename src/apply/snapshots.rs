@@ -51,6 +51,7 @@ async fn remove(ctx: &Ctx<'_>, h: &Host, name: &str) -> Result<()> {
 }
 
 /// Running, and the agent printed its ready line (it reached etcd with the host's certificates).
+/// Asked of a container this run started: it prints the line among its first ones.
 async fn wait_ready(h: &Host, timeout: Duration) -> Result<()> {
     let start = std::time::Instant::now();
     loop {
@@ -107,7 +108,17 @@ impl Phase for RecurringSnapshots {
                     Action::Created => ctx.changed(h.name(), format!("created {CONTAINER} (every {}s, keeping {})", schedule.interval_secs, schedule.retention)),
                     Action::Recreated(why) => ctx.changed(h.name(), format!("recreated {CONTAINER}: {}", why.join(", "))),
                 }
-                wait_ready(h, READY_TIMEOUT).await?;
+                if action.is_noop() {
+                    // kept: it was seen ready when it started (its ready line is long gone from
+                    // the log's end, a line per snapshot since); it must still be running
+                    let c = h.docker.inspect_container(CONTAINER, None).await.map_err(|e| anyhow!("host {}: {CONTAINER}: {e}", h.name()))?;
+                    let state = c.state.unwrap_or_default();
+                    if state.running != Some(true) || state.restarting == Some(true) {
+                        bail!("host {}: {CONTAINER} is not running{}", h.name(), indent_logs(&tail_logs(&h.docker, CONTAINER, 20).await));
+                    }
+                } else {
+                    wait_ready(h, READY_TIMEOUT).await?;
+                }
                 if exists(h, RKE1_CONTAINER).await {
                     remove(ctx, h, RKE1_CONTAINER).await?;
                     ctx.changed(h.name(), format!("RKE1's {RKE1_CONTAINER} replaced by {CONTAINER} (running and ready)"));

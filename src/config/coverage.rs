@@ -67,7 +67,7 @@ pub const KEYS: &[(&str, Use)] = &[
     ("services.kube-api.always_pull_images", Applied),
     ("services.kube-api.event_rate_limit", Applied),
     ("services.kube-api.pod_security_policy", NotApplied),
-    ("services.kubelet.generate_serving_certificate", NotApplied),
+    ("services.kubelet.generate_serving_certificate", Applied),
     ("services.etcd.win_extra_args", NotApplied),
     ("services.etcd.win_extra_args_array", NotApplied),
     ("services.etcd.win_extra_binds", NotApplied),

@@ -73,7 +73,22 @@ pub fn leaf_specs(cfg: &ClusterConfig) -> Vec<LeafSpec> {
     for n in cfg.nodes.iter().filter(|n| n.has_role("etcd")) {
         specs.push(leaf(&names::etcd_cert(n), "kube-etcd", None, etcd_sans.clone(), true, names::CA));
     }
+    if serving_certificates(cfg) {
+        for n in &cfg.nodes {
+            // the node as kube-apiserver reaches it (RKE1's GetIPHostAltnamesForHost)
+            let mut sans = BTreeSet::from([n.address.clone()]);
+            sans.extend(n.internal_address.iter().chain(&n.hostname_override).filter(|s| !s.is_empty()).cloned());
+            let name = names::kubelet_cert(n);
+            specs.push(leaf(&name, &name, None, sans, true, names::CA));
+        }
+    }
     specs
+}
+
+/// `services.kubelet.generate_serving_certificate`: every kubelet serves with a certificate of
+/// the cluster CA (which kube-apiserver then verifies), not a self-signed one.
+pub fn serving_certificates(cfg: &ClusterConfig) -> bool {
+    cfg.services.kubelet.generate_serving_certificate == Some(true)
 }
 
 fn common_sans(cfg: &ClusterConfig) -> BTreeSet<String> {
@@ -142,7 +157,7 @@ pub fn reconcile(bundle: &mut Bundle, cfg: &ClusterConfig) -> Result<PkiChanges>
     let wanted: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     let stale: Vec<String> = bundle
         .keys()
-        .filter(|k| k.starts_with(names::ETCD_PREFIX) && !wanted.contains(k.as_str()))
+        .filter(|k| (k.starts_with(names::ETCD_PREFIX) || k.starts_with(names::KUBELET_PREFIX)) && !wanted.contains(k.as_str()))
         .cloned()
         .collect();
     for k in stale {

@@ -20,6 +20,14 @@ pub fn etcd_cert(n: &Node) -> String {
     format!("{ETCD_PREFIX}{}", addr.replace('.', "-"))
 }
 
+pub const KUBELET_PREFIX: &str = "kube-kubelet-";
+
+/// `kube-kubelet-10-0-0-1`: the kubelet's serving certificate of a node (with
+/// `kubelet.generate_serving_certificate`), named by its internal address as RKE1 names it.
+pub fn kubelet_cert(n: &Node) -> String {
+    format!("{KUBELET_PREFIX}{}", n.internal().replace('.', "-").to_lowercase())
+}
+
 /// Components that authenticate to the API server with a kubeconfig file on the host.
 const WITH_KUBECONFIG: [&str; 4] = [CONTROLLER, SCHEDULER, PROXY, NODE];
 

@@ -115,6 +115,10 @@ pub fn apiserver(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, file_digests
             f.set(k, v);
         }
     }
+    if crate::pki::serving_certificates(cfg) {
+        // the kubelets serve with certificates of the cluster CA: kube-apiserver verifies them
+        f.set("kubelet-certificate-authority", ssl(names::CA));
+    }
     if let Some(webhook) = super::apiserver::authn_webhook(cfg) {
         f.set("authentication-token-webhook-config-file", WEBHOOK_CONFIG).set("authentication-token-webhook-cache-ttl", webhook.cache_timeout);
     }

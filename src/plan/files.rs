@@ -93,6 +93,10 @@ pub fn for_host(cfg: &ClusterConfig, node: &Node, bundle: &Bundle) -> Vec<FileSp
             add(name, true, true, false);
         }
     }
+    // its own serving certificate only: RKE1 gave every node every node's key
+    if crate::pki::serving_certificates(cfg) {
+        add(&names::kubelet_cert(node), true, true, false);
+    }
     // RKE1 writes these only when no extra_args flag points kube-apiserver at the user's own
     let api_args = &cfg.services.kube_api.extra_args;
     let mut config_file = |name: &str, content: String| files.push(FileSpec { dir: dir.clone(), name: name.into(), content: content.into_bytes(), mode: FILE_MODE, owner: None });

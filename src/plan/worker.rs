@@ -51,6 +51,10 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, facts: &super:
     if node.address != etcd::internal(node) {
         f.set("node-ip", etcd::internal(node));
     }
+    let serving = crate::pki::serving_certificates(cfg).then(|| names::kubelet_cert(node));
+    if let Some(cert) = &serving {
+        f.set("tls-cert-file", format!("{SSL}/{cert}.pem")).set("tls-private-key-file", format!("{SSL}/{cert}-key.pem"));
+    }
     // hosts without the worker role keep workloads off, as RKE does
     if !node.has_role("worker") {
         if node.has_role("controlplane") {
@@ -100,7 +104,9 @@ pub fn kubelet(cfg: &ClusterConfig, node: &Node, bundle: &Bundle, facts: &super:
     }
     let mut binds = versioned::binds(cfg, binds);
     binds.extend(svc.extra_binds.iter().cloned());
-    let inputs = digest(bundle, &[names::CA, names::NODE], &[]);
+    let mut read = vec![names::CA, names::NODE];
+    read.extend(serving.as_deref());
+    let inputs = digest(bundle, &read, &[]);
     let mut c = component(cfg, KUBELET, f.render(&svc.extra_args_array), env, binds, inputs);
     c.privileged = true;
     c.pid_mode = Some("host".into());
