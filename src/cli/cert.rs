@@ -1,6 +1,6 @@
 //! `stockade cert ...`: flags only; the verdict is `ops::cert`.
 use super::connect::ConnectArgs;
-use super::Output;
+use super::{Output, Progress};
 use crate::exit::Code;
 use crate::ops::cert;
 use crate::pki::rotate::{Request, Service};
@@ -23,7 +23,7 @@ pub enum Cert {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Format of the report
+    /// Format of the report: text, or JSON events one per line (the report is one `report` event)
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Days: a certificate that expires within this many days is reported (exit 2)
@@ -39,6 +39,8 @@ pub struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct RotateArgs {
+    #[command(flatten)]
+    pub progress: Progress,
     /// Rotate only this service's certificates (repeatable)
     #[arg(long = "service", value_enum, value_name = "SERVICE")]
     pub services: Vec<Service>,
@@ -55,13 +57,27 @@ pub struct RotateArgs {
     pub health_timeout: u64,
 }
 
+pub fn name(c: &Cert) -> &'static str {
+    match c {
+        Cert::CheckExpiration(_) => "cert check-expiration",
+        Cert::Rotate(_) => "cert rotate",
+    }
+}
+
+pub fn progress(c: &Cert) -> Progress {
+    match c {
+        Cert::CheckExpiration(a) => Progress::output(a.output),
+        Cert::Rotate(a) => a.progress,
+    }
+}
+
 pub async fn run(cli: &super::Cli, c: &Cert, ui: &Ui) -> Result<Code> {
     match c {
         Cert::CheckExpiration(a) => {
             let opts = cert::CheckOptions { config_path: cli.config_path(), warn_days: a.warn_days, live: a.live.then(|| a.connect.settings()) };
             let report = cert::check(&opts, ui).await?;
             match a.output {
-                Output::Json => crate::ui::print(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                Output::Json => ui.document("report", &serde_json::to_value(&report)?)?,
                 Output::Text => crate::ui::print(&cert::render_text(&report))?,
             }
             if let Some(w) = report.warning() {

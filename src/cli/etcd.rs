@@ -1,5 +1,6 @@
 //! `stockade etcd ...`: flags only; the work is `ops::snapshot`.
 use super::connect::ConnectArgs;
+use super::{Output, Progress};
 use crate::ops::snapshot::{self, restore::RestoreOptions, SnapshotOptions};
 use crate::ui::Ui;
 use anyhow::Result;
@@ -25,6 +26,8 @@ pub struct SaveArgs {
     /// Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional
     #[arg(long)]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub progress: Progress,
 }
 
 /// RKE1's S3 flags; cluster.yml's `services.etcd.backup_config.s3backupconfig` fills what is not
@@ -84,6 +87,8 @@ pub struct RestoreArgs {
     /// Keep the local state file instead of the one stored in the snapshot
     #[arg(long)]
     pub use_local_state: bool,
+    #[command(flatten)]
+    pub progress: Progress,
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub etcd_health_timeout: u64,
@@ -92,18 +97,13 @@ pub struct RestoreArgs {
     pub health_timeout: u64,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Text,
-    Json,
-}
-
 #[derive(clap::Subcommand, Debug)]
 pub enum SnapshotCmd {
     /// Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)
     Ls {
         #[command(flatten)]
         connect: ConnectArgs,
+        /// Output format: a table, or JSON events one per line (the list is one `snapshots` event)
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
@@ -113,6 +113,9 @@ pub enum SnapshotCmd {
         connect: ConnectArgs,
         /// Snapshot name, with or without `.zip`
         name: String,
+        /// Output format: text, or JSON events one per line on stdout, the outcome last
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
     },
     /// Keep only the newest K snapshots on every etcd host
     Prune {
@@ -120,11 +123,32 @@ pub enum SnapshotCmd {
         connect: ConnectArgs,
         #[arg(long, value_name = "K")]
         retention: usize,
+        /// Output format: text, or JSON events one per line on stdout, the outcome last
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
     },
 }
 
 fn opts(cli: &super::Cli, c: &ConnectArgs) -> SnapshotOptions {
     SnapshotOptions { config_path: cli.config_path(), connect: c.settings() }
+}
+
+pub fn name(cmd: &Etcd) -> &'static str {
+    match cmd {
+        Etcd::SnapshotSave(_) => "etcd snapshot-save",
+        Etcd::SnapshotRestore(_) => "etcd snapshot-restore",
+        Etcd::Snapshot(SnapshotCmd::Ls { .. }) => "etcd snapshot ls",
+        Etcd::Snapshot(SnapshotCmd::Delete { .. }) => "etcd snapshot delete",
+        Etcd::Snapshot(SnapshotCmd::Prune { .. }) => "etcd snapshot prune",
+    }
+}
+
+pub fn progress(cmd: &Etcd) -> Progress {
+    match cmd {
+        Etcd::SnapshotSave(a) => a.progress,
+        Etcd::SnapshotRestore(a) => a.progress,
+        Etcd::Snapshot(SnapshotCmd::Ls { output, .. } | SnapshotCmd::Delete { output, .. } | SnapshotCmd::Prune { output, .. }) => Progress::output(*output),
+    }
 }
 
 pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
@@ -144,7 +168,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
             let out = if *output == Output::Json { snapshot::Output::Json } else { snapshot::Output::Text };
             snapshot::list(&opts(cli, connect), out, ui).await
         }
-        Etcd::Snapshot(SnapshotCmd::Delete { connect, name }) => snapshot::delete(&opts(cli, connect), name, ui).await,
-        Etcd::Snapshot(SnapshotCmd::Prune { connect, retention }) => snapshot::prune(&opts(cli, connect), *retention, ui).await,
+        Etcd::Snapshot(SnapshotCmd::Delete { connect, name, .. }) => snapshot::delete(&opts(cli, connect), name, ui).await,
+        Etcd::Snapshot(SnapshotCmd::Prune { connect, retention, .. }) => snapshot::prune(&opts(cli, connect), *retention, ui).await,
     }
 }

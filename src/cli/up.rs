@@ -1,11 +1,10 @@
 //! `stockade up`: flags only; the work is `ops::up`.
 use super::connect::ConnectArgs;
-use super::Output;
+use super::{Output, Progress};
 use crate::ops::up::{Output as PlanOutput, UpOptions};
 use crate::ui::Ui;
 use anyhow::Result;
 use std::time::Duration;
-
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,9 +17,8 @@ pub struct Args {
     /// contacted (so it shows every container, file and image, not only what would change)
     #[arg(long, requires = "dry_run")]
     pub offline: bool,
-    /// Format of the --dry-run plan
-    #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
-    pub output: Output,
+    #[command(flatten)]
+    pub progress: Progress,
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub etcd_health_timeout: u64,
@@ -35,7 +33,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         connect: args.connect.settings(),
         dry_run: args.dry_run,
         offline: args.offline,
-        output: match args.output {
+        output: match args.progress.output {
             Output::Text => PlanOutput::Text,
             Output::Json => PlanOutput::Json,
         },

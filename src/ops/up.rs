@@ -121,7 +121,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         let (bundle, pki_changes) = issuing.await?;
         let inputs = plan::Inputs { bundle, joined, encryption, facts: Default::default() };
         let offline = Offline { plan: plan::build(cfg, &inputs), pki: &pki_changes, etcd: &etcd_changes, departed: &departed, config: cfg, file: &loaded.path };
-        return offline.print(args.output);
+        return offline.print(args.output, ui);
     }
     let opts = args.connect.options(cfg);
     // keys (and passphrase prompts) before the spinner and the SSH timeouts start
@@ -435,7 +435,7 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 "departed_hosts_to_clean": departed,
                 "hosts": previews,
             });
-            crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            ctx.ui.document("plan", &doc)?;
         }
         Output::Text => {
             let mut out = String::new();
@@ -478,7 +478,7 @@ impl Offline<'_> {
         plan::membership::describe(self.etcd, &self.config.nodes)
     }
 
-    fn print(&self, output: Output) -> Result<()> {
+    fn print(&self, output: Output, ui: &Ui) -> Result<()> {
         let departed: Vec<&str> = self.departed.iter().map(|n| n.address.as_str()).collect();
         match output {
             Output::Json => {
@@ -491,7 +491,7 @@ impl Offline<'_> {
                     "departed_hosts_to_clean": departed,
                     "plan": self.plan.document(),
                 });
-                crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+                ui.document("plan", &doc)?;
             }
             Output::Text => {
                 let mut out = String::new();
