@@ -24,6 +24,8 @@ pub struct Ui {
     bar: Mutex<Option<ProgressBar>>,
     phases: Mutex<Phases>,
     started: Instant,
+    /// events go to stdout, or here (unit tests)
+    captured: Option<Mutex<Vec<String>>>,
 }
 
 /// The phase under way and those that ended.
@@ -45,7 +47,7 @@ impl Ui {
     /// script wants every event). `timings`: `finish` says where the time went.
     pub fn with_output(quiet: bool, json: bool, timings: bool) -> Self {
         let tty = !json && std::io::stderr().is_terminal();
-        Ui { quiet, tty, json, timings, bar: Mutex::new(None), phases: Mutex::default(), started: Instant::now() }
+        Ui { quiet, tty, json, timings, bar: Mutex::new(None), phases: Mutex::default(), started: Instant::now(), captured: None }
     }
 
     pub fn json(&self) -> bool {
@@ -53,8 +55,12 @@ impl Ui {
     }
 
     fn emit(&self, e: Event) {
+        let line = e.render(self.started.elapsed());
+        if let Some(lines) = &self.captured {
+            return lines.lock().unwrap().push(line);
+        }
         // a reader that went away loses the events, not the command
-        let _ = print(&(e.render(self.started.elapsed()) + "\n"));
+        let _ = print(&(line + "\n"));
     }
 
     fn current(&self) -> Option<String> {
@@ -230,5 +236,83 @@ pub fn print(text: &str) -> std::io::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Code;
+    use serde_json::Value;
+
+    fn capturing(timings: bool) -> Ui {
+        Ui { captured: Some(Mutex::default()), ..Ui::with_output(true, true, timings) }
+    }
+
+    fn events(ui: &Ui) -> Vec<Value> {
+        ui.captured.as_ref().unwrap().lock().unwrap().iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    fn kinds(events: &[Value]) -> Vec<&str> {
+        events.iter().map(|e| e["event"].as_str().unwrap()).collect()
+    }
+
+    /// A run as `up` makes one: phases pair up, steps and host errors name their phase, the
+    /// timings name every host, the outcome is last.
+    #[tokio::test]
+    async fn a_failing_run_ends_its_phase_failed_and_the_outcome_last() {
+        let ui = capturing(true);
+        ui.phase("Connect");
+        ui.step("h1", "connected");
+        ui.warn("Docker 1.2 is not tested");
+        ui.status("not an event");
+        ui.finish_bar();
+        ui.phase("Files");
+        ui.time_host("h1", async { Ok(()) }).await.unwrap();
+        let e = ui.time_host("h2", async { Err::<(), _>(anyhow::anyhow!("host h2: writing /etc/x: disk full")) }).await.unwrap_err();
+        ui.end_phase(false);
+        ui.phase("Left open");
+        let result: anyhow::Result<Code> = Err(e.context("deploying files"));
+        ui.finish("up", &result);
+        let ev = events(&ui);
+        assert_eq!(
+            kinds(&ev),
+            ["phase_start", "step", "warning", "phase_end", "phase_start", "error", "phase_end", "phase_start", "phase_end", "timings", "outcome"]
+        );
+        assert_eq!((ev[1]["phase"].as_str(), ev[1]["host"].as_str(), ev[1]["message"].as_str()), (Some("Connect"), Some("h1"), Some("connected")));
+        assert_eq!(ev[3]["ok"], true);
+        assert_eq!((ev[5]["phase"].as_str(), ev[5]["host"].as_str()), (Some("Files"), Some("h2")));
+        assert_eq!(ev[5]["error"], "host h2: writing /etc/x: disk full");
+        assert_eq!((ev[6]["phase"].as_str(), ev[6]["ok"].as_bool()), (Some("Files"), Some(false)));
+        assert_eq!((ev[8]["phase"].as_str(), ev[8]["ok"].as_bool()), (Some("Left open"), Some(false)), "the phase under way ends with the command");
+        let files = ev[9]["phases"].as_array().unwrap().iter().find(|p| p["phase"] == "Files").unwrap();
+        let hosts: Vec<&str> = files["hosts"].as_array().unwrap().iter().map(|h| h["host"].as_str().unwrap()).collect();
+        assert_eq!(hosts.len(), 2);
+        assert!(hosts.contains(&"h1") && hosts.contains(&"h2"), "{hosts:?}");
+        let out = &ev[10];
+        assert_eq!((out["command"].as_str(), out["ok"].as_bool(), out["exit_code"].as_i64()), (Some("up"), Some(false), Some(1)));
+        assert_eq!(out["error"], "deploying files: host h2: writing /etc/x: disk full");
+        assert_eq!(out["phase"], "Left open", "the last phase that failed");
+    }
+
+    /// A check that finds something succeeds with a non-zero code; a refusal keeps exit 3.
+    #[test]
+    fn the_outcome_carries_the_exit_code() {
+        let ui = capturing(false);
+        ui.document("report", &serde_json::json!({"certificates": []})).unwrap();
+        ui.info("note");
+        ui.finish("cert check-expiration", &Ok(Code::Invalid));
+        let ev = events(&ui);
+        assert_eq!(kinds(&ev), ["report", "info", "outcome"], "no timings unless asked");
+        assert_eq!(ev[2]["ok"], false);
+        assert_eq!(ev[2]["exit_code"], 2);
+        assert_eq!(ev[2]["error"], Value::Null);
+        let ui = capturing(false);
+        ui.finish("remove", &Err(crate::exit::Refused("mounted".into()).into()));
+        let ev = events(&ui);
+        assert_eq!((ev[0]["exit_code"].as_i64(), ev[0]["error"].as_str(), ev[0]["phase"].as_str()), (Some(3), Some("mounted"), None));
+        let ui = capturing(false);
+        ui.finish("up", &Ok(Code::Ok));
+        assert_eq!(events(&ui)[0]["ok"], true);
     }
 }
