@@ -108,3 +108,39 @@ fn a_failing_up_ends_with_a_failed_outcome_naming_host_and_phase() {
     assert!(r.error_line().starts_with("error: "), "the error stays on stderr too: {}", r.stderr);
     assert!(!events.iter().any(|e| kind(e) == "info" && e["message"].as_str().unwrap().starts_with("Applied")), "no success reported");
 }
+
+/// The snapshot and remove commands speak the same events: the snapshot's manifest is one
+/// `snapshot` event, and each command ends with its outcome.
+#[test]
+fn snapshot_save_and_remove_output_json() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "evt", "--output", "json", "--timings"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    let events = save.events();
+    assert!(phases_pair_up(&events).iter().any(|(p, ok)| p == "Snapshot" && *ok), "{}", save.stdout);
+    let snap = save.event("snapshot");
+    assert_eq!(snap["name"], "evt");
+    assert_eq!(snap["sha256"].as_str().map(str::len), Some(64), "{snap}");
+    let hosts: Vec<&str> = snap["hosts"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    assert_eq!(hosts, tb.hosts[..3].iter().map(|h| h.ip.as_str()).collect::<Vec<_>>());
+    assert!(save.event("timings")["phases"].as_array().unwrap().iter().any(|p| p["phase"] == "Snapshot"));
+    assert_eq!(events.last().unwrap()["command"], "etcd snapshot-save");
+
+    let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
+    assert_eq!(ls.code, 0, "{}", ls.all());
+    assert_eq!(ls.event("snapshots")["snapshots"].as_array().unwrap().len(), 3, "{}", ls.stdout);
+
+    let rm = tb.stockade(&["remove", "--force", "--output", "json", "--timings"]);
+    assert_eq!(rm.code, 0, "{}", rm.all());
+    let events = rm.events();
+    let ended = phases_pair_up(&events);
+    assert!(ended.iter().any(|(p, _)| p == "Remove containers") && ended.iter().all(|(_, ok)| *ok), "{ended:?}");
+    let timings = rm.event("timings");
+    let removing = timings["phases"].as_array().unwrap().iter().find(|p| p["phase"] == "Remove containers").unwrap().clone();
+    assert_eq!(removing["hosts"].as_array().unwrap().len(), 3, "{timings}");
+    let outcome = events.last().unwrap();
+    assert_eq!((outcome["command"].as_str(), outcome["ok"].as_bool()), (Some("remove"), Some(true)), "{outcome}");
+    assert!(tb.container_id(tb.h(0), "etcd").is_empty(), "removed");
+}
