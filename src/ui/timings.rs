@@ -15,12 +15,20 @@ pub struct PhaseTime {
     pub hosts: BTreeMap<String, Duration>,
 }
 
+/// One phase in the summary: its time, and each host's.
+#[derive(Debug, PartialEq)]
+pub struct Spent {
+    pub phase: String,
+    pub duration: Duration,
+    pub hosts: Vec<(String, Duration)>,
+}
+
 /// The summary printed at the end.
 #[derive(Debug, PartialEq)]
 pub struct Report {
     pub total: Duration,
     /// slowest first; hosts within each slowest first
-    pub phases: Vec<(String, Duration, Vec<(String, Duration)>)>,
+    pub phases: Vec<Spent>,
     /// time outside every phase (reading files, issuing certificates, writing the state)
     pub outside: Duration,
 }
@@ -41,13 +49,13 @@ impl Report {
         }
         let in_phases: Duration = merged.iter().map(|p| p.duration).sum();
         // slowest first; equal durations keep the order they ran in (stable sort)
-        merged.sort_by(|a, b| b.duration.cmp(&a.duration));
+        merged.sort_by_key(|p| std::cmp::Reverse(p.duration));
         let phases = merged
             .into_iter()
             .map(|p| {
                 let mut hosts: Vec<(String, Duration)> = p.hosts.into_iter().collect();
                 hosts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                (p.phase, p.duration, hosts)
+                Spent { phase: p.phase, duration: p.duration, hosts }
             })
             .collect();
         Report { total, phases, outside: total.saturating_sub(in_phases) }
@@ -58,9 +66,9 @@ impl Report {
         let phases: Vec<Value> = self
             .phases
             .iter()
-            .map(|(phase, d, hosts)| {
-                let hosts: Vec<Value> = hosts.iter().map(|(h, d)| json!({"host": h, "duration_ms": ms(*d)})).collect();
-                json!({"phase": phase, "duration_ms": ms(*d), "hosts": hosts})
+            .map(|p| {
+                let hosts: Vec<Value> = p.hosts.iter().map(|(h, d)| json!({"host": h, "duration_ms": ms(*d)})).collect();
+                json!({"phase": p.phase, "duration_ms": ms(p.duration), "hosts": hosts})
             })
             .collect();
         vec![("total_ms".into(), ms(self.total).into()), ("phases".into(), phases.into()), ("outside_phases_ms".into(), ms(self.outside).into())]
@@ -71,9 +79,9 @@ impl Report {
         let secs = |d: &Duration| format!("{:>7.1}s", d.as_secs_f64());
         let share = |d: &Duration| if self.total.is_zero() { 0.0 } else { 100.0 * d.as_secs_f64() / self.total.as_secs_f64() };
         let mut out = format!("Timings (total {:.1}s):\n", self.total.as_secs_f64());
-        for (phase, d, hosts) in &self.phases {
-            out.push_str(&format!("  {} {:>3.0}%  {phase}\n", secs(d), share(d)));
-            for (h, d) in hosts {
+        for p in &self.phases {
+            out.push_str(&format!("  {} {:>3.0}%  {}\n", secs(&p.duration), share(&p.duration), p.phase));
+            for (h, d) in &p.hosts {
                 out.push_str(&format!("  {}        {h}\n", secs(d)));
             }
         }
@@ -94,10 +102,10 @@ mod tests {
     fn slowest_first_same_phases_added_up() {
         let ran = [phase("Connect", 300, &[]), phase("Images", 5000, &[("h1", 1000), ("h2", 4000)]), phase("Connect", 200, &[]), phase("Files", 500, &[("h2", 100), ("h1", 200)])];
         let r = Report::new(Duration::from_millis(6500), &ran);
-        let order: Vec<&str> = r.phases.iter().map(|p| p.0.as_str()).collect();
+        let order: Vec<&str> = r.phases.iter().map(|p| p.phase.as_str()).collect();
         assert_eq!(order, ["Images", "Connect", "Files"]);
-        assert_eq!(r.phases[1].1, Duration::from_millis(500));
-        assert_eq!(r.phases[0].2, vec![("h2".to_string(), Duration::from_millis(4000)), ("h1".to_string(), Duration::from_millis(1000))]);
+        assert_eq!(r.phases[1].duration, Duration::from_millis(500));
+        assert_eq!(r.phases[0].hosts, vec![("h2".to_string(), Duration::from_millis(4000)), ("h1".to_string(), Duration::from_millis(1000))]);
         assert_eq!(r.outside, Duration::from_millis(500));
         let text = r.render_text();
         assert!(text.starts_with("Timings (total 6.5s):\n      5.0s  77%  Images\n      4.0s        h2\n      1.0s        h1\n"), "{text}");
