@@ -109,10 +109,10 @@ fn a_failing_up_ends_with_a_failed_outcome_naming_host_and_phase() {
     assert!(!events.iter().any(|e| kind(e) == "info" && e["message"].as_str().unwrap().starts_with("Applied")), "no success reported");
 }
 
-/// The snapshot and remove commands speak the same events: the snapshot's manifest is one
+/// The snapshot, cert and remove commands speak the same events: the snapshot's manifest is one
 /// `snapshot` event, and each command ends with its outcome.
 #[test]
-fn snapshot_save_and_remove_output_json() {
+fn snapshot_save_cert_rotate_and_remove_output_json() {
     let tb = Testbed::get();
     tb.write_config(&tb.cluster_yml(3, ""));
     tb.up_ok(&[]);
@@ -131,6 +131,23 @@ fn snapshot_save_and_remove_output_json() {
     let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
     assert_eq!(ls.code, 0, "{}", ls.all());
     assert_eq!(ls.event("snapshots")["snapshots"].as_array().unwrap().len(), 3, "{}", ls.stdout);
+
+    // cert rotate runs up's phases: the recreated etcd members are steps, one per host
+    let rot = tb.stockade(&["cert", "rotate", "--service", "etcd", "--output", "json", "--timings"]);
+    assert_eq!(rot.code, 0, "{}", rot.all());
+    let events = rot.events();
+    assert!(phases_pair_up(&events).iter().all(|(_, ok)| *ok));
+    for h in &tb.hosts[..3] {
+        assert!(
+            events.iter().any(|e| kind(e) == "step" && e["phase"] == "etcd plane" && e["host"] == h.ip.as_str() && e["message"].as_str().unwrap().starts_with("recreated container etcd")),
+            "{}: {}",
+            h.ip,
+            rot.stdout
+        );
+    }
+    assert!(rot.event("timings")["phases"].as_array().unwrap().iter().any(|p| p["phase"] == "etcd plane"));
+    assert_eq!((events.last().unwrap()["command"].as_str(), events.last().unwrap()["ok"].as_bool()), (Some("cert rotate"), Some(true)));
+    assert!(!rot.stdout.contains("PRIVATE KEY"), "no key in the events");
 
     let rm = tb.stockade(&["remove", "--force", "--output", "json", "--timings"]);
     assert_eq!(rm.code, 0, "{}", rm.all());
