@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version')
             [CompletionResult]::new('etcd', 'etcd', [CompletionResultType]::ParameterValue, 'etcd snapshots: save, restore, list, delete, prune')
             [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Runs on the etcd hosts inside stockade''s helper containers')
@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
+            [CompletionResult]::new('--cert-dir', '--cert-dir', [CompletionResultType]::ParameterName, 'The certificate directory for --custom-certs (default: <cluster.yml''s name>_certs next to it)')
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
@@ -62,6 +63,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what `up` would change on each host, change nothing')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)')
             [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
+            [CompletionResult]::new('--custom-certs', '--custom-certs', [CompletionResultType]::ParameterName, 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted')
+            [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
@@ -116,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -168,9 +172,22 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'stockade;cert;generate-csr' {
+            [CompletionResult]::new('--cert-dir', '--cert-dir', [CompletionResultType]::ParameterName, 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml''s name>_certs next to it)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'stockade;cert;help' {
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -178,6 +195,9 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;cert;help;rotate' {
+            break
+        }
+        'stockade;cert;help;generate-csr' {
             break
         }
         'stockade;cert;help;help' {
@@ -195,12 +215,18 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;config' {
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Kubernetes version for --system-images (default: the default version)')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Kubernetes version for --system-images, and the kubernetes_version the wizard offers and --empty writes (default: the default version)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The file to write')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The file to write')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Print the default system_images for a Kubernetes version')
             [CompletionResult]::new('--system-images', '--system-images', [CompletionResultType]::ParameterName, 'Print the default system_images for a Kubernetes version')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)')
             [CompletionResult]::new('--list-version', '--list-version', [CompletionResultType]::ParameterName, 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Write a minimal valid cluster.yml (one host to replace) without asking anything')
+            [CompletionResult]::new('--empty', '--empty', [CompletionResultType]::ParameterName, 'Write a minimal valid cluster.yml (one host to replace) without asking anything')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Print the file to stdout instead of writing it (the questions go to stderr)')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the file to stdout instead of writing it (the questions go to stderr)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
@@ -241,12 +267,15 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Key prefix in the bucket')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
+            [CompletionResult]::new('--encrypt-recipient', '--encrypt-recipient', [CompletionResultType]::ParameterName, 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt')
+            [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'File holding the encryption passphrase (first line); implies --encrypt')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--s3', '--s3', [CompletionResultType]::ParameterName, 'Also upload to (save) or fetch from (restore) S3')
             [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Encrypt the snapshot with age on the etcd hosts, with the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
@@ -272,6 +301,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Key prefix in the bucket')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
+            [CompletionResult]::new('--decrypt-identity', '--decrypt-identity', [CompletionResultType]::ParameterName, 'age identity file (`age-keygen` output) to decrypt an encrypted snapshot')
+            [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)')
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
@@ -518,7 +549,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Certificates of the cluster')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print stockade''s version and the default Kubernetes version')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Default system images per Kubernetes version')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version')
             [CompletionResult]::new('etcd', 'etcd', [CompletionResultType]::ParameterValue, 'etcd snapshots: save, restore, list, delete, prune')
             [CompletionResult]::new('util', 'util', [CompletionResultType]::ParameterValue, 'Utilities')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Runs on the etcd hosts inside stockade''s helper containers')
@@ -539,12 +570,16 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
         'stockade;help;cert' {
             [CompletionResult]::new('check-expiration', 'check-expiration', [CompletionResultType]::ParameterValue, 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again')
+            [CompletionResult]::new('generate-csr', 'generate-csr', [CompletionResultType]::ParameterValue, 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused')
             break
         }
         'stockade;help;cert;check-expiration' {
             break
         }
         'stockade;help;cert;rotate' {
+            break
+        }
+        'stockade;help;cert;generate-csr' {
             break
         }
         'stockade;help;version' {

@@ -33,7 +33,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand validate 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
             cand cert 'Certificates of the cluster'
             cand version 'Print stockade''s version and the default Kubernetes version'
-            cand config 'Default system images per Kubernetes version'
+            cand config 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version'
             cand etcd 'etcd snapshots: save, restore, list, delete, prune'
             cand util 'Utilities'
             cand agent 'Runs on the etcd hosts inside stockade''s helper containers'
@@ -49,6 +49,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --concurrency 'How many hosts to work on at once'
             cand --image-archive 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts'
             cand --output 'Output format: text, or JSON events one per line on stdout, the outcome last'
+            cand --cert-dir 'The certificate directory for --custom-certs (default: <cluster.yml''s name>_certs next to it)'
             cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
             cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
@@ -58,6 +59,8 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --dry-run 'Print what `up` would change on each host, change nothing'
             cand --offline 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
             cand --timings 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
+            cand --custom-certs 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted'
+            cand --no-snapshot 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'
@@ -109,6 +112,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --help 'Print help'
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;check-expiration'= {
@@ -158,14 +162,28 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'stockade;cert;generate-csr'= {
+            cand --cert-dir 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml''s name>_certs next to it)'
+            cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
+            cand -d 'Debug logging (secrets are never logged)'
+            cand --debug 'Debug logging (secrets are never logged)'
+            cand -q 'Only warnings and errors'
+            cand --quiet 'Only warnings and errors'
+            cand --strict 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'stockade;cert;help'= {
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'stockade;cert;help;check-expiration'= {
         }
         &'stockade;cert;help;rotate'= {
+        }
+        &'stockade;cert;help;generate-csr'= {
         }
         &'stockade;cert;help;help'= {
         }
@@ -180,12 +198,18 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --help 'Print help'
         }
         &'stockade;config'= {
-            cand --version 'Kubernetes version for --system-images (default: the default version)'
+            cand --version 'Kubernetes version for --system-images, and the kubernetes_version the wizard offers and --empty writes (default: the default version)'
+            cand -n 'The file to write'
+            cand --name 'The file to write'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
             cand -s 'Print the default system_images for a Kubernetes version'
             cand --system-images 'Print the default system_images for a Kubernetes version'
             cand -l 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
             cand --list-version 'List the Kubernetes versions stockade has default images for (every RKE1 release from 1.20 on, then the upstream minors)'
+            cand -e 'Write a minimal valid cluster.yml (one host to replace) without asking anything'
+            cand --empty 'Write a minimal valid cluster.yml (one host to replace) without asking anything'
+            cand -p 'Print the file to stdout instead of writing it (the questions go to stderr)'
+            cand --print 'Print the file to stdout instead of writing it (the questions go to stderr)'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'
@@ -224,12 +248,15 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --folder 'Key prefix in the bucket'
             cand --name 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional'
             cand --output 'Output format: text, or JSON events one per line on stdout, the outcome last'
+            cand --encrypt-recipient 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt'
+            cand --passphrase-file 'File holding the encryption passphrase (first line); implies --encrypt'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
             cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
             cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
             cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
             cand --s3 'Also upload to (save) or fetch from (restore) S3'
             cand --timings 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
+            cand --encrypt 'Encrypt the snapshot with age on the etcd hosts, with the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'
             cand -q 'Only warnings and errors'
@@ -254,6 +281,8 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --folder 'Key prefix in the bucket'
             cand --name 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)'
             cand --output 'Output format: text, or JSON events one per line on stdout, the outcome last'
+            cand --decrypt-identity 'age identity file (`age-keygen` output) to decrypt an encrypted snapshot'
+            cand --passphrase-file 'File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)'
             cand --etcd-health-timeout 'Seconds etcd members get to report healthy'
             cand --health-timeout 'Seconds each Kubernetes component gets to answer /healthz'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
@@ -470,7 +499,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand validate 'Check cluster.yml and the state file; no host is contacted (exit 0 valid, 2 invalid)'
             cand cert 'Certificates of the cluster'
             cand version 'Print stockade''s version and the default Kubernetes version'
-            cand config 'Default system images per Kubernetes version'
+            cand config 'Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version'
             cand etcd 'etcd snapshots: save, restore, list, delete, prune'
             cand util 'Utilities'
             cand agent 'Runs on the etcd hosts inside stockade''s helper containers'
@@ -487,10 +516,13 @@ set edit:completion:arg-completer[stockade] = {|@words|
         &'stockade;help;cert'= {
             cand check-expiration 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
             cand rotate 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
+            cand generate-csr 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
         }
         &'stockade;help;cert;check-expiration'= {
         }
         &'stockade;help;cert;rotate'= {
+        }
+        &'stockade;help;cert;generate-csr'= {
         }
         &'stockade;help;version'= {
         }

@@ -36,7 +36,7 @@ pub const CODES: [(Code, &str); 4] = [
     ),
     (
         Code::Refused,
-        "refused as unsafe (etcd quorum, a departed host that is still a kept machine, another cluster's etcd, a dropped encryption key, an unverified or changed SSH host key, another run holding the lock, a mount below a directory to delete); nothing was changed on the host that was refused",
+        "refused as unsafe (etcd quorum, a departed host that is still a kept machine, another cluster's etcd, a dropped encryption key, an unverified or changed SSH host key, another run holding the lock, a mount below a directory to delete, a Kubernetes downgrade or a skipped minor version); nothing was changed on the host that was refused",
     ),
 ];
 

@@ -175,6 +175,8 @@ if ! tls_running; then
     >>"$TLS_DIR/moto.log" 2>&1 </dev/null &
   echo $! > "$TLS_PIDF"
 fi
+# S3_TOOLS_PYTHON (in s3.env): moto's Python, which has boto3, for checks the client under test
+# does not offer (ListMultipartUploads: no parts left behind by an aborted upload)
 # moto keeps buckets in memory: (re)create ours every time (creating it again is harmless)
 ok=
 for _ in $(seq 100); do
@@ -202,6 +204,7 @@ S3_SERVER=garage-$GARAGE_VERSION
 S3_TLS_ENDPOINT=https://$ADDR:$TLS_PORT
 S3_TLS_CA=$TLS_DIR/ca.pem
 S3_TLS_SERVER=moto-$MOTO_VERSION
+S3_TOOLS_PYTHON=$MOTO_ROOT/bin/python
 EOF
 )
 chmod 600 "$ENV_FILE.new"; mv "$ENV_FILE.new" "$ENV_FILE"

@@ -1,6 +1,7 @@
 //! The `stockade` binary as scripts and CI use it, without any host: exit codes per class
 //! (0 ok, 1 failed, 2 bad input, 3 refused as unsafe), a closed stdout, the man page and
-//! completions, `cert check-expiration`, `up --dry-run --offline`.
+//! completions, `cert check-expiration`, `up --dry-run --offline`, and `config` (the cluster.yml
+//! wizard, driven through a pseudo-terminal).
 //!
 //! Everything that could connect runs in an empty network namespace (`unshare --net`): a
 //! connection attempt fails there, so "no host was contacted" is what the run shows, not what
@@ -252,6 +253,7 @@ fn no_command_panics_on_a_closed_stdout() {
         (vec!["up", "--help"], 0),
         (vec!["config", "--list-version"], 0),
         (vec!["config", "--system-images"], 0),
+        (vec!["config", "--empty", "--print"], 0),
         (vec!["cert", "check-expiration"], 0),
         (vec!["cert", "check-expiration", "--output", "json"], 0),
         (vec!["validate"], 0),
@@ -532,4 +534,238 @@ fn offline_plan_never_shows_extra_env_values() {
     for out in [&o, &text] {
         assert!(!stdout(out).contains("s3cretpw") && !stderr(out).contains("s3cretpw"), "{}{}", stdout(out), stderr(out));
     }
+}
+
+// ---- config: the cluster.yml wizard ----
+
+/// Runs stockade in `dir` with stdin an open pipe nobody writes to (what a hang would wait on
+/// forever); fails the test if it has not ended within a minute.
+fn without_terminal(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("stockade {args:?} waited for input that is not a terminal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+    o
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn config_without_a_terminal_points_at_empty_and_never_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["config"][..], &["config", "--print"], &["config", "--name", "x.yml"]] {
+        let o = without_terminal(dir.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+        assert!(stderr(&o).contains("stdin (or stderr) is not one: use `stockade config --empty`"), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+    }
+    // stdin closed altogether (`< /dev/null`) too
+    let o = offline(dir.path(), &["config"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--empty"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn config_empty_writes_a_valid_template_0640_and_print_writes_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = without_terminal(dir.path(), &["config", "--empty"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let file = dir.path().join("cluster.yml");
+    assert_eq!(mode(&file), 0o640);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# cluster.yml written by `stockade config`") && text.contains("  - address: 192.0.2.10\n"), "{text}");
+    let v = offline(dir.path(), &["validate"]);
+    assert_eq!(code(&v), Some(0), "{}", stderr(&v));
+    // an existing file is never overwritten without a question nobody can answer here
+    std::fs::write(&file, "mine\n").unwrap();
+    let o = without_terminal(dir.path(), &["config", "--empty"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cluster.yml exists: it was not overwritten"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+    // --print: the same file on stdout, nothing written (even over an existing file)
+    let o = without_terminal(dir.path(), &["config", "--empty", "--print"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), text);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+    // --name and --version
+    let o = without_terminal(dir.path(), &["config", "--empty", "--name", "prod.yml", "--version", "v1.33.5"]);
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stockade --config prod.yml validate"), "{}", stderr(&o));
+    let prod = std::fs::read_to_string(dir.path().join("prod.yml")).unwrap();
+    assert!(prod.contains("\nkubernetes_version: v1.33.5\n"), "{prod}");
+    assert_eq!(mode(&dir.path().join("prod.yml")), 0o640);
+    let v = offline(dir.path(), &["--config", "prod.yml", "validate"]);
+    assert_eq!(code(&v), Some(0), "{}", stderr(&v));
+    // bad flags: exit 2
+    for args in [&["config", "--empty", "--version", "v1.99.0"][..], &["config", "--system-images", "--empty"], &["config", "--list-version", "--name", "a.yml"], &["config", "--empty", "--name", "missing/x.yml"]] {
+        let o = without_terminal(dir.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}
+
+/// The main thread of the stockade process running in `dir` (a child of this test).
+fn child_in(dir: &Path) -> u32 {
+    let me = std::process::id().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid ...
+            let ppid = stat.rsplit_once(") ").map(|(_, rest)| rest.split(' ').nth(1).unwrap_or_default().to_string());
+            if ppid.as_deref() == Some(me.as_str()) && std::fs::read_link(e.path().join("cwd")).ok().as_deref() == Some(dir) {
+                return pid;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no stockade process in {}", dir.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits until `pid`'s main thread is blocked in read(2). A hidden prompt (dialoguer's
+/// Password) flushes the terminal's input as it turns echo off, so a key typed before would be
+/// lost: the test types it only once the prompt reads.
+fn wait_reading(pid: u32) {
+    let read = if cfg!(target_arch = "aarch64") { "63" } else { "0" };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let sys = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if sys.split(' ').next() == Some(read) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "stockade never read the hidden prompt: {sys}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The wizard driven through a pseudo-terminal, as a person answers it: each prompt awaited
+/// (30 s at most), wrong answers refused under the prompt, hidden keys never echoed; the file
+/// it writes is what `stockade validate` accepts, mode 0640.
+#[test]
+fn config_wizard_through_a_pty_writes_a_file_validate_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["config", "--name", "wizard.yml"]).current_dir(&dir_path);
+    let options = rexpect::reader::Options::new().timeout_ms(Some(30_000)).strip_ansi_escape_codes(true);
+    let mut p = rexpect::session::spawn_with_options(cmd, options).unwrap();
+    let pid = child_in(&dir_path);
+    let mut seen = String::new();
+    // (text to wait for, answer to type: "" takes the default)
+    let script: &[(&str, &str)] = &[
+        ("Cluster level SSH private key path [~/.ssh/id_rsa]", ""),
+        ("Number of hosts [1]", "x"),
+        ("enter a number from 1 to 100", "2"),
+        ("SSH address of host (1)", "10.0.0.1"),
+        ("SSH port of host (10.0.0.1) [22]", "22x"),
+        ("`22x` is not a TCP port", "2222"),
+        ("SSH user of host (10.0.0.1) [ubuntu]", "root"),
+        ("SSH private key path of host (10.0.0.1)", ""),
+        ("Roles of host (10.0.0.1): controlplane, worker, etcd [controlplane,worker,etcd]", "controlplane,etcd"),
+        ("Override hostname of host (10.0.0.1)", "CP-1"),
+        ("Internal address of host (10.0.0.1)", "192.168.0.1"),
+        ("Docker socket path on host (10.0.0.1) [/var/run/docker.sock]", ""),
+        ("SSH address of host (2)", "10.0.0.1"),
+        ("10.0.0.1 is already a host of this cluster", "10.0.0.2"),
+        ("SSH port of host (10.0.0.2)", ""),
+        ("SSH user of host (10.0.0.2)", ""),
+        ("SSH private key path of host (10.0.0.2)", "/keys/worker_ed25519"),
+        ("Roles of host (10.0.0.2)", "etcd"),
+        ("no host has the worker role yet and this is the last host", "worker"),
+        ("Override hostname of host (10.0.0.2)", "cp-1"),
+        ("cp-1 is already the node name of another host", ""),
+        ("Internal address of host (10.0.0.2)", ""),
+        ("Docker socket path on host (10.0.0.2)", "/run/docker.sock"),
+        ("Connect through a bastion host?", "y"),
+        ("SSH address of the bastion host", "bastion.example.com"),
+        ("SSH port of the bastion host [22]", "2200"),
+        ("SSH user of the bastion host", "jump"),
+        ("SSH private key path of the bastion host", ""),
+        // a list: `j` moves down, Enter picks (canal, flannel, calico)
+        ("Network plugin", "jj"),
+        ("Kubernetes version", "v1.99.0"),
+        ("is not a Kubernetes version stockade has images for", "v1.30.5-rancher1-1"),
+        ("Service cluster IP range [10.43.0.0/16]", "10.96.0.0/12"),
+        ("Cluster network CIDR (the Pods' range) [10.42.0.0/16]", "10.64.0.0/10"),
+        ("overlaps the service cluster IP range", ""),
+        // the DNS default follows the service range
+        ("Cluster DNS service IP [10.96.0.10]", ""),
+        ("Cluster domain [cluster.local]", ""),
+        ("Back up etcd snapshots to S3?", "y"),
+        ("S3 endpoint [s3.amazonaws.com]", "minio.example.com:9000"),
+        ("S3 bucket name", "etcd-backups"),
+        ("S3 region", "us-east-1"),
+        ("S3 folder in the bucket", "/prod/"),
+    ];
+    for (want, answer) in script {
+        seen += &p.exp_string(want).unwrap_or_else(|e| panic!("waiting for {want:?}: {e}\nso far:\n{seen}"));
+        seen += want;
+        p.send_line(answer).unwrap();
+    }
+    for (want, secret) in [("S3 access key (hidden", "AKIAWIZARDKEY"), ("S3 secret key (hidden)", "wizard'secret:#value")] {
+        seen += &p.exp_string(want).unwrap_or_else(|e| panic!("waiting for {want:?}: {e}\nso far:\n{seen}"));
+        wait_reading(pid);
+        p.send_line(secret).unwrap();
+    }
+    seen += &p.exp_string("Wrote wizard.yml (mode 0640)").unwrap_or_else(|e| panic!("{e}\nso far:\n{seen}"));
+    seen += &p.exp_eof().unwrap();
+    assert!(matches!(p.process().wait().unwrap(), rexpect::process::WaitStatus::Exited(_, 0)), "{seen}");
+    assert!(!seen.contains("AKIAWIZARDKEY") && !seen.contains("wizard'secret"), "a hidden key was echoed:\n{seen}");
+
+    let file = dir_path.join("wizard.yml");
+    assert_eq!(mode(&file), 0o640);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for line in [
+        "  - address: 10.0.0.1\n    # the SSH port\n    port: 2222\n",
+        "    role: [controlplane, etcd]\n",
+        "    hostname_override: CP-1\n",
+        "    internal_address: 192.168.0.1\n",
+        "  - address: 10.0.0.2\n    port: 22\n    user: ubuntu\n",
+        "    ssh_key_path: /keys/worker_ed25519\n    role: [worker]\n    docker_socket: /run/docker.sock\n",
+        "bastion_host:\n  # its address, SSH port and SSH user\n  address: bastion.example.com\n  port: 2200\n  user: jump\n",
+        "  plugin: calico\n",
+        "kubernetes_version: v1.30.5-rancher1-1\n",
+        "    service_cluster_ip_range: 10.96.0.0/12\n",
+        "    cluster_cidr: 10.42.0.0/16\n",
+        "    cluster_dns_server: 10.96.0.10\n",
+        "    cluster_domain: cluster.local\n",
+        "        endpoint: 'minio.example.com:9000'\n",
+        "        folder: prod\n",
+        "        access_key: 'AKIAWIZARDKEY'\n        secret_key: 'wizard''secret:#value'\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in\n{text}");
+    }
+    let v = offline(&dir_path, &["--config", "wizard.yml", "--strict", "validate"]);
+    assert_eq!(code(&v), Some(0), "{}\n{text}", stderr(&v));
+    assert!(stderr(&v).contains("wizard.yml: valid (2 nodes"), "{}", stderr(&v));
+
+    // again: the existing file is kept unless the user says so
+    let mut cmd = Command::new(BIN);
+    cmd.args(["config", "--name", "wizard.yml"]).current_dir(&dir_path);
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    p.exp_string("wizard.yml exists. Overwrite it?").unwrap();
+    p.send_line("n").unwrap();
+    p.exp_string("wizard.yml was not changed").unwrap();
+    p.exp_eof().unwrap();
+    assert!(matches!(p.process().wait().unwrap(), rexpect::process::WaitStatus::Exited(_, 1)));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }

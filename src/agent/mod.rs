@@ -9,9 +9,11 @@ pub mod image;
 
 use crate::etcd::{self, Credentials};
 use crate::snapshot::archive::{self, Integrity, Layout};
+use crate::snapshot::crypt::{self, Decrypt};
 use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
 use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
 use crate::snapshot::naming::{self, SNAPSHOT_DIR};
+use crate::snapshot::s3::{S3Settings, S3Store, S3Timeouts, UploadShape};
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs;
 use std::io::Write;
@@ -26,6 +28,10 @@ pub async fn run(job_file: Option<&Path>) -> Result<()> {
         None => std::io::read_to_string(std::io::stdin()).context("reading the job from stdin")?,
     };
     let job: Job = serde_json::from_str(&text).map_err(|e| anyhow!("unreadable job ({e})"))?;
+    if let Job::Recurring(r) = job {
+        // bound read-only from the host (0600) and read again before every snapshot
+        return recurring(Path::new(SNAPSHOT_DIR), r, job_file).await;
+    }
     // the job file may hold the cluster state (keys): gone before any work starts
     if let Some(p) = job_file {
         let _ = fs::remove_file(p);
@@ -39,50 +45,156 @@ async fn run_job(job: Job) -> Result<JobResult> {
     let dir = Path::new(SNAPSHOT_DIR);
     Ok(match job {
         Job::Save(j) => JobResult::Saved { manifest: save(dir, &j).await? },
-        Job::Inspect { names, deep } => {
-            let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep)).await??;
+        Job::Inspect { names, deep, decrypt } => {
+            let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep, decrypt.as_ref())).await??;
             JobResult::Inspected { copies, missing }
         }
         Job::Adopt { name, size, sha256 } => JobResult::Done { detail: adopt(dir, &name, size, &sha256)? },
-        Job::Extract { name } => {
-            JobResult::Done { detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name)).await?? }
-        }
-        Job::ReadState { name } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT))? },
+        Job::Extract { name, decrypt } => JobResult::Done {
+            detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name, decrypt.as_ref())).await??,
+        },
+        Job::ReadState { name, decrypt } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT), decrypt.as_ref())? },
         Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
         Job::Delete { names } => JobResult::Done { detail: delete(dir, &names)? },
-        Job::Upload { name, s3 } => JobResult::Done { detail: upload(dir, &name, &s3).await? },
-        Job::Download { name, s3 } => JobResult::Done { detail: download(dir, &name, &s3).await? },
+        Job::Upload { name, s3, deadline_secs } => JobResult::Done { detail: upload(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
+        Job::Recurring(_) => bail!("a recurring job runs from `agent run` only"),
+        Job::Download { name, s3, deadline_secs } => JobResult::Done { detail: download(dir, &name, &s3, s3_timeouts(deadline_secs)).await? },
     })
+}
+
+/// Recurring snapshots: checks once that etcd answers with the job's certificates (then prints
+/// `RECURRING_READY`, what `up` waits for), then every interval takes `<time>_etcd`, prunes the
+/// recurring snapshots beyond the retention, and uploads and prunes in S3 when asked. A failed
+/// round is reported on stderr and the next one comes at the next interval: the container keeps
+/// running (RKE1's `etcd-rolling-snapshots` behaves the same). Never exits on its own once ready.
+async fn recurring(dir: &Path, first: job::RecurringJob, job_file: Option<&Path>) -> Result<()> {
+    let j = &first.save;
+    let read = |p: &str| fs::read_to_string(p).with_context(|| format!("reading the etcd client certificate {p}"));
+    let creds = Credentials::from_pem(read(&j.ca_file)?, read(&j.cert_file)?, read(&j.key_file)?);
+    let stall = Duration::from_secs(j.stall_timeout_secs.max(1));
+    let mut client = etcd::connect_tcp(&j.address, j.port, &creds, stall).await?;
+    tokio::time::timeout(stall, client.status()).await.map_err(|_| anyhow!("etcd at {}:{} did not answer within {stall:?}", j.address, j.port))??;
+    drop(client);
+    println!("{} (every {}s, keeping {}{})", job::RECURRING_READY, first.interval_secs, first.retention, if first.s3.is_some() { ", uploading to S3" } else { "" });
+    let mut current = first;
+    loop {
+        tokio::time::sleep(Duration::from_secs(current.interval_secs.max(1))).await;
+        if let Some(p) = job_file {
+            match fs::read_to_string(p).map_err(anyhow::Error::from).and_then(|t| serde_json::from_str::<Job>(&t).map_err(anyhow::Error::from)) {
+                Ok(Job::Recurring(r)) => current = r,
+                Ok(_) => eprintln!("stockade-agent: {} no longer holds a recurring job; keeping the previous settings", p.display()),
+                Err(e) => eprintln!("stockade-agent: re-reading {}: {e:#}; keeping the previous settings", p.display()),
+            }
+        }
+        match recurring_round(dir, &current).await {
+            Ok(done) => println!("stockade-agent: {done}"),
+            Err(e) => eprintln!("stockade-agent: recurring snapshot failed: {e:#}"),
+        }
+    }
+}
+
+/// One round of the recurring job: take, prune locally, upload, prune in S3.
+async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
+    let name = naming::rolling_name(time::OffsetDateTime::now_utc());
+    let save_job = SaveJob { name: name.clone(), ..r.save.clone() };
+    let m = save(dir, &save_job).await?;
+    let mut done = format!("saved {name} ({} bytes, sha256 {})", m.size, m.sha256);
+    let pruned = prune_rolling(dir, r.retention)?;
+    if !pruned.is_empty() {
+        done.push_str(&format!("; pruned {}", pruned.join(", ")));
+    }
+    if let Some(s3) = &r.s3 {
+        let t = s3_timeouts(r.deadline_secs);
+        let up = upload(dir, &name, s3, t).await.with_context(|| format!("{name} is kept on this host, but uploading it to S3 failed"))?;
+        done.push_str(&format!("; {up}"));
+        let store = s3_store(s3, t)?;
+        let gone = prune_rolling_s3(&store, r.retention).await?;
+        if !gone.is_empty() {
+            done.push_str(&format!("; pruned in S3 {}", gone.join(", ")));
+        }
+    }
+    Ok(done)
+}
+
+/// Recurring snapshots (`…_etcd`) in `dir` beyond the newest `keep` are deleted (archive and
+/// manifest); one-off snapshots are never touched. Names sort by their time.
+fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(naming::name_of_file))
+        .filter(|n| n.ends_with(naming::ROLLING_SUFFIX))
+        .collect();
+    names.sort();
+    names.dedup();
+    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    if !old.is_empty() {
+        delete(dir, &old)?;
+    }
+    Ok(old)
+}
+
+/// The same in the S3 folder: recurring archives beyond the newest `keep` go, with their manifests.
+async fn prune_rolling_s3(store: &S3Store, keep: usize) -> Result<Vec<String>> {
+    let mut names: Vec<String> = store
+        .list()
+        .await?
+        .into_iter()
+        .filter_map(|o| o.name.strip_suffix(naming::ZIP_EXT).map(str::to_string))
+        .filter(|n| n.ends_with(naming::ROLLING_SUFFIX))
+        .collect();
+    names.sort();
+    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    for n in &old {
+        store.delete(&naming::archive_file(n)).await?;
+        store.delete(&naming::manifest_file(n)).await?;
+    }
+    Ok(old)
+}
+
+/// The S3 timeouts of a job: inside the CLI's deadline for it (0: an older CLI, the defaults).
+fn s3_timeouts(deadline_secs: u64) -> S3Timeouts {
+    match deadline_secs {
+        0 => S3Timeouts::default(),
+        d => S3Timeouts::within(Duration::from_secs(d)),
+    }
+}
+
+/// A store with these timeouts; credentials from the job, else as `S3Store::new` (the host's role).
+fn s3_store(s3: &S3Settings, t: S3Timeouts) -> Result<S3Store> {
+    S3Store::with_options(s3, t, UploadShape::default(), &|k| std::env::var(k).ok())
 }
 
 /// Streams the archive to S3 (multipart, memory bounded) hashing what it sends, checks that
 /// against the manifest, then uploads the manifest: an object without its manifest beside it is
-/// never taken for a complete copy.
-async fn upload(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+/// never taken for a complete copy. The archive's transfer ends within `t.transfer` (an unfinished
+/// multipart upload is then aborted); the manifest is small and gets one `t.request`.
+async fn upload(dir: &Path, name: &str, s3: &S3Settings, t: S3Timeouts) -> Result<String> {
     let manifest_text = fs::read_to_string(dir.join(naming::manifest_file(name))).with_context(|| format!("{name}: no manifest on this host"))?;
     let manifest = Manifest::from_json(&manifest_text, &naming::manifest_file(name))?;
-    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let store = s3_store(s3, t)?;
+    let small = s3_store(s3, S3Timeouts { transfer: t.request, ..t })?;
     let file = tokio::fs::File::open(dir.join(naming::archive_file(name))).await.with_context(|| format!("{name}: no archive on this host"))?;
     let sent = store.upload(&naming::archive_file(name), file).await?;
     if manifest.check(sent.size, &sent.sha256) != Checksum::Ok {
         let _ = store.delete(&naming::archive_file(name)).await;
         bail!("{name}: the archive sent to S3 ({} bytes, sha256 {}) does not match its manifest: the local copy changed; the object was deleted again", sent.size, sent.sha256);
     }
-    store.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
+    small.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
     Ok(format!("uploaded {} ({} bytes, sha256 {})", sent.key, sent.size, sent.sha256))
 }
 
 /// Brings `name` from S3 (archive through a temp file, then the manifest), checked against the
 /// manifest; a copy already here is left alone (the preflight verifies it like any other).
-async fn download(dir: &Path, name: &str, s3: &crate::snapshot::s3::S3Settings) -> Result<String> {
+async fn download(dir: &Path, name: &str, s3: &S3Settings, t: S3Timeouts) -> Result<String> {
     let archive = dir.join(naming::archive_file(name));
     if archive.exists() {
         return Ok(format!("{name} is already on this host"));
     }
-    let store = crate::snapshot::s3::S3Store::new(s3)?;
+    let store = s3_store(s3, t)?;
+    let small = s3_store(s3, S3Timeouts { transfer: t.request, ..t })?;
     let manifest_tmp = dir.join(format!(".{}.download", naming::manifest_file(name)));
-    store.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
+    small.download_to(&naming::manifest_file(name), &manifest_tmp).await.with_context(|| format!("{name}: its manifest is not in S3"))?;
     let manifest = Manifest::from_json(&fs::read_to_string(&manifest_tmp)?, &naming::manifest_file(name))?;
     // under a temporary name until it matches its manifest: an unverified archive must never be
     // taken for a copy by a later run
@@ -126,11 +238,23 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
     let file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let (reader, mut writer) = tokio::io::simplex(256 * 1024);
     let large = status.db_size > 3 * 1024 * 1024 * 1024;
-    let (zname, state) = (name.clone(), j.state.clone());
+    let (zname, state, encrypt) = (name.clone(), j.state.clone(), j.encrypt.clone());
     let zipping = tokio::task::spawn_blocking(move || -> Result<archive::Written> {
         let reader = tokio_util::io::SyncIoBridge::new(reader);
-        let (out, written) = archive::write_zip(std::io::BufWriter::with_capacity(256 * 1024, file), &zname, reader, state.as_deref().map(str::as_bytes), large)?;
-        let file = out.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
+        let buffered = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let state = state.as_deref().map(str::as_bytes);
+        let (buffered, written) = match encrypt {
+            None => archive::write_zip(buffered, &zname, reader, state, large)?,
+            // zip → age → file: the manifest's size and sha256 are those of the encrypted bytes
+            Some(e) => {
+                let sealed = e.wrap(archive::HashingWriter::new(buffered))?;
+                let (sealed, mut written) = archive::write_zip(sealed, &zname, reader, state, large)?;
+                let (buffered, size, sha256) = sealed.finish().context("finishing the age encryption")?.finish();
+                (written.size, written.sha256) = (size, sha256);
+                (buffered, written)
+            }
+        };
+        let file = buffered.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
         file.sync_all().context("syncing the archive")?;
         Ok(written)
     });
@@ -167,7 +291,7 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
         size: written.size,
         sha256: written.sha256.clone(),
         created_unix: time::OffsetDateTime::now_utc().unix_timestamp(),
-        encrypted: false,
+        encrypted: j.encrypt.is_some(),
     };
     // archive first, then the manifest: a manifest never names an archive that is not there
     fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
@@ -201,7 +325,27 @@ fn locate(dir: &Path, name: &str) -> Option<(PathBuf, Layout)> {
     raw.is_file().then_some((raw, Layout::Raw))
 }
 
-fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> Result<Copy> {
+/// The plaintext of an encrypted archive in an unnamed temporary file (gone when dropped) in
+/// `scratch`: zip reading needs to seek. Fails (before anything is written) on a wrong key.
+fn decrypted(path: &Path, key: &Decrypt, scratch: &Path) -> Result<fs::File> {
+    let mut tmp = tempfile::tempfile_in(scratch).with_context(|| format!("creating a temporary file in {}", scratch.display()))?;
+    key.decrypt_to(std::io::BufReader::new(fs::File::open(path)?), &mut tmp).with_context(|| format!("{} is encrypted", path.display()))?;
+    std::io::Seek::rewind(&mut tmp)?;
+    Ok(tmp)
+}
+
+/// The archive to read: the file itself, or its plaintext when it is encrypted (which needs a key).
+fn readable(path: &Path, key: Option<&Decrypt>, scratch: &Path) -> Result<fs::File> {
+    if !crypt::file_is_age(path)? {
+        return Ok(fs::File::open(path)?);
+    }
+    match key {
+        Some(k) => decrypted(path, k, scratch),
+        None => bail!("{} is encrypted: give the key (--decrypt-identity FILE, or the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE / --passphrase-file)", path.display()),
+    }
+}
+
+fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool, key: Option<&Decrypt>) -> Result<Copy> {
     let meta = fs::metadata(path)?;
     let (size, sha256) = digest_reader(fs::File::open(path)?).with_context(|| format!("reading {}", path.display()))?;
     let manifest_path = dir.join(match layout {
@@ -220,9 +364,12 @@ fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> 
         Err(_) => (None, Checksum::NoManifest),
     };
     let (mut problem, mut has_state) = (None, false);
-    if deep {
+    let encrypted = layout == Layout::Zip && crypt::file_is_age(path)?;
+    // an encrypted archive without its key: its manifest vouches for it (the restore's preflight
+    // asks for the key before it accepts one)
+    if deep && (!encrypted || key.is_some()) {
         let verdict = match layout {
-            Layout::Zip => archive::inspect_zip(fs::File::open(path)?, name).map(|i| {
+            Layout::Zip => readable(path, key, &std::env::temp_dir()).and_then(|f| archive::inspect_zip(f, name)).map(|i| {
                 has_state = i.has_state;
                 i.integrity
             }),
@@ -235,10 +382,10 @@ fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool) -> 
         };
     }
     let modified_unix = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
-    Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state })
+    Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state, encrypted })
 }
 
-fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy>, Vec<String>)> {
+fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decrypt>) -> Result<(Vec<Copy>, Vec<String>)> {
     let mut copies = Vec::new();
     let mut missing = Vec::new();
     match names {
@@ -246,7 +393,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy
             for n in names {
                 let n = naming::normalize(n)?;
                 match locate(dir, &n) {
-                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep)?),
+                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep, key)?),
                     None => missing.push(n),
                 }
             }
@@ -266,7 +413,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool) -> Result<(Vec<Copy
                 if layout == Layout::Raw && dir.join(naming::archive_file(&n)).is_file() {
                     continue;
                 }
-                copies.push(describe(dir, &n, &dir.join(&f), layout, deep)?);
+                copies.push(describe(dir, &n, &dir.join(&f), layout, deep, key)?);
             }
         }
     }
@@ -303,7 +450,7 @@ fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
 
 /// Extracts the etcd snapshot for `etcdctl snapshot restore` into `restore_dir/<name>.db` (etcd's
 /// integrity hash checked on the way) and clears any restore output of an earlier attempt.
-fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str) -> Result<String> {
+fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str, key: Option<&Decrypt>) -> Result<String> {
     let name = naming::normalize(name)?;
     let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
     let new = data.join(job::RESTORED_NEW);
@@ -316,7 +463,7 @@ fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str) -> Result<St
     let tmp = restore_dir.join(format!(".{}.tmp", restore_db_file(&name)));
     let mut out = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     let size = match layout {
-        Layout::Zip => archive::extract_snapshot(fs::File::open(&src)?, &name, &mut out)?,
+        Layout::Zip => archive::extract_snapshot(readable(&src, key, restore_dir)?, &name, &mut out)?,
         Layout::Raw => {
             archive::inspect_raw(fs::File::open(&src)?)?.require(&src.display().to_string())?;
             std::io::copy(&mut fs::File::open(&src)?, &mut out)?
@@ -332,13 +479,13 @@ pub fn restore_db_file(name: &str) -> String {
     format!("{name}.db")
 }
 
-fn read_state(dir: &Path, name: &str, out: &Path) -> Result<String> {
+fn read_state(dir: &Path, name: &str, out: &Path, key: Option<&Decrypt>) -> Result<String> {
     let name = naming::normalize(name)?;
     let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
     if layout == Layout::Raw {
         return Ok("none: a legacy raw snapshot holds no state".into());
     }
-    match archive::read_state(fs::File::open(&src)?, &name)? {
+    match archive::read_state(readable(&src, key, &std::env::temp_dir())?, &name)? {
         Some(state) => {
             write_file_atomic(out, &state)?;
             Ok(format!("state {} bytes", state.len()))
@@ -440,7 +587,7 @@ mod tests {
         put(d.path(), "corrupt", &rke1_zip("corrupt", &bad, None), true);
         fs::write(d.path().join("2024-01-01T00:00:00Z_etcd"), fake_db(2, 4)).unwrap(); // legacy raw
         fs::write(d.path().join(".good.zip.tmp"), b"partial").unwrap();
-        let (copies, _) = inspect(d.path(), None, true).unwrap();
+        let (copies, _) = inspect(d.path(), None, true, None).unwrap();
         let by = |n: &str| copies.iter().find(|c| c.name == n).unwrap_or_else(|| panic!("{n} not listed: {copies:?}"));
         assert_eq!(copies.len(), 5, "{copies:?}");
         assert_eq!(by("good").checksum, Checksum::Ok);
@@ -450,8 +597,36 @@ mod tests {
         assert_eq!(by("corrupt").checksum, Checksum::Ok, "the manifest matches the file...");
         assert!(by("corrupt").problem.as_deref().unwrap().contains("integrity"), "...but etcd's hash does not");
         assert_eq!(by("2024-01-01T00:00:00Z_etcd").layout, Layout::Raw);
-        let (found, missing) = inspect(d.path(), Some(&["good.zip".into(), "gone".into()]), false).unwrap();
+        let (found, missing) = inspect(d.path(), Some(&["good.zip".into(), "gone".into()]), false, None).unwrap();
         assert_eq!((found.len(), missing), (1, vec!["gone".to_string()]));
+    }
+
+    #[test]
+    fn encrypted_archives_are_checked_extracted_and_read_only_with_the_key() {
+        use crate::config::secret::Secret;
+        use crate::snapshot::crypt::Encrypt;
+        let d = tempfile::tempdir().unwrap();
+        let (snaps, restore, data) = (d.path().join("snaps"), d.path().join("restore"), d.path().join("data"));
+        fs::create_dir_all(&snaps).unwrap();
+        let db = fake_db(4, 1);
+        let mut w = Encrypt::Passphrase(Secret::new("pw")).wrap(Vec::new()).unwrap();
+        w.write_all(&rke1_zip("e", &db, Some(b"{\"state\":1}"))).unwrap();
+        put(&snaps, "e", &w.finish().unwrap(), true);
+        let right = Decrypt::Passphrase(Secret::new("pw"));
+        let wrong = Decrypt::Passphrase(Secret::new("nope"));
+        let (c, _) = inspect(&snaps, None, true, Some(&right)).unwrap();
+        assert!(c[0].encrypted && c[0].problem.is_none() && c[0].has_state && c[0].checksum == Checksum::Ok, "{c:?}");
+        let (c, _) = inspect(&snaps, None, true, Some(&wrong)).unwrap();
+        assert!(c[0].problem.as_deref().unwrap().contains("does not decrypt"), "{c:?}");
+        let (c, _) = inspect(&snaps, None, true, None).unwrap();
+        assert!(c[0].encrypted && c[0].problem.is_none() && !c[0].has_state, "without a key only the manifest vouches: {c:?}");
+        assert!(extract(&snaps, &restore, &data, "e", None).unwrap_err().to_string().contains("encrypted"));
+        assert!(extract(&snaps, &restore, &data, "e", Some(&wrong)).is_err());
+        extract(&snaps, &restore, &data, "e", Some(&right)).unwrap();
+        assert_eq!(fs::read(restore.join("e.db")).unwrap(), db);
+        let out = d.path().join("state.json");
+        read_state(&snaps, "e", &out, Some(&right)).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"{\"state\":1}");
     }
 
     #[test]
@@ -463,7 +638,7 @@ mod tests {
         fs::write(data.join("member/wal/0.wal"), b"old").unwrap();
         let db = fake_db(4, 1);
         put(&snaps, "s", &rke1_zip("s", &db, None), true);
-        extract(&snaps, &restore, &data, "s.zip").unwrap();
+        extract(&snaps, &restore, &data, "s.zip", None).unwrap();
         assert_eq!(fs::read(restore.join("s.db")).unwrap(), db);
         // what etcdctl snapshot restore would leave
         let fake_restore = || {
@@ -475,7 +650,7 @@ mod tests {
         assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
         assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
         // interrupted after the swap: run again; the kept data stays the original
-        extract(&snaps, &restore, &data, "s").unwrap();
+        extract(&snaps, &restore, &data, "s", None).unwrap();
         fake_restore();
         let again = swap_data(&data).unwrap();
         assert!(again.contains("moved aside"), "{again}");
@@ -491,7 +666,7 @@ mod tests {
         let mut bad = db.clone();
         bad[3] ^= 1;
         put(&snaps, "bad", &rke1_zip("bad", &bad, None), false);
-        assert!(extract(&snaps, &restore, &data, "bad").is_err());
+        assert!(extract(&snaps, &restore, &data, "bad", None).is_err());
     }
 
     #[test]

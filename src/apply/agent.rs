@@ -81,10 +81,10 @@ mod tests {
         let prefix = |p: &str| format!("/pfx{p}");
         let save = binds_for(&Job::Save(crate::snapshot::job::SaveJob {
             name: "s".into(), cluster: "c".into(), address: "127.0.0.1".into(), port: 2379, ca_file: String::new(), cert_file: String::new(),
-            key_file: String::new(), state: None, stall_timeout_secs: 5,
+            key_file: String::new(), state: None, stall_timeout_secs: 5, encrypt: None,
         }), &prefix);
         assert_eq!(save, vec!["/opt/rke/etcd-snapshots:/opt/rke/etcd-snapshots", "/pfx/etc/kubernetes:/etc/kubernetes:ro"]);
-        assert!(binds_for(&Job::Inspect { names: None, deep: false }, &prefix).iter().all(|b| b.ends_with(":ro")));
+        assert!(binds_for(&Job::Inspect { names: None, deep: false, decrypt: None }, &prefix).iter().all(|b| b.ends_with(":ro")));
         assert!(binds_for(&Job::SwapData, &prefix).contains(&"/pfx/var/lib/etcd:/var/lib/rancher/etcd".to_string()));
     }
 }
@@ -138,7 +138,7 @@ pub fn binds_for(job: &Job, prefix: &dyn Fn(&str) -> String) -> Vec<String> {
     let restore = format!("{0}:{0}", job::RESTORE_DIR);
     let data = format!("{}:{}", prefix("/var/lib/etcd"), job::ETCD_DATA);
     match job {
-        Job::Save(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
+        Job::Save(_) | Job::Recurring(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
         Job::Inspect { .. } | Job::ReadState { .. } => vec![format!("{}:ro", snapshots)],
         Job::Adopt { .. } | Job::Delete { .. } | Job::Download { .. } => vec![snapshots],
         Job::Upload { .. } => vec![format!("{}:ro", snapshots)],
@@ -271,7 +271,7 @@ pub async fn copy_snapshot(from: &Host, to: &Host, image: &str, manifest: &crate
     let name = &manifest.name;
     let snapshots = naming::SNAPSHOT_DIR;
     // a created, never started container on the source: Docker reads the bind through it
-    let reader_job = Job::Inspect { names: Some(vec![name.clone()]), deep: false };
+    let reader_job = Job::Inspect { names: Some(vec![name.clone()]), deep: false, decrypt: None };
     let source = AgentRun::create(from, image, &reader_job, vec![format!("{snapshots}:{snapshots}:ro")]).await?;
     let adopt = Job::Adopt { name: name.clone(), size: manifest.size, sha256: manifest.sha256.clone() };
     let target = match AgentRun::create(to, image, &adopt, binds_for(&adopt, &|p| p.to_string())).await {

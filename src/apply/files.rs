@@ -144,7 +144,7 @@ pub async fn read_host_dir(h: &Host, image: &str, dir: &str) -> Result<BTreeMap<
     r
 }
 
-async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
+pub(super) async fn sync_files(ctx: &Ctx<'_>, h: &Host, files: &[FileSpec]) -> Result<()> {
     let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {
         let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();

@@ -14,6 +14,7 @@ pub mod preview;
 pub mod worker;
 pub mod images;
 pub mod remove;
+pub mod snapshots;
 
 use crate::config::ClusterConfig;
 use crate::pki::Bundle;
@@ -220,6 +221,8 @@ pub enum Planned {
     Membership(String),
     /// a host that left cluster.yml, to be cleaned
     CleanDeparted(String),
+    /// one batch of the rolling change of running hosts (one line, in order)
+    Rollout(String),
 }
 
 /// The dry runs of `phases`, in order.

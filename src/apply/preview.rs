@@ -59,7 +59,7 @@ pub fn by_host(ctx: &Ctx<'_>, planned: &[Planned]) -> Vec<HostPreview> {
                 }),
             ),
             Planned::RemoveContainer { host, name } => (host, Box::new(|h: &mut HostPreview| h.remove.push(name.clone()))),
-            Planned::Membership(_) | Planned::CleanDeparted(_) => continue,
+            Planned::Membership(_) | Planned::CleanDeparted(_) | Planned::Rollout(_) => continue,
         };
         if let Some(h) = out.iter_mut().find(|h| h.address == host) {
             push(h);

@@ -218,7 +218,12 @@ exit $rc"#;
 /// nginx-proxy on a host that gained the controlplane role), and what an interrupted run can
 /// leave: `old-*` containers of a replacement and helper containers.
 pub async fn obsolete_containers(h: &Host, plan: &crate::plan::HostPlan) -> Result<Vec<String>> {
-    let mut out: Vec<String> = labelled(h, MANAGED_LABEL).await?.into_iter().filter(|n| !plan.containers.iter().any(|c| &c.name == n)).collect();
+    // the recurring-snapshot container is not in the plan: its own phase keeps or removes it
+    let mut out: Vec<String> = labelled(h, MANAGED_LABEL)
+        .await?
+        .into_iter()
+        .filter(|n| !plan.containers.iter().any(|c| &c.name == n) && n != crate::snapshot::recurring::CONTAINER)
+        .collect();
     out.sort();
     Ok(out)
 }

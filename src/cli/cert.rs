@@ -19,6 +19,16 @@ pub enum Cert {
     /// key is kept. Works with expired certificates; an interrupted rotation is finished by
     /// running the same command again
     Rotate(RotateArgs),
+    /// A certificate signing request and key for every certificate the cluster needs, for your
+    /// own CA to sign (then `up --custom-certs`); keys the state already holds are reused
+    GenerateCsr(CsrArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CsrArgs {
+    /// Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml's name>_certs next to it)
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,6 +71,7 @@ pub fn name(c: &Cert) -> &'static str {
     match c {
         Cert::CheckExpiration(_) => "cert check-expiration",
         Cert::Rotate(_) => "cert rotate",
+        Cert::GenerateCsr(_) => "cert generate-csr",
     }
 }
 
@@ -68,6 +79,7 @@ pub fn progress(c: &Cert) -> Progress {
     match c {
         Cert::CheckExpiration(a) => Progress::output(a.output),
         Cert::Rotate(a) => a.progress,
+        Cert::GenerateCsr(_) => Progress::output(Output::Text),
     }
 }
 
@@ -84,6 +96,10 @@ pub async fn run(cli: &super::Cli, c: &Cert, ui: &Ui) -> Result<Code> {
                 ui.warn(&w);
             }
             Ok(report.code())
+        }
+        Cert::GenerateCsr(a) => {
+            cert::custom::generate_csr(&cert::custom::CsrOptions { config_path: cli.config_path(), cert_dir: a.cert_dir.clone() }, ui)?;
+            Ok(Code::Ok)
         }
         Cert::Rotate(a) => {
             let opts = cert::RotateOptions {

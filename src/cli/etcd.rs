@@ -1,6 +1,7 @@
 //! `stockade etcd ...`: flags only; the work is `ops::snapshot`.
 use super::connect::ConnectArgs;
 use super::{Output, Progress};
+use crate::config::secret::Secret;
 use crate::ops::snapshot::{self, restore::RestoreOptions, SnapshotOptions};
 use crate::ui::Ui;
 use anyhow::Result;
@@ -28,6 +29,16 @@ pub struct SaveArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub progress: Progress,
+    /// Encrypt the snapshot with age on the etcd hosts, with the passphrase in
+    /// STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_recipient: Vec<String>,
+    /// File holding the encryption passphrase (first line); implies --encrypt
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<std::path::PathBuf>,
 }
 
 /// RKE1's S3 flags; cluster.yml's `services.etcd.backup_config.s3backupconfig` fills what is not
@@ -45,11 +56,11 @@ pub struct S3Args {
     #[arg(long, value_name = "FILE")]
     pub s3_endpoint_ca: Option<std::path::PathBuf>,
     /// S3 access key
-    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_ACCESS_KEY", hide_env_values = true)]
-    pub access_key: Option<String>,
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_ACCESS_KEY", hide_env_values = true, value_parser = secret)]
+    pub access_key: Option<Secret>,
     /// S3 secret key (prefer the environment: command lines are visible to other users)
-    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    #[arg(long, value_name = "KEY", env = "STOCKADE_S3_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub secret_key: Option<Secret>,
     #[arg(long, value_name = "NAME")]
     pub bucket_name: Option<String>,
     #[arg(long, value_name = "REGION")]
@@ -59,15 +70,19 @@ pub struct S3Args {
     pub folder: Option<String>,
 }
 
+/// A flag's value held as a `Secret` from the moment it is parsed (never Debug-printed).
+fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(s))
+}
+
 impl S3Args {
     fn flags(&self) -> snapshot::s3::S3Flags {
-        use crate::config::secret::Secret;
         snapshot::s3::S3Flags {
             s3: self.s3,
             endpoint: self.s3_endpoint.clone(),
             endpoint_ca: self.s3_endpoint_ca.clone(),
-            access_key: self.access_key.clone().map(Secret::new),
-            secret_key: self.secret_key.clone().map(Secret::new),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
             bucket: self.bucket_name.clone(),
             region: self.region.clone(),
             folder: self.folder.clone(),
@@ -89,6 +104,12 @@ pub struct RestoreArgs {
     pub use_local_state: bool,
     #[command(flatten)]
     pub progress: Progress,
+    /// age identity file (`age-keygen` output) to decrypt an encrypted snapshot
+    #[arg(long, value_name = "FILE")]
+    pub decrypt_identity: Option<std::path::PathBuf>,
+    /// File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<std::path::PathBuf>,
     /// Seconds etcd members get to report healthy
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub etcd_health_timeout: u64,
@@ -153,7 +174,10 @@ pub fn progress(cmd: &Etcd) -> Progress {
 
 pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
     match cmd {
-        Etcd::SnapshotSave(a) => snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), &a.s3.flags(), ui).await.map(|_| ()),
+        Etcd::SnapshotSave(a) => {
+            let crypt = snapshot::crypt::EncryptFlags { encrypt: a.encrypt, recipients: a.encrypt_recipient.clone(), passphrase_file: a.passphrase_file.clone() };
+            snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), &a.s3.flags(), &crypt, ui).await.map(|_| ())
+        }
         Etcd::SnapshotRestore(a) => {
             let o = RestoreOptions {
                 snapshot: opts(cli, &a.connect),
@@ -161,6 +185,8 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
                 use_local_state: a.use_local_state,
                 etcd_health_timeout: Duration::from_secs(a.etcd_health_timeout),
                 health_timeout: Duration::from_secs(a.health_timeout),
+                decrypt: snapshot::crypt::DecryptFlags { identity_file: a.decrypt_identity.clone(), passphrase_file: a.passphrase_file.clone() },
+                declared: false,
             };
             snapshot::restore::run(&o, &a.s3.flags(), ui).await
         }

@@ -77,7 +77,7 @@ pub enum Command {
     Cert(cert::Cert),
     /// Print stockade's version and the default Kubernetes version
     Version,
-    /// Default system images per Kubernetes version
+    /// Write a commented cluster.yml by asking questions (like `rke config`; --empty, --print), or print the default system images per Kubernetes version
     Config(config_cmd::Args),
     /// etcd snapshots: save, restore, list, delete, prune
     #[command(subcommand)]
@@ -156,7 +156,7 @@ async fn run_command(cli: &Cli, ui: &crate::ui::Ui) -> anyhow::Result<Code> {
         Command::Validate => done(validate::run(cli, ui)),
         Command::Cert(c) => cert::run(cli, c, ui).await,
         Command::Version => done(version::run()),
-        Command::Config(a) => done(config_cmd::run(a)),
+        Command::Config(a) => done(config_cmd::run(a, ui)),
         Command::Util(u) => done(util::run(cli, u, ui)),
         Command::Etcd(e) => done(etcd::run(cli, e, ui).await),
         Command::Agent(a) => done(agent::run(a).await),
@@ -202,6 +202,15 @@ mod tests {
         for line in ["0  success", "1  an operation failed", "2  bad input", "3  refused as unsafe"] {
             assert!(help.contains(line), "{help}");
         }
+    }
+
+    #[test]
+    fn s3_keys_from_flags_are_never_debug_printed() {
+        let cli = Cli::parse_from(["stockade", "etcd", "snapshot-save", "--s3", "--access-key", "AKFLAG123", "--secret-key", "SKFLAG456", "--bucket-name", "b"]);
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("AKFLAG123") && !debug.contains("SKFLAG456") && debug.contains("<redacted>"), "{debug}");
+        let Command::Etcd(etcd::Etcd::SnapshotSave(a)) = &cli.command else { panic!("{debug}") };
+        assert_eq!(a.s3.secret_key.as_ref().map(|k| k.expose()), Some("SKFLAG456"));
     }
 
     #[test]

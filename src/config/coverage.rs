@@ -44,12 +44,18 @@ pub const KEYS: &[(&str, Use)] = &[
     // RKE1 prefixes every system image with the default registry's address
     ("private_registries[].is_default", NotApplied),
     ("private_registries[].ecr_credential_plugin", NotApplied),
-    ("restore", NotApplied),
+    // RKE1's declarative restore: `up` restores the snapshot first, once
+    ("restore", Applied),
     ("rotate_certificates", NotApplied),
     ("rotate_encryption_key", NotApplied),
     ("services", Applied),
-    ("services.etcd.backup_config", NotApplied),
-    ("services.etcd.snapshot", NotApplied),
+    // recurring snapshots (`stockade-etcd-snapshots`), snapshot-save/restore's timeout and S3;
+    // stockade extension: STOCKADE_SNAPSHOT_INTERVAL_SECONDS in `up`'s environment overrides
+    // interval_hours (for tests)
+    ("services.etcd.backup_config", Applied),
+    // RKE1 names recurring snapshots with `:` or, with it, `-`: stockade always uses `-`
+    ("services.etcd.backup_config.safe_timestamp", NotApplied),
+    ("services.etcd.snapshot", Applied),
     ("services.etcd.creation", NotApplied),
     ("services.etcd.retention", NotApplied),
     // an external etcd's settings (external_urls is refused)
@@ -92,10 +98,9 @@ pub const KEYS: &[(&str, Use)] = &[
     // the images of features not applied yet are named under those features' keys
     ("system_images", Applied),
     ("upgrade_strategy.max_unavailable_worker", Applied),
-    // stricter than the setting: controlplane hosts change one at a time
     ("upgrade_strategy.max_unavailable_controlplane", Applied),
-    ("upgrade_strategy.drain", NotApplied),
-    ("upgrade_strategy.node_drain_input", NotApplied),
+    ("upgrade_strategy.drain", Applied),
+    ("upgrade_strategy.node_drain_input", Applied),
     ("win_prefix_path", NotApplied),
 ];
 
@@ -231,7 +236,7 @@ mod tests {
         let load = |y: &str| crate::config::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
         assert!(not_applied(&load("")).is_empty());
         let c = load("services:\n  etcd:\n    snapshot: true\n    retention: 24h\n  kube-api:\n    pod_security_policy: true\n    always_pull_images: true\n    service_node_port_range: 30000-32767\nauthorization:\n  mode: rbac\n");
-        assert_eq!(not_applied(&c), ["services.etcd.retention", "services.etcd.snapshot", "services.kube-api.pod_security_policy"]);
+        assert_eq!(not_applied(&c), ["services.etcd.retention", "services.kube-api.pod_security_policy"]);
         assert!(not_applied(&load("services:\n  etcd:\n    snapshot: false\n")).is_empty(), "off asks for nothing");
         let c = load("nodes:\n  - address: a\n    user: u\n    role: [worker]\n    labels: {a: b}\n");
         assert_eq!(not_applied(&c), ["nodes[].labels"]);

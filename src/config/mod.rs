@@ -82,7 +82,7 @@ pub fn load_with(path: &Path, strict: bool) -> Result<Loaded, InputError> {
 
 /// Settings that change what a cluster *is*: ignoring them would build something else than the
 /// file says on a running cluster (an internal etcd next to the user's external one, a kubelet
-/// without its cloud provider, no restore). Refused before any host is contacted until stockade
+/// without its cloud provider). Refused before any host is contacted until stockade
 /// applies them. Returns the key and why, one per line of the error.
 pub fn refused_until_applied(c: &ClusterConfig) -> Vec<String> {
     let mut out = Vec::new();
@@ -92,9 +92,6 @@ pub fn refused_until_applied(c: &ClusterConfig) -> Vec<String> {
     let provider = c.cloud_provider.as_ref().and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or_default();
     if !provider.is_empty() {
         out.push(format!("cloud_provider ({provider}): not applied yet (the kubelet and control plane would run without it, which breaks a cluster that has it)"));
-    }
-    if c.restore.as_ref().is_some_and(|r| r.restore) {
-        out.push("restore.restore: true: `up` does not restore etcd snapshots yet; take it out of the file".to_string());
     }
     out
 }
@@ -116,8 +113,8 @@ mod tests {
         assert!(parse("").is_empty());
         assert!(parse("services:\n  etcd:\n    external_urls: [https://e:2379]\n")[0].contains("external etcd"));
         assert!(parse("cloud_provider:\n  name: aws\n")[0].contains("aws"));
-        assert!(parse("restore:\n  restore: true\n  snapshot_name: s\n")[0].contains("restore"));
-        assert!(parse("restore:\n  restore: false\n").is_empty());
+        // `up` applies it (ops::snapshot::restore::declared)
+        assert!(parse("restore:\n  restore: true\n  snapshot_name: s\n").is_empty());
     }
 
     /// Every example shipped with the project is a valid cluster file.

@@ -1,6 +1,7 @@
 //! One function per command: the decisions a command makes, callable from tests without a
 //! command line (cargo's `commands` → `ops` split). `cli/` only parses flags into these options.
 pub mod cert;
+pub mod config;
 pub mod remove;
 pub mod snapshot;
 pub mod up;

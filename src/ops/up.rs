@@ -41,11 +41,49 @@ pub struct UpOptions {
     pub health_timeout: Duration,
     /// `cert rotate`: re-issue these certificates first (`ops::cert::rotate`), then apply
     pub rotation: Option<pki::rotate::Request>,
+    /// `--custom-certs`: the certificates come from this directory (the operator's CA), none
+    /// is issued
+    pub custom_certs: Option<PathBuf>,
+    /// an upgrade goes ahead without the etcd snapshot `up` takes first
+    pub no_snapshot: bool,
+    /// called by `etcd snapshot-restore`: etcd holds the snapshot's data, so the version the
+    /// state records is not what the data was written by (no version step is checked)
+    pub restored: bool,
 }
+
+/// Set once this process ran a declared restore: the `up` that restore ends with must not start it
+/// again (whatever the state it put in place records).
+static DECLARED_RESTORE_RAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    // RKE1's `restore: {restore: true, snapshot_name: N}`: restore N first (every preflight of
+    // `etcd snapshot-restore`), once; that restore then runs this `up`
+    if !DECLARED_RESTORE_RAN.load(std::sync::atomic::Ordering::SeqCst) {
+        let recorded = state::load(&loaded.state_path())?.and_then(|s| s.current.rke_config);
+        if let Some(name) = crate::ops::snapshot::restore::declared(cfg, recorded.as_ref())? {
+            if args.dry_run {
+                ui.info(&format!("restore: in {} asks for snapshot {name}: `up` would restore etcd from it first (after its preflight), then bring the cluster up; the plan below is for the cluster as it is now", loaded.path.display()));
+            } else {
+                DECLARED_RESTORE_RAN.store(true, std::sync::atomic::Ordering::SeqCst);
+                ui.info(&format!("restore: in {} asks for snapshot {name}: restoring etcd from it first", loaded.path.display()));
+                let o = crate::ops::snapshot::restore::RestoreOptions {
+                    snapshot: crate::ops::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() },
+                    name,
+                    use_local_state: false,
+                    etcd_health_timeout: args.etcd_health_timeout,
+                    health_timeout: args.health_timeout,
+                    decrypt: Default::default(),
+                    declared: true,
+                };
+                // boxed: that restore ends with this `up` (async recursion)
+                let no_flags = crate::ops::snapshot::s3::S3Flags::default();
+                let restore: futures_util::future::LocalBoxFuture<'_, Result<()>> = Box::pin(crate::ops::snapshot::restore::run(&o, &no_flags, ui));
+                return restore.await;
+            }
+        }
+    }
     if !loaded.not_applied.is_empty() {
         ui.warn(&format!(
             "{}: parsed and kept but not applied yet by this stockade version: {}",
@@ -59,8 +97,16 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let archive = if args.offline { None } else { args.connect.image_archive.as_deref().map(ImageArchive::open).transpose()? };
     let state_path = loaded.state_path();
     // held until `up` returns, dry runs included (they read the state a writer may be changing)
-    let _lock = state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?;
+    let mut lock = Some(state::lock::acquire(&state_path, if args.dry_run { "up --dry-run" } else { "up" })?);
     let mut full = state::load(&state_path)?.unwrap_or_default();
+    // Kubernetes' version skew policy, against the version the last successful run left running
+    let running = plan::upgrade::recorded_version(full.current.rke_config.as_ref()).filter(|_| !args.restored);
+    if let (Some(running), Some(wanted)) = (running.as_deref(), cfg.kubernetes_version.as_deref()) {
+        if let Err(why) = plan::upgrade::check_step(running, wanted, &crate::versions::known_versions()) {
+            return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display()));
+        }
+    }
+    let upgrade = plan::upgrade::upgrade_reason(full.current.rke_config.as_ref(), cfg).filter(|_| !args.restored);
     // (`cert rotate` is what renews them: no warning there)
     let expiry = if args.rotation.is_some() { None } else { super::cert::expiry_warning(&full, time::OffsetDateTime::now_utc()) };
     if let Some(w) = expiry {
@@ -90,8 +136,20 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     // key generation takes seconds: it runs while the hosts are reached, so an unreachable
     // host is reported as soon as the connect fails, not after the certificates are done
     let pki_cfg = cfg.clone();
+    let custom = match &args.custom_certs {
+        Some(dir) => Some(super::cert::custom::load(dir, cfg, ui)?),
+        None => None,
+    };
     let issuing = async move {
-        tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?
+        match custom {
+            // the operator's certificates, as they are: the ones that differ from the state's are
+            // what changes on the hosts
+            Some(custom) => {
+                let issued = custom.iter().filter(|(n, c)| bundle.get(*n).is_none_or(|old| old.certificate_pem != c.certificate_pem || old.key_pem != c.key_pem)).map(|(n, _)| n.clone()).collect();
+                Ok((custom, pki::PkiChanges { issued, removed: Vec::new() }))
+            }
+            None => tokio::task::spawn_blocking(move || pki::reconcile(&mut bundle, &pki_cfg).map(|c| (bundle, c))).await?,
+        }
     };
 
     // decided before any host is contacted: refusing to drop a recorded key changes nothing
@@ -103,6 +161,9 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let not_yet = config::refused_until_applied(cfg);
     if !not_yet.is_empty() {
         return invalid(format!("{}: {}. Nothing was changed.", loaded.path.display(), not_yet.join("; ")));
+    }
+    if let Err(why) = apply::kubernetes::drain::DrainSettings::from_config(cfg) {
+        return invalid(format!("{}: {why}. Nothing was changed.", loaded.path.display()));
     }
     let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
     if !missing.is_empty() {
@@ -123,13 +184,28 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         let offline = Offline { plan: plan::build(cfg, &inputs), pki: &pki_changes, etcd: &etcd_changes, departed: &departed, config: cfg, file: &loaded.path };
         return offline.print(args.output, ui);
     }
+    if let Some(why) = upgrade.as_deref().filter(|_| !args.dry_run) {
+        if args.no_snapshot {
+            ui.warn(&format!("upgrade ({why}) without an etcd snapshot first (--no-snapshot)"));
+        } else {
+            drop(lock.take());
+            let (now, relocked) = snapshot_first(args, why, &state_path, &full, ui).await?;
+            (full, lock) = (now, Some(relocked));
+        }
+    }
+    let _lock = lock;
     let opts = args.connect.options(cfg);
+    // without the hosts the live member list cannot be read: the state file's refusal stands
+    let unless_refused = |e: anyhow::Error| match &state_verdict {
+        Err(why) => crate::exit::Refused(format!("{}: {why}. Nothing was changed (the live etcd member list could not be read to check it: {e:#})", loaded.path.display())).into(),
+        Ok(_) => e,
+    };
     // keys (and passphrase prompts) before the spinner and the SSH timeouts start
-    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await?;
+    let keys = crate::transport::hosts::load_keys(cfg, &cfg.nodes, &departed, opts.force_agent).await.map_err(unless_refused)?;
     ui.phase("Connect");
     let warn = |w: String| ui.warn(&w);
     let connecting = Hosts::connect_with_departed(cfg, &cfg.nodes, &departed, &keys, &opts, &warn);
-    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing)?;
+    let (hosts, (bundle, pki_changes)) = tokio::try_join!(connecting, issuing).map_err(unless_refused)?;
     tracing::debug!(issued = ?pki_changes.issued, removed = ?pki_changes.removed, reused_ca, "certificates");
     for h in &hosts.hosts {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
@@ -197,7 +273,15 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     };
 
     if args.dry_run {
-        let result = dry_run(&ctx, &pki_changes, args.output).await;
+        let snapshots = recurring_snapshots(cfg, &full)?;
+        let snapshot = upgrade.map(|why| {
+            if args.no_snapshot {
+                format!("upgrade ({why}): no etcd snapshot first (--no-snapshot)")
+            } else {
+                format!("upgrade ({why}): an etcd snapshot would be taken first (`--no-snapshot` skips it)")
+            }
+        });
+        let result = dry_run(&ctx, &snapshots, &pki_changes, args.output, snapshot).await;
         hosts.close().await;
         return result;
     }
@@ -215,7 +299,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.info("created a new cluster CA and certificates");
     }
 
-    let result = apply::run_phases(&ctx, &phases()).await;
+    let snapshots = recurring_snapshots(cfg, &full)?;
+    let result = apply::run_phases(&ctx, &phases(&snapshots)).await;
     hosts.close().await;
     result?;
 
@@ -249,8 +334,51 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// The recurring-snapshot phase as cluster.yml asks (`services.etcd.snapshot`/`backup_config`):
+/// the state each archive stores is this run's, as it will be recorded when `up` succeeds.
+fn recurring_snapshots(cfg: &config::ClusterConfig, full: &state::FullState) -> Result<apply::snapshots::RecurringSnapshots> {
+    use crate::snapshot::recurring;
+    let interval = std::env::var(recurring::INTERVAL_ENV).ok().and_then(|v| v.parse().ok());
+    let schedule = recurring::schedule(cfg, interval);
+    let mut recorded = full.clone();
+    recorded.current = recorded.desired.clone();
+    let s3 = match schedule {
+        Some(_) => crate::ops::snapshot::s3::settings(cfg, &Default::default(), &|_| None)?,
+        None => None,
+    };
+    Ok(apply::snapshots::RecurringSnapshots {
+        schedule,
+        explicitly_off: cfg.services.etcd.snapshot == Some(false),
+        state: serde_json::to_string(&recorded)?,
+        s3,
+        deadline: crate::ops::snapshot::deadline(cfg),
+    })
+}
+
+/// Before the first change of an upgrade: an etcd snapshot with `etcd snapshot-save`'s code
+/// (local copies on every etcd host, and S3 when cluster.yml's backup_config has an
+/// s3backupconfig), taken under its own lock. Returns the state file read again under `up`'s
+/// lock, which must be the one `up` decided from.
+async fn snapshot_first(args: &UpOptions, why: &str, state_path: &std::path::Path, before: &state::FullState, ui: &Ui) -> Result<(state::FullState, state::lock::RunLock)> {
+    ui.info(&format!("upgrade ({why}): taking an etcd snapshot first"));
+    let opts = super::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() };
+    let m = super::snapshot::save::run(&opts, None, &super::snapshot::s3::S3Flags::default(), &Default::default(), ui)
+        .await
+        .map_err(|e| e.context("the etcd snapshot before the upgrade failed; nothing was changed (`up --no-snapshot` upgrades without one)"))?;
+    ui.info(&format!(
+        "etcd snapshot {} taken before the upgrade; to go back to it: put the previous versions back in cluster.yml and run `stockade etcd snapshot-restore --name {}`",
+        m.name, m.name
+    ));
+    let relock = state::lock::acquire(state_path, "up")?;
+    let now = state::load(state_path)?.unwrap_or_default();
+    if serde_json::to_value(&now)? != serde_json::to_value(before)? {
+        bail!("{}: another run changed the state file while the snapshot was taken; nothing was changed: run `up` again", state_path.display());
+    }
+    Ok((now, relock))
+}
+
 /// `up`'s phases, in order; the run and the dry run both take them from here.
-fn phases() -> [&'static dyn apply::Phase; 10] {
+fn phases(snapshots: &apply::snapshots::RecurringSnapshots) -> [&dyn apply::Phase; 11] {
     [
         &EnsureImages,
         &DeployFiles,
@@ -262,6 +390,8 @@ fn phases() -> [&'static dyn apply::Phase; 10] {
         &WorkerPlane,
         // every node registered and Ready: node conditions are part of health
         &apply::kubernetes::NodesReady,
+        // RKE1's etcd-rolling-snapshots, replaced once stockade's runs
+        snapshots,
         &RemoveObsolete,
         &RemoveDeparted,
     ]
@@ -418,13 +548,14 @@ pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, join
 
 /// `up --dry-run`: the plan, per host, from read-only calls; nothing is written anywhere
 /// (not even the state file).
-async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -> Result<()> {
+async fn dry_run(ctx: &Ctx<'_>, snapshots: &apply::snapshots::RecurringSnapshots, pki_changes: &pki::PkiChanges, output: Output, snapshot: Option<String>) -> Result<()> {
     ctx.ui.phase("Plan");
-    let planned = apply::dry_run_phases(ctx, &phases()).await?;
+    let planned = apply::dry_run_phases(ctx, &phases(snapshots)).await?;
     ctx.ui.finish_bar();
     let previews = apply::preview::by_host(ctx, &planned);
     let membership: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Membership(m) = p { Some(m.clone()) } else { None }).collect();
     let departed: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::CleanDeparted(d) = p { Some(d.clone()) } else { None }).collect();
+    let rollout: Vec<String> = planned.iter().filter_map(|p| if let apply::Planned::Rollout(r) = p { Some(r.clone()) } else { None }).collect();
     let changes = previews.iter().filter(|p| !p.is_empty()).count();
     match output {
         Output::Json => {
@@ -433,12 +564,17 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 "certificates_to_issue": pki_changes.issued,
                 "etcd_membership": membership,
                 "departed_hosts_to_clean": departed,
+                "rollout": rollout,
+                "snapshot_first": snapshot,
                 "hosts": previews,
             });
             ctx.ui.document("plan", &doc)?;
         }
         Output::Text => {
             let mut out = String::new();
+            if let Some(s) = &snapshot {
+                out.push_str(&format!("{s}\n"));
+            }
             if !pki_changes.issued.is_empty() {
                 out.push_str(&format!("certificates to issue: {}\n", pki_changes.issued.join(", ")));
             }
@@ -449,6 +585,12 @@ async fn dry_run(ctx: &Ctx<'_>, pki_changes: &pki::PkiChanges, output: Output) -
                 out.push_str(&format!("departed host {d}: remove its containers and clean its directories\n"));
             }
             out.push_str(&apply::preview::render(&previews));
+            if !rollout.is_empty() {
+                out.push_str("rolling change of running hosts, in this order (each batch Ready before the next):\n");
+                for r in &rollout {
+                    out.push_str(&format!("  {r}\n"));
+                }
+            }
             let nothing = changes == 0 && pki_changes.issued.is_empty() && membership.is_empty() && departed.is_empty();
             out.push_str(if nothing { "Nothing to change.\n" } else { "" });
             if !nothing {

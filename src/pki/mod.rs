@@ -2,6 +2,7 @@
 //! and how they are kept across runs: keys are reused, and a certificate is re-issued only when
 //! its subject or SANs change or its CA changed. All keys are RSA-2048, validity 10 years.
 pub mod bundle;
+pub mod custom;
 pub mod names;
 pub mod rotate;
 
@@ -191,6 +192,21 @@ fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki, window: Op
         Some(k) => KeyPair::from_pem(k).map_err(|e| anyhow!("the existing key cannot be read: {e}"))?,
         None => KeyPair::generate_for(&PKCS_RSA_SHA256)?,
     };
+    let mut p = leaf_params(spec)?;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.use_authority_key_identifier_extension = true;
+    validity(&mut p);
+    if let Some((from, to)) = window {
+        (p.not_before, p.not_after) = (from, to);
+    }
+    let cert = p.signed_by(&key, &issuer)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// A certificate's subject (CN, O), alternative names and usages (client, and server where it
+/// serves) as `spec` gives them: what stockade issues, and what `cert generate-csr` asks the
+/// operator's CA for.
+pub(crate) fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
     p.distinguished_name = DistinguishedName::new();
     p.distinguished_name.push(DnType::CommonName, spec.cn.as_str());
@@ -203,19 +219,12 @@ fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki, window: Op
             Err(_) => SanType::DnsName(s.as_str().try_into().map_err(|e| anyhow!("SAN {s}: {e}"))?),
         });
     }
-    p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     if spec.server {
         p.extended_key_usages.push(ExtendedKeyUsagePurpose::ServerAuth);
     }
-    p.use_authority_key_identifier_extension = true;
-    validity(&mut p);
-    if let Some((from, to)) = window {
-        (p.not_before, p.not_after) = (from, to);
-    }
-    let cert = p.signed_by(&key, &issuer)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    Ok(p)
 }
 
 /// Whether an existing certificate already is what `spec` asks for: same subject, same SANs,

@@ -9,6 +9,7 @@ pub mod etcd;
 pub mod files;
 pub mod membership;
 pub mod rollout;
+pub mod upgrade;
 pub mod versioned;
 pub mod worker;
 

@@ -38,9 +38,88 @@ pub fn batches<T: Clone>(hosts: &[T], max: usize) -> Vec<Vec<T>> {
     out
 }
 
+/// Which `max_unavailable` a batch of hosts counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// hosts with the controlplane role: `max_unavailable_controlplane`
+    Controlplane,
+    /// every other host: `max_unavailable_worker`
+    Worker,
+}
+
+impl Pool {
+    pub fn key(self) -> &'static str {
+        match self {
+            Pool::Controlplane => "upgrade_strategy.max_unavailable_controlplane",
+            Pool::Worker => "upgrade_strategy.max_unavailable_worker",
+        }
+    }
+}
+
+/// Hosts taken together, and the pool whose limit they count against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch<T> {
+    pub pool: Pool,
+    pub hosts: Vec<T>,
+}
+
+/// RKE1's order (rke.md §7) for hosts whose worker components change, given as (host,
+/// controlplane role, etcd role): controlplane hosts (one first, then `max_cp` at a time), then
+/// etcd hosts without the controlplane role one at a time, then the other hosts (one first, then
+/// `max_worker` at a time).
+pub fn upgrade_batches<T: Clone>(hosts: &[(T, bool, bool)], max_cp: usize, max_worker: usize) -> Vec<Batch<T>> {
+    let pick = |f: &dyn Fn(bool, bool) -> bool| hosts.iter().filter(|(_, cp, etcd)| f(*cp, *etcd)).map(|(h, _, _)| h.clone()).collect::<Vec<T>>();
+    let cp = pick(&|cp, _| cp);
+    let etcd = pick(&|cp, etcd| !cp && etcd);
+    let workers = pick(&|cp, etcd| !cp && !etcd);
+    let mut out: Vec<Batch<T>> = batches(&cp, max_cp).into_iter().map(|hosts| Batch { pool: Pool::Controlplane, hosts }).collect();
+    out.extend(etcd.into_iter().map(|h| Batch { pool: Pool::Worker, hosts: vec![h] }));
+    out.extend(batches(&workers, max_worker).into_iter().map(|hosts| Batch { pool: Pool::Worker, hosts }));
+    out
+}
+
+/// The health gate before a batch: nodes of the pool outside the batch that are already not
+/// Ready count as unavailable, as RKE1 counts them; the batch may start only while those and the
+/// batch together stay within `max`.
+pub fn gate(unavailable: &[String], batch: usize, max: usize, pool: Pool) -> Result<(), String> {
+    if unavailable.len() + batch <= max {
+        return Ok(());
+    }
+    Err(format!(
+        "{} node(s) already unavailable ({}); changing {batch} more would exceed {}={max}: bring them back (or raise the limit) and run `up` again",
+        unavailable.len(),
+        unavailable.join(", "),
+        pool.key()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn rke1_order_controlplane_then_etcd_then_worker_batches() {
+        let hosts = [("w1", false, false), ("cp1", true, true), ("e1", false, true), ("w2", false, false), ("cp2", true, false), ("w3", false, false), ("cp3", true, false)];
+        let got: Vec<(Pool, Vec<&str>)> = upgrade_batches(&hosts, 2, 2).into_iter().map(|b| (b.pool, b.hosts)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Pool::Controlplane, vec!["cp1"]),
+                (Pool::Controlplane, vec!["cp2", "cp3"]),
+                (Pool::Worker, vec!["e1"]),
+                (Pool::Worker, vec!["w1"]),
+                (Pool::Worker, vec!["w2", "w3"]),
+            ]
+        );
+    }
+    #[test]
+    fn nodes_already_not_ready_count_against_the_limit() {
+        assert_eq!(gate(&[], 1, 1, Pool::Worker), Ok(()));
+        assert_eq!(gate(&["w9".into()], 1, 2, Pool::Worker), Ok(()));
+        let e = gate(&["w9".into()], 1, 1, Pool::Worker).unwrap_err();
+        assert!(e.contains("w9") && e.contains("max_unavailable_worker=1"), "{e}");
+        let e = gate(&["c2".into(), "c3".into()], 1, 2, Pool::Controlplane).unwrap_err();
+        assert!(e.contains("2 node(s)") && e.contains("max_unavailable_controlplane=2"), "{e}");
+    }
     #[test]
     fn rke1_rules_for_max_unavailable() {
         assert_eq!(max_unavailable(None, DEFAULT_WORKER, 100), Ok(10));

@@ -3,6 +3,7 @@
 //! starts (never in its Cmd, Env or Labels, which `docker inspect` shows); the answer is one line on
 //! the agent's stdout, prefixed with `RESULT_PREFIX`, holding no secret.
 use super::archive::Layout;
+use super::crypt::{Decrypt, Encrypt};
 use super::manifest::{Checksum, Manifest};
 use serde::{Deserialize, Serialize};
 
@@ -35,14 +36,29 @@ pub enum Job {
     Save(SaveJob),
     /// Describe snapshots in the snapshot dir (all of them, or the named ones); `deep` also opens
     /// each archive and checks etcd's integrity hash.
-    Inspect { names: Option<Vec<String>>, deep: bool },
+    /// An encrypted archive is opened only with `decrypt`; without it, its integrity is vouched
+    /// for by its manifest only (the sha256 of the encrypted bytes).
+    Inspect {
+        names: Option<Vec<String>>,
+        deep: bool,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Verify a copy received in `.incoming/` (size, sha256) and move it into place.
     Adopt { name: String, size: u64, sha256: String },
     /// Extract the etcd snapshot of `name` into the restore dir (integrity checked) and clear any
     /// earlier restore output.
-    Extract { name: String },
+    Extract {
+        name: String,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Copy the state file stored in the archive to `STATE_OUT`.
-    ReadState { name: String },
+    ReadState {
+        name: String,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
+    },
     /// Replace the data dir's `member` with the restored one, keeping the old one aside.
     SwapData,
     /// After the restored cluster is healthy: remove the kept data and the restore scratch files.
@@ -50,10 +66,26 @@ pub enum Job {
     /// Remove snapshots (archive, manifest, legacy raw file).
     Delete { names: Vec<String> },
     /// Upload `name`'s archive and manifest to S3; what was sent must match the manifest.
-    Upload { name: String, s3: crate::snapshot::s3::S3Settings },
+    /// `deadline_secs`: the CLI's deadline for the whole job; the agent's S3 timeouts fit inside it
+    /// (`S3Timeouts::within`) so that it aborts an unfinished multipart upload itself.
+    Upload {
+        name: String,
+        s3: crate::snapshot::s3::S3Settings,
+        #[serde(default)]
+        deadline_secs: u64,
+    },
+    /// Recurring snapshots (`stockade-etcd-snapshots`, a long-running container): every interval a
+    /// snapshot `<time>_etcd` as `Save` writes it, the oldest beyond `retention` pruned; the job
+    /// file is read again before each one (`up` may have rewritten it).
+    Recurring(RecurringJob),
     /// Download `name`'s archive and manifest from S3 into the snapshot dir, unless already
     /// there; the archive must match the manifest.
-    Download { name: String, s3: crate::snapshot::s3::S3Settings },
+    Download {
+        name: String,
+        s3: crate::snapshot::s3::S3Settings,
+        #[serde(default)]
+        deadline_secs: u64,
+    },
 }
 
 impl Job {
@@ -70,6 +102,7 @@ impl Job {
             Job::Delete { .. } => "delete",
             Job::Upload { .. } => "upload",
             Job::Download { .. } => "download",
+            Job::Recurring(_) => "recurring",
         }
     }
 }
@@ -89,7 +122,28 @@ pub struct SaveJob {
     pub state: Option<String>,
     /// longest pause allowed between two messages of etcd's snapshot stream
     pub stall_timeout_secs: u64,
+    /// encrypt the archive as it is written (`--encrypt`)
+    #[serde(default)]
+    pub encrypt: Option<Encrypt>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecurringJob {
+    /// what each snapshot is taken with (its `name` is replaced by `<time>_etcd`)
+    pub save: SaveJob,
+    pub interval_secs: u64,
+    /// how many recurring snapshots to keep, here and in S3 (one-off ones are never pruned)
+    pub retention: usize,
+    /// upload each snapshot (and prune the folder) — one etcd host uploads, so that hosts never
+    /// overwrite each other's objects
+    pub s3: Option<crate::snapshot::s3::S3Settings>,
+    /// bound of each upload (the S3 timeouts fit inside it)
+    pub deadline_secs: u64,
+}
+
+/// The line the recurring agent prints once it reached etcd with its certificates: `up` waits for
+/// it before it calls the container healthy.
+pub const RECURRING_READY: &str = "stockade-agent: recurring snapshots ready";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -114,6 +168,9 @@ pub struct Copy {
     pub problem: Option<String>,
     /// `deep` only: whether the archive holds a state file
     pub has_state: bool,
+    /// the file is an age file (`--encrypt`)
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 impl Copy {
@@ -160,6 +217,7 @@ mod tests {
                 modified_unix: 5,
                 problem: None,
                 has_state: false,
+                encrypted: false,
             }],
             missing: vec![],
         };

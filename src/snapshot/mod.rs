@@ -9,7 +9,9 @@
 //! `/backup/<name>` and, when present, the cluster state as `/etc/kubernetes/<name>.rkestate`;
 //! stockade adds `<name>.zip.manifest.json` beside it.
 pub mod archive;
+pub mod crypt;
 pub mod job;
 pub mod manifest;
 pub mod naming;
+pub mod recurring;
 pub mod s3;

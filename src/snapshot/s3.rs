@@ -380,6 +380,39 @@ impl Default for S3Timeouts {
     }
 }
 
+/// Room a job keeps after its transfer deadline, in `request`s: the abort of an unfinished
+/// multipart upload or the final size check, the manifest's small upload and its check, and the
+/// delete of an object that turned out not to match.
+const AFTER_TRANSFER_REQUESTS: u32 = 4;
+/// What the agent container needs to start and to report, out of the job's deadline.
+pub const JOB_START_MARGIN: Duration = Duration::from_secs(15);
+
+impl S3Timeouts {
+    /// Timeouts that fit inside a job deadline `job` (`services.etcd.backup_config.timeout`, the
+    /// time the CLI waits before it removes the agent container): the transfer's own deadline
+    /// fires first, so the agent still aborts an unfinished multipart upload (no parts are left
+    /// behind) and reports why, instead of being killed mid-upload. Never longer than the
+    /// defaults. `transfer + 4 × request + JOB_START_MARGIN ≤ job` whenever `job ≥ 20 s`.
+    pub fn within(job: Duration) -> S3Timeouts {
+        let d = S3Timeouts::default();
+        let usable = job.saturating_sub(JOB_START_MARGIN).max(Duration::from_secs(4));
+        // a tenth of the budget per short request (at most the default), at least 1 s
+        let request = (usable / 10).clamp(Duration::from_secs(1), d.request);
+        let transfer = usable.saturating_sub(request * AFTER_TRANSFER_REQUESTS).max(Duration::from_secs(1)).min(d.transfer);
+        S3Timeouts {
+            transfer,
+            request,
+            idle: d.idle.min(transfer),
+            connect: d.connect.min(request),
+        }
+    }
+
+    /// The budget one whole job of `transfer` plus the requests around it takes.
+    pub fn job_budget(&self) -> Duration {
+        self.transfer + self.request * AFTER_TRANSFER_REQUESTS
+    }
+}
+
 /// Multipart upload shape. Memory held by one upload is at most
 /// `part_size × (concurrency + 1)`: one part being filled and up to `concurrency` parts in flight
 /// (24 MiB with the defaults), whatever the object's size; the reader is read straight into the
@@ -1369,6 +1402,24 @@ mod tests {
         assert!(back == s);
         let partial: S3Settings = serde_json::from_str(r#"{"bucket":"b"}"#).unwrap();
         assert_eq!((partial.bucket.as_str(), partial.endpoint.is_none()), ("b", true));
+    }
+
+    #[test]
+    fn timeouts_within_a_job_deadline_end_before_it() {
+        for secs in [20u64, 60, 300, 1800, 7200] {
+            let job = Duration::from_secs(secs);
+            let t = S3Timeouts::within(job);
+            assert!(t.job_budget() + JOB_START_MARGIN <= job, "{secs}s: {t:?}");
+            assert!(t.transfer <= S3Timeouts::default().transfer && t.request <= S3Timeouts::default().request, "{t:?}");
+            assert!(t.idle <= t.transfer && t.connect <= t.request, "{t:?}");
+        }
+        // RKE1's default backup_config.timeout: the upload has most of it
+        let t = S3Timeouts::within(Duration::from_secs(300));
+        assert_eq!((t.transfer, t.request), (Duration::from_secs(171), Duration::from_millis(28_500)));
+        // a long deadline keeps the defaults
+        assert_eq!(S3Timeouts::within(Duration::from_secs(7200)), S3Timeouts::default());
+        // a silly one still gives positive deadlines
+        assert!(S3Timeouts::within(Duration::from_secs(1)).transfer >= Duration::from_secs(1));
     }
 
     #[test]

@@ -310,6 +310,25 @@ pub struct S3Server {
     pub tls_endpoint: String,
     /// PEM of the CA that signed the TLS server's certificate.
     pub tls_ca_pem: String,
+    /// A Python with boto3 (testbed/s3.sh), for checks the client under test does not offer.
+    pub tools_python: String,
+}
+
+impl S3Server {
+    /// Multipart uploads begun and neither completed nor aborted under `prefix` (ListMultipartUploads,
+    /// through boto3: object_store does not list them).
+    pub fn pending_multipart_uploads(&self, prefix: &str) -> Vec<String> {
+        let script = "import boto3,sys\n\
+c=boto3.client('s3',endpoint_url=sys.argv[1],region_name=sys.argv[2],aws_access_key_id=sys.argv[4],aws_secret_access_key=sys.argv[5])\n\
+r=c.list_multipart_uploads(Bucket=sys.argv[3],Prefix=sys.argv[6])\n\
+[print(u['Key']) for u in r.get('Uploads',[])]\n";
+        let out = std::process::Command::new(&self.tools_python)
+            .args(["-c", script, &self.endpoint, &self.region, &self.bucket, &self.access_key, &self.secret_key, prefix])
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", self.tools_python));
+        assert!(out.status.success(), "ListMultipartUploads failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    }
 }
 
 pub fn s3_server() -> S3Server {
@@ -332,6 +351,7 @@ pub fn s3_server() -> S3Server {
         secret_key: get("S3_SECRET_KEY"),
         tls_endpoint: get("S3_TLS_ENDPOINT"),
         tls_ca_pem: std::fs::read_to_string(get("S3_TLS_CA")).expect("S3_TLS_CA names a readable PEM file"),
+        tools_python: get("S3_TOOLS_PYTHON"),
     };
     let addr = s.endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
     let sock: std::net::SocketAddr = addr.parse().unwrap_or_else(|_| panic!("S3_ENDPOINT {} is not http://ip:port", s.endpoint));

@@ -64,7 +64,10 @@ def merge(old, new):
     if isinstance(old, dict) and isinstance(new, dict):
         out = dict(old)
         for k, v in new.items():
-            out[k] = merge(old.get(k), v)
+            if v is None:  # a merge patch's null removes the key
+                out.pop(k, None)
+            else:
+                out[k] = merge(old.get(k), v)
         return out
     return new
 

@@ -335,3 +335,56 @@ fn an_interrupted_ca_rotation_leaves_a_path_forward() {
     etcd_healthy(&tb, &hosts);
     key_is_there(&tb, tb.h(2), "before-ca-interruption", "kept");
 }
+
+/// Issue 12 item 3: an operator whose CA lives elsewhere. `cert generate-csr` writes a request
+/// and key per certificate; openssl, standing for the outside CA, signs them; `up
+/// --custom-certs` runs the cluster on them (etcd serves the operator-signed certificate, which
+/// verifies against the operator's CA). A missing file is named before any host is touched, and
+/// a second `up --custom-certs` changes nothing.
+#[test]
+fn certificates_signed_by_an_outside_ca_run_the_cluster() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(2, ""));
+    let r = tb.stockade(&["cert", "generate-csr"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let dir = tb.work.path().join("cluster_certs");
+    let csrs: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with("-csr.pem")).collect();
+    assert!(csrs.iter().any(|n| n == "kube-apiserver-csr.pem") && csrs.iter().any(|n| n.starts_with("kube-etcd-")), "{csrs:?}");
+    assert_eq!(file_mode(&dir.join("kube-node-key.pem")), 0o600);
+
+    // the operator's CA, made and used by openssl alone
+    let ca = dir.join("kube-ca.pem");
+    let ca_key = tb.work.path().join("operator-ca-key.pem");
+    let (ok, out) = openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key.to_str().unwrap(), "-out", ca.to_str().unwrap(), "-subj", "/CN=operator-ca", "-days", "30"], None);
+    assert!(ok, "{out}");
+    for csr in &csrs {
+        let name = csr.trim_end_matches("-csr.pem");
+        let out_file = dir.join(format!("{name}.pem"));
+        let (ok, out) = openssl(
+            &["x509", "-req", "-in", dir.join(csr).to_str().unwrap(), "-CA", ca.to_str().unwrap(), "-CAkey", ca_key.to_str().unwrap(), "-CAcreateserial", "-days", "30", "-copy_extensions", "copyall", "-out", out_file.to_str().unwrap()],
+            None,
+        );
+        assert!(ok, "{name}: {out}");
+    }
+
+    // one file missing: named, nothing on any host
+    let scheduler = std::fs::read(dir.join("kube-scheduler.pem")).unwrap();
+    std::fs::remove_file(dir.join("kube-scheduler.pem")).unwrap();
+    let r = tb.stockade(&["up", "--custom-certs"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.error_line().contains("kube-scheduler.pem is missing"), "{}", r.error_line());
+    assert!(tb.hosts_untouched(), "nothing may change on a host");
+    std::fs::write(dir.join("kube-scheduler.pem"), scheduler).unwrap();
+
+    let r = tb.up_ok(&["--custom-certs"]);
+    assert!(r.all().contains("kube-apiserver-requestheader-ca.pem is missing"), "the fallback is said: {}", r.all());
+    for h in &tb.hosts[..2] {
+        let mine = std::fs::read_to_string(dir.join(format!("kube-etcd-{}.pem", h.ip.replace('.', "-")))).unwrap();
+        let got = served(&tb, h, &h.ip, 2379);
+        assert_eq!(fingerprint(&got), fingerprint(&mine), "{}: etcd serves the operator's certificate", h.name);
+        let (ok, out) = verifies(&ca, &got);
+        assert!(ok, "{}: {out}", h.name);
+    }
+    etcd_healthy(&tb, &tb.hosts[..2]);
+    assert!(tb.up_ok(&["--custom-certs"]).all().contains("Nothing changed"));
+}

@@ -19,3 +19,4 @@ mod s3_store;
 mod snapshot;
 mod ssh;
 mod state;
+mod upgrade;

@@ -230,7 +230,11 @@ fn worker_changes_roll_one_host_first_then_in_batches() {
     tb.write_config(&tb.cluster_yml_roles(&roles, strategy));
     tb.up_ok(&[]);
     tb.write_config(&tb.cluster_yml_roles(&roles, &format!("{strategy}services:\n  kubelet:\n    extra_args:\n      v: \"3\"\n")));
-    tb.up_ok(&[]);
+    let r = tb.up_ok(&[]);
+    // each node cordoned (drain: false, RKE1's default, only cordons) and uncordoned once Ready
+    for h in &tb.hosts {
+        assert!(r.all().contains(&format!("cordoned node {}\n", h.name)) && r.all().contains(&format!("uncordoned node {} (Ready)", h.name)), "{}", r.all());
+    }
     let started = |i: usize, c: &str| tb.docker_out(tb.h(i), &["inspect", "-f", "{{.State.StartedAt}}", c]);
     // kubelet of the next batch starts only after the previous batch's kube-proxy was (re)checked
     let done = |i: usize| started(i, "kube-proxy").max(started(i, "kubelet"));

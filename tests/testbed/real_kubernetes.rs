@@ -14,12 +14,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A Kubernetes version RKE1 shipped (its last v1.20); the binaries are v1.20.2 of the same minor.
-const KUBERNETES_VERSION: &str = "v1.20.15-rancher2-2";
+pub(crate) const KUBERNETES_VERSION: &str = "v1.20.15-rancher2-2";
 const HYPERKUBE: &str = "stockade-testbed/hyperkube:v1.20.2";
 const PAUSE: &str = "stockade-testbed/pause:3.2";
 const SIDEKICK: &str = "stockade-testbed/k8s-sidekick:v1";
 
-fn env_path(var: &str) -> PathBuf {
+pub(crate) fn env_path(var: &str) -> PathBuf {
     let p = std::env::var(var).unwrap_or_else(|_| {
         panic!("{var} is not set: tests/run.sh builds the real Kubernetes binaries and images and sets it (testbed/k8s-binaries.sh, testbed/k8s-images.sh)")
     });
@@ -29,12 +29,12 @@ fn env_path(var: &str) -> PathBuf {
 }
 
 /// Machine-wide sysctls a real kubelet changes (not namespaced); put back when the test ends.
-struct SysctlGuard(Vec<(String, String)>);
+pub(crate) struct SysctlGuard(Vec<(String, String)>);
 
 impl SysctlGuard {
     const KEYS: [&'static str; 6] =
         ["vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"];
-    fn record() -> Self {
+    pub(crate) fn record() -> Self {
         SysctlGuard(Self::KEYS.iter().map(|k| (k.to_string(), std::fs::read_to_string(format!("/proc/sys/{k}")).unwrap().trim().to_string())).collect())
     }
 }
@@ -47,13 +47,14 @@ impl Drop for SysctlGuard {
     }
 }
 
-struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
+#[derive(Clone)]
+pub(crate) struct Kubectl {
+    pub(crate) bin: PathBuf,
+    pub(crate) kubeconfig: PathBuf,
 }
 
 impl Kubectl {
-    fn run(&self, args: &[&str]) -> (bool, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (bool, String) {
         let o = Command::new(&self.bin)
             .arg(format!("--kubeconfig={}", self.kubeconfig.display()))
             .arg("--request-timeout=30s")
@@ -64,12 +65,12 @@ impl Kubectl {
         eprintln!("$ kubectl {}\n{text}", args.join(" "));
         (o.status.success(), text)
     }
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let (ok, text) = self.run(args);
         assert!(ok, "kubectl {} failed:\n{text}", args.join(" "));
         text
     }
-    fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
         a.extend(["-o", "json"]);
         let o = Command::new(&self.bin).arg(format!("--kubeconfig={}", self.kubeconfig.display())).arg("--request-timeout=30s").args(&a).output().unwrap();
@@ -78,7 +79,7 @@ impl Kubectl {
     }
     /// Retries `args` until it succeeds (the API may still be creating defaults such as the
     /// `default` ServiceAccount a pod needs).
-    fn eventually(&self, args: &[&str], within: Duration) -> String {
+    pub(crate) fn eventually(&self, args: &[&str], within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
             let (ok, text) = self.run(args);
@@ -91,7 +92,7 @@ impl Kubectl {
     }
 }
 
-fn cluster_yml(tb: &Testbed) -> String {
+pub(crate) fn cluster_yml(tb: &Testbed) -> String {
     let mut s = format!("cluster_name: testbed\nssh_key_path: {}\nkubernetes_version: {KUBERNETES_VERSION}\nnodes:\n", tb.key().display());
     // h1 everything, h2 etcd + controlplane (a tainted node), h3 worker only (reaches the API
     // through nginx-proxy)
@@ -128,7 +129,7 @@ services:
 /// plugins (containernetworking-plugins) and a bridge + host-local config, one subnet per host,
 /// in each host's private /opt/cni and /etc/cni. Without a CNI config a kubelet run with
 /// --network-plugin=cni stays NotReady ("cni config uninitialized").
-fn install_bridge_cni(tb: &Testbed, hosts: usize) {
+pub(crate) fn install_bridge_cni(tb: &Testbed, hosts: usize) {
     for i in 0..hosts {
         let h = tb.h(i);
         let bin = tb.host_path(h, "opt-cni").join("bin");
@@ -155,7 +156,7 @@ fn install_bridge_cni(tb: &Testbed, hosts: usize) {
     }
 }
 
-fn ready_nodes(k: &Kubectl) -> Vec<(String, String, String)> {
+pub(crate) fn ready_nodes(k: &Kubectl) -> Vec<(String, String, String)> {
     let nodes = k.json(&["get", "nodes"]);
     let mut out: Vec<(String, String, String)> = nodes["items"]
         .as_array()

@@ -373,3 +373,23 @@ async fn s3_upload_whose_source_stalls_fails_and_leaves_no_object() {
     assert!(st.head("s.zip").await.unwrap().is_none());
     assert!(st.list().await.unwrap().is_empty());
 }
+
+/// An upload that runs out of its transfer deadline (the job deadline `S3Timeouts::within` derives
+/// it from) while parts are already in S3 fails naming the deadline, and its multipart upload is
+/// aborted: S3 lists no pending upload and no object in the folder.
+#[tokio::test]
+async fn s3_upload_past_its_deadline_is_aborted_and_leaves_no_parts() {
+    let s3 = s3_server();
+    let folder = unique_folder("deadline");
+    let s = settings(&s3, &folder);
+    // the no-progress timeout stays long: the transfer deadline must be what ends it
+    let t = S3Timeouts { transfer: Duration::from_secs(4), idle: Duration::from_secs(60), ..S3Timeouts::default() };
+    let st = S3Store::with_options(&s, t, UploadShape::default(), &no_env).unwrap();
+    let start = Instant::now();
+    let e = st.upload("d.zip", StallsAfter(Generated::new(1 << 30, 5), 17 << 20)).await.unwrap_err().to_string();
+    eprintln!("past the deadline, after {:?}: {e}", start.elapsed());
+    assert!(e.contains("deadline") && e.contains("s3://"), "{e}");
+    assert!(start.elapsed() < t.transfer + t.request + Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert_eq!(s3.pending_multipart_uploads(&folder), Vec::<String>::new(), "the multipart upload was aborted");
+    assert!(st.list().await.unwrap().is_empty());
+}

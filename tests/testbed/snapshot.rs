@@ -449,3 +449,266 @@ fn save_to_s3_and_restore_from_s3_and_an_s3_failure_keeps_the_local_copies() {
         }
     });
 }
+
+/// `--encrypt`: the archive on every host is an age file (not a zip) whose manifest records it;
+/// a restore without the key or with the wrong one is refused in the preflight (nothing stopped);
+/// with the key (recipient's identity file, or the passphrase) the data written before is back.
+/// The passphrase appears in no agent container's `docker inspect` and in no output.
+#[test]
+fn an_encrypted_snapshot_restores_only_with_its_key() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "sealed-before", "kept");
+    let pass = "testbed-snapshot-passphrase-7f3a";
+    let (stop, watcher) = watch_agent_containers(&tb);
+    let save = tb.stockade_env(&["--debug", "etcd", "snapshot-save", "--name", "sealed", "--encrypt"], &[("STOCKADE_SNAPSHOT_PASSPHRASE", pass)]);
+    stop.store(true, Ordering::SeqCst);
+    let inspected = watcher.join().unwrap();
+    assert_eq!(save.code, 0, "{}", save.all());
+    assert!(!save.all().contains(pass), "the passphrase leaked into the output");
+    assert!(!inspected.is_empty());
+    assert!(inspected.iter().all(|i| !i.contains(pass)), "docker inspect of an agent container shows the passphrase");
+    let mut sealed = Vec::new();
+    for h in &tb.hosts[..3] {
+        let file = snapshot_dir(&tb, h).join("sealed.zip");
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "{}: not an age file", h.name);
+        assert!(zip::ZipArchive::new(std::io::Cursor::new(&bytes)).is_err(), "{}: the file opens as a zip", h.name);
+        let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, h).join("sealed.zip.manifest.json")).unwrap(), &h.name).unwrap();
+        let (size, sha) = stockade::snapshot::manifest::digest_reader(&bytes[..]).unwrap();
+        assert!(m.encrypted && m.size == size && m.sha256 == sha, "{}: the manifest describes the encrypted file: {m:?}", h.name);
+        sealed = bytes;
+    }
+    // the standard age format: the age crate (as the `age`/`rage` CLIs) decrypts it to RKE1's zip
+    let mut plain = Vec::new();
+    let id = stockade::snapshot::crypt::Decrypt::Passphrase(stockade::config::secret::Secret::new(pass));
+    id.decrypt_to(&sealed[..], &mut plain).unwrap();
+    let i = stockade::snapshot::archive::inspect_zip(std::io::Cursor::new(&plain), "sealed").unwrap();
+    assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }));
+
+    put(&tb, tb.h(1), "sealed-after", "gone");
+    let before = started(&tb);
+    for (what, env) in [("no key", vec![]), ("wrong passphrase", vec![("STOCKADE_SNAPSHOT_PASSPHRASE", "not-the-passphrase")])] {
+        let r = tb.stockade_env(&["etcd", "snapshot-restore", "--name", "sealed"], &env);
+        assert_ne!(r.code, 0, "{what}: restore went ahead:\n{}", r.all());
+        assert!(r.error_line().contains("nothing was stopped"), "{what}: {}", r.all());
+        let why = if what == "no key" { "is encrypted" } else { "does not decrypt" };
+        assert!(r.all().contains(why), "{what}: {}", r.all());
+        assert!(!r.all().contains("==> Stop"), "{what}: {}", r.all());
+        assert_eq!(started(&tb), before, "{what}: a container was stopped or restarted");
+    }
+    // an identity file that is not the one: refused the same way
+    let other = tb.work.path().join("other-key.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&other, format!("{}\n", age::x25519::Identity::generate().to_string().expose_secret())).unwrap();
+    }
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "sealed", "--decrypt-identity", other.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped") && r.all().contains("does not decrypt"), "{}", r.all());
+    assert_eq!(started(&tb), before);
+
+    let pf = tb.work.path().join("pass.txt");
+    std::fs::write(&pf, format!("{pass}\n")).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "sealed", "--passphrase-file", pf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(pass));
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "sealed-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "sealed-after"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+}
+
+/// `--encrypt-recipient`: encrypted to a public key, restored with its identity file.
+#[test]
+fn a_snapshot_encrypted_to_a_recipient_restores_with_its_identity() {
+    use age::secrecy::ExposeSecret;
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "to-recipient", "kept");
+    let id = age::x25519::Identity::generate();
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "to-key", "--encrypt-recipient", &id.to_public().to_string()]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    assert!(std::fs::read(snapshot_dir(&tb, tb.h(2)).join("to-key.zip")).unwrap().starts_with(b"age-encryption.org/v1\n"));
+    put(&tb, tb.h(0), "to-recipient", "changed");
+    // a passphrase does not open a file encrypted to a key
+    let r = tb.stockade_env(&["etcd", "snapshot-restore", "--name", "to-key"], &[("STOCKADE_SNAPSHOT_PASSPHRASE", "whatever")]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
+    let idf = tb.work.path().join("key.txt");
+    std::fs::write(&idf, format!("# test\n{}\n", id.to_string().expose_secret())).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "to-key", "--decrypt-identity", idf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(get(&tb, tb.h(1), "to-recipient"), "kept");
+}
+
+fn rolling_on(tb: &Testbed, h: &TbHost) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(snapshot_dir(tb, h))
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(String::from)).filter(|n| n.ends_with("_etcd.zip")).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `services.etcd.backup_config` (retention 2, S3) with a short interval (the hidden
+/// STOCKADE_SNAPSHOT_INTERVAL_SECONDS): `up` replaces RKE1's `etcd-rolling-snapshots` by
+/// `stockade-etcd-snapshots` on every etcd host; snapshots appear on every host, verified against
+/// their manifests, and in S3 (from one host); retention prunes both; `docker inspect` shows no S3
+/// key or state; a second `up` keeps the containers; `snapshot: false` removes them.
+#[test]
+fn recurring_snapshots_replace_rke1s_appear_everywhere_and_are_pruned() {
+    use stockade::snapshot::recurring::{CONTAINER, INTERVAL_ENV, RKE1_CONTAINER};
+    let tb = Testbed::get();
+    let s3 = s3_server();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    for h in &tb.hosts[..3] {
+        let _ = tb.docker(h, &["rm", "-f", CONTAINER, RKE1_CONTAINER]);
+        let _ = std::fs::remove_dir_all(snapshot_dir(&tb, h));
+        // what an RKE1-built cluster runs
+        let o = tb.docker(h, &["run", "-d", "--name", RKE1_CONTAINER, "--label", &format!("io.rancher.rke.container.name={RKE1_CONTAINER}"), TOOLS_IMAGE, "sleep", "100000"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let folder = format!("stockade-tests/recurring-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let yml = tb.cluster_yml(
+        3,
+        &format!(
+            "services:\n  etcd:\n    backup_config:\n      interval_hours: 12\n      retention: 2\n      s3backupconfig:\n        endpoint: {}\n        bucket_name: {}\n        region: {}\n        folder: {folder}\n        access_key: {}\n        secret_key: {}\n",
+            s3.endpoint, s3.bucket, s3.region, s3.access_key, s3.secret_key
+        ),
+    );
+    tb.write_config(&yml);
+    let archive = tb.archive();
+    let up = |extra: &[&str]| {
+        let mut args = vec!["up", "--image-archive", archive.to_str().unwrap()];
+        args.extend(extra);
+        tb.stockade_env(&args, &[(INTERVAL_ENV, "8")])
+    };
+    let plan = up(&["--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan.all().contains(CONTAINER) && plan.all().contains(RKE1_CONTAINER), "the dry run shows the create and the replacement:\n{}", plan.all());
+    assert!(tb.running(tb.h(0)).contains(&RKE1_CONTAINER.to_string()), "the dry run changed nothing");
+
+    let r = up(&["--debug"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(&s3.secret_key), "the S3 secret key is in up's output");
+    assert!(r.all().contains(&format!("RKE1's {RKE1_CONTAINER} replaced by {CONTAINER}")), "{}", r.all());
+    for h in &tb.hosts[..3] {
+        let running = tb.running(h);
+        assert!(running.contains(&CONTAINER.to_string()) && !running.contains(&RKE1_CONTAINER.to_string()), "{}: {running:?}", h.name);
+        let inspect = tb.docker_out(h, &["inspect", CONTAINER]);
+        for secret in [s3.secret_key.as_str(), s3.access_key.as_str(), "PRIVATE KEY", "certificatesBundle"] {
+            assert!(!inspect.contains(secret), "{}: docker inspect shows {secret}", h.name);
+        }
+        assert!(inspect.contains("\"unless-stopped\""), "{inspect}");
+        assert_eq!(file_mode(&tb.host_path(h, "etc-kubernetes").join("stockade-etcd-snapshots.json")), 0o600, "{}", h.name);
+    }
+
+    // within a few intervals: a snapshot on every host, then the retention prunes (2 kept)
+    let start = std::time::Instant::now();
+    let mut pruned = false;
+    while start.elapsed() < std::time::Duration::from_secs(150) {
+        let every_host = tb.hosts[..3].iter().all(|h| !rolling_on(&tb, h).is_empty());
+        // the first host also prunes in S3; the others prune locally
+        if every_host && tb.docker_out(tb.h(0), &["logs", CONTAINER]).contains("pruned in S3") && tb.docker_out(tb.h(1), &["logs", CONTAINER]).contains("; pruned ") {
+            pruned = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    let logs = tb.docker_out(tb.h(0), &["logs", CONTAINER]) + &tb.docker_out(tb.h(1), &["logs", CONTAINER]);
+    assert!(pruned, "no pruning seen within 150 s:\n{logs}\nh1: {:?}", rolling_on(&tb, tb.h(1)));
+    assert!(!logs.contains(&s3.secret_key));
+    for h in &tb.hosts[..3] {
+        let names = rolling_on(&tb, h);
+        assert!(!names.is_empty() && names.len() <= 2, "{}: {names:?}", h.name);
+        for n in &names {
+            let zip = snapshot_dir(&tb, h).join(n);
+            let (size, sha) = stockade::snapshot::manifest::digest_reader(std::fs::File::open(&zip).unwrap()).unwrap();
+            let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, h).join(format!("{n}.manifest.json"))).unwrap(), n).unwrap();
+            assert_eq!((m.size, m.sha256), (size, sha), "{}: {n}", h.name);
+            let i = stockade::snapshot::archive::inspect_zip(std::fs::File::open(&zip).unwrap(), n.trim_end_matches(".zip")).unwrap();
+            assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }), "{}: {n}", h.name);
+        }
+    }
+    // in S3: the first etcd host's, pruned the same way, each with its manifest
+    let settings = stockade::snapshot::s3::S3Settings {
+        endpoint: Some(s3.endpoint.clone()),
+        access_key: stockade::config::secret::Secret::new(&s3.access_key),
+        secret_key: stockade::config::secret::Secret::new(&s3.secret_key),
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        folder: folder.clone(),
+        ..Default::default()
+    };
+    let store = stockade::snapshot::s3::S3Store::new(&settings).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let objects: Vec<String> = rt.block_on(store.list()).unwrap().into_iter().map(|o| o.name).collect();
+    let archives: Vec<&String> = objects.iter().filter(|n| n.ends_with("_etcd.zip")).collect();
+    assert!(!archives.is_empty() && archives.len() <= 2, "{objects:?}");
+    assert!(archives.iter().all(|a| objects.contains(&format!("{a}.manifest.json"))), "{objects:?}");
+
+    // a second up keeps the containers as they are
+    let ids: Vec<String> = tb.hosts[..3].iter().map(|h| tb.docker_out(h, &["inspect", "-f", "{{.Id}}", CONTAINER])).collect();
+    let again = up(&[]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let after: Vec<String> = tb.hosts[..3].iter().map(|h| tb.docker_out(h, &["inspect", "-f", "{{.Id}}", CONTAINER])).collect();
+    assert_eq!(ids, after, "{}", again.all());
+    assert!(!again.all().contains(&format!("created {CONTAINER}")), "{}", again.all());
+
+    // turned off: the containers go; the snapshots stay
+    tb.write_config(&tb.cluster_yml(3, "services:\n  etcd:\n    snapshot: false\n"));
+    let off = up(&[]);
+    assert_eq!(off.code, 0, "{}", off.all());
+    for h in &tb.hosts[..3] {
+        assert!(!tb.running(h).contains(&CONTAINER.to_string()), "{}", h.name);
+        assert!(!rolling_on(&tb, h).is_empty(), "{}", h.name);
+    }
+    for o in objects {
+        let _ = rt.block_on(store.delete(&o));
+    }
+}
+
+/// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
+/// `up` restore N first; the dry run says so and changes nothing; the next `up` does not restore
+/// again; a missing snapshot is refused before anything stops.
+#[test]
+fn restore_in_cluster_yml_makes_up_restore_once() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "declared-before", "kept");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "declared"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    put(&tb, tb.h(0), "declared-after", "gone");
+
+    tb.write_config(&tb.cluster_yml(3, "restore:\n  restore: true\n  snapshot_name: no-such-snapshot\n"));
+    let before = started(&tb);
+    let r = tb.stockade(&["up", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
+    assert_eq!(started(&tb), before);
+
+    tb.write_config(&tb.cluster_yml(3, "restore:\n  restore: true\n  snapshot_name: declared.zip\n"));
+    let plan = tb.stockade(&["up", "--dry-run", "--image-archive", tb.archive().to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan.all().contains("would restore etcd from it first"), "{}", plan.all());
+    assert_eq!(get(&tb, tb.h(0), "declared-after"), "gone", "the dry run restored");
+
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("restoring etcd from it first"), "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "declared-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "declared-after"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+    // once: a key written now survives the next up
+    put(&tb, tb.h(1), "declared-later", "stays");
+    let again = tb.up_ok(&[]);
+    assert!(!again.all().contains("restoring etcd"), "{}", again.all());
+    assert!(again.all().contains("Nothing changed"), "{}", again.all());
+    assert_eq!(get(&tb, tb.h(2), "declared-later"), "stays");
+}

@@ -8,6 +8,7 @@
 //! [`NodesReady`] after the worker plane (every node registered and Ready before `up` reports
 //! success).
 pub mod authz;
+pub mod drain;
 pub mod nodes;
 
 pub use authz::Authorization;

@@ -2,6 +2,7 @@
 //! the state file alone, and with `--live` also what every host serves and stores (`live`); the
 //! verdict — does anything expire within the warning window — is here, `cli::cert` only prints
 //! it. `stockade cert rotate` is `rotate`.
+pub mod custom;
 pub mod live;
 pub mod rotate;
 
@@ -192,6 +193,9 @@ pub async fn rotate(opts: &RotateOptions, ui: &Ui) -> Result<()> {
         etcd_health_timeout: opts.etcd_health_timeout,
         health_timeout: opts.health_timeout,
         rotation: Some(opts.request.clone()),
+        custom_certs: None,
+        no_snapshot: false,
+        restored: false,
     };
     super::up::run(&up, ui).await?;
     ui.info(&format!("certificates rotated ({})", opts.request.describe()));

@@ -4,6 +4,7 @@
 //! hosts; these functions decide what runs where. Local copies only for now: S3 plugs in at
 //! `S3Seam` (save: after the local copies are verified; restore: before the preflight, to bring a
 //! missing copy to the hosts).
+pub mod crypt;
 pub mod preflight;
 pub mod restore;
 pub mod s3;
@@ -192,7 +193,7 @@ pub async fn list(opts: &SnapshotOptions, output: Output, ui: &Ui) -> Result<()>
 
 async fn list_in(s: &Session, ui: &Ui) -> Result<Vec<(String, Copy)>> {
     let image = s.agent_image(ui).await?;
-    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: None, deep: false }).await?;
+    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: None, deep: false, decrypt: None }).await?;
     let mut rows = Vec::new();
     for (h, r) in s.etcd_hosts().iter().zip(results) {
         let (copies, _) = inspected(r)?;
@@ -245,7 +246,7 @@ pub async fn prune(opts: &SnapshotOptions, keep: usize, ui: &Ui) -> Result<()> {
     let s = Session::open(opts, "etcd snapshot prune", false, ui).await?;
     let r = async {
         let image = s.agent_image(ui).await?;
-        let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: None, deep: false }).await?;
+        let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: None, deep: false, decrypt: None }).await?;
         for (h, r) in s.etcd_hosts().into_iter().zip(results) {
             let (copies, _) = inspected(r)?;
             let gone = to_prune(&copies, keep);
@@ -271,7 +272,7 @@ mod tests {
     use crate::snapshot::manifest::Checksum;
 
     fn c(name: &str, t: i64) -> Copy {
-        Copy { name: name.into(), layout: Layout::Zip, size: 1, sha256: "x".into(), checksum: Checksum::NoManifest, manifest: None, modified_unix: t, problem: None, has_state: false }
+        Copy { name: name.into(), layout: Layout::Zip, size: 1, sha256: "x".into(), checksum: Checksum::NoManifest, manifest: None, modified_unix: t, problem: None, has_state: false, encrypted: false }
     }
 
     #[test]

@@ -17,12 +17,15 @@ pub struct Verified {
     pub has_state: bool,
     /// hosts whose copy has no manifest (an RKE1 snapshot): accepted because every copy is the same
     pub without_manifest: Vec<String>,
+    /// the copies are age-encrypted (and were decrypted to check them)
+    pub encrypted: bool,
 }
 
 /// Every copy must exist, match its manifest (or, without one, be byte-identical to every other
 /// copy), pass etcd's integrity hash, and all copies must be the same snapshot: members restored
-/// from different files would form a cluster with different data.
-pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool) -> Result<Verified, Vec<String>> {
+/// from different files would form a cluster with different data. An encrypted copy needs the key
+/// (`have_key`): without it, nothing inside could be checked.
+pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool, have_key: bool) -> Result<Verified, Vec<String>> {
     let mut problems = Vec::new();
     let missing: Vec<&str> = reports.iter().filter(|r| r.copy.is_none()).map(|r| r.host).collect();
     if !missing.is_empty() {
@@ -38,6 +41,12 @@ pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool) -> Resul
         }
         if let Some(p) = &c.problem {
             problems.push(format!("host {host}: {name}: {p}"));
+        }
+        if c.encrypted && !have_key {
+            problems.push(format!(
+                "{name} is encrypted: give its key with --decrypt-identity FILE (age identity) or the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE / --passphrase-file FILE"
+            ));
+            continue;
         }
         if need_state && c.problem.is_none() && !c.has_state {
             problems.push(format!("host {host}: {name} holds no cluster state file: restore with --use-local-state to use the local cluster.rkestate"));
@@ -59,6 +68,7 @@ pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool) -> Resul
         sha256: first.sha256.clone(),
         has_state: present.iter().all(|(_, c)| c.has_state),
         without_manifest: present.iter().filter(|(_, c)| c.checksum == Checksum::NoManifest).map(|(h, _)| h.to_string()).collect(),
+        encrypted: present.iter().any(|(_, c)| c.encrypted),
     })
 }
 
@@ -88,13 +98,14 @@ mod tests {
             modified_unix: 0,
             problem: problem.map(String::from),
             has_state: state,
+            encrypted: false,
         }
     }
 
     fn run(copies: &[Option<Copy>], need_state: bool) -> Result<Verified, Vec<String>> {
         let hosts = ["h1", "h2", "h3"];
         let reports: Vec<HostReport> = copies.iter().enumerate().map(|(i, c)| HostReport { host: hosts[i], copy: c.as_ref() }).collect();
-        decide("s", &reports, need_state)
+        decide("s", &reports, need_state, false)
     }
 
     #[test]
@@ -129,5 +140,10 @@ mod tests {
         let e = run(&[Some(nostate.clone()), Some(nostate.clone()), Some(nostate.clone())], true).unwrap_err();
         assert!(e.iter().any(|p| p.contains("--use-local-state")), "{e:?}");
         assert!(run(&[Some(nostate.clone()), Some(nostate.clone()), Some(nostate)], false).is_ok(), "--use-local-state needs no state in the archive");
+        let sealed = Copy { encrypted: true, ..ok.clone() };
+        let e = run(&[Some(sealed.clone()), Some(sealed.clone()), Some(sealed.clone())], true).unwrap_err();
+        assert!(e.len() == 1 && e[0].contains("is encrypted") && e[0].contains("--decrypt-identity"), "{e:?}");
+        let reports: Vec<HostReport> = ["h1", "h2"].iter().map(|h| HostReport { host: h, copy: Some(&sealed) }).collect();
+        assert!(decide("s", &reports, true, true).unwrap().encrypted, "with the key the verified copies pass");
     }
 }

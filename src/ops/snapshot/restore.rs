@@ -16,6 +16,7 @@ use crate::apply::containers::indent_logs;
 use crate::etcd::{self, Credentials};
 use crate::plan::controlplane::{APISERVER, CONTROLLER, SCHEDULER};
 use crate::plan::etcd::{internal, member_name, peer_url, CLIENT_PORT, CONTAINER as ETCD};
+use crate::snapshot::crypt::Decrypt;
 use crate::snapshot::job::{self, Job, JobResult};
 use crate::snapshot::naming;
 use crate::state::FullState;
@@ -38,6 +39,42 @@ pub struct RestoreOptions {
     pub use_local_state: bool,
     pub etcd_health_timeout: Duration,
     pub health_timeout: Duration,
+    /// `--decrypt-identity` / passphrase, for an encrypted snapshot
+    pub decrypt: super::crypt::DecryptFlags,
+    /// asked for by cluster.yml's `restore:` (then recorded as done in the state, see `declared`)
+    pub declared: bool,
+}
+
+/// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
+/// `up` restore N before anything else — once. The state's recorded configuration (what the last
+/// successful `up` or restore applied) holds the same request afterwards, and then nothing more is
+/// restored until the request changes. An empty name is bad input.
+pub fn declared(cfg: &crate::config::ClusterConfig, recorded: Option<&serde_json::Value>) -> Result<Option<String>> {
+    let Some(r) = cfg.restore.as_ref().filter(|r| r.restore) else { return Ok(None) };
+    let name = r.snapshot_name.as_deref().filter(|n| !n.trim().is_empty()).ok_or_else(|| crate::exit::Invalid("restore.restore is true but restore.snapshot_name is empty: name the snapshot to restore (`stockade etcd snapshot ls`)".into()))?;
+    let name = naming::normalize(name).map_err(|e| crate::exit::Invalid(format!("restore.snapshot_name: {e:#}")))?;
+    let done = recorded
+        .and_then(|c| c.get("restore"))
+        .filter(|r| r.get("restore").and_then(|v| v.as_bool()) == Some(true))
+        .and_then(|r| r.get("snapshotName").and_then(|v| v.as_str()))
+        .and_then(|n| naming::normalize(n).ok())
+        .is_some_and(|n| n == name);
+    Ok((!done).then_some(name))
+}
+
+/// Records in the state that the declared restore of `name` was applied (see `declared`).
+fn record_declared(state_path: &std::path::Path, name: &str) -> Result<()> {
+    let Some(mut st) = crate::state::load(state_path)? else { return Ok(()) };
+    let marker = serde_json::json!({ "restore": true, "snapshotName": name });
+    for c in [&mut st.current, &mut st.desired] {
+        match c.rke_config.as_mut().and_then(|v| v.as_object_mut()) {
+            Some(o) => {
+                o.insert("restore".into(), marker.clone());
+            }
+            None => c.rke_config = Some(serde_json::json!({ "restore": marker.clone() })),
+        }
+    }
+    crate::state::save(state_path, &st)
 }
 
 /// Restores from the copies on the etcd hosts; with S3 (flags or cluster.yml), a host that lacks
@@ -46,8 +83,9 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
     let name = naming::normalize(&opts.name)?;
     let cfg = crate::config::load(&opts.snapshot.config_path)?.config;
     let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
+    let key = super::crypt::decryption(&opts.decrypt, &|k| std::env::var(k).ok())?;
     let mut s = Session::open(&opts.snapshot, "etcd snapshot-restore", true, ui).await?;
-    let restored = restore_etcd(&s, &name, opts, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
+    let restored = restore_etcd(&s, &name, opts, s3.as_ref().map(|a| a as &dyn S3Seam), key.as_ref(), ui).await;
     if restored.is_err() {
         s.close().await;
     }
@@ -55,6 +93,9 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
     if let Some(st) = &archive_state {
         crate::state::save(&s.state_path, st)?;
         ui.info(&format!("state file {} replaced by the one stored in {name} (the previous one is kept as .bak)", s.state_path.display()));
+    }
+    if opts.declared {
+        record_declared(&s.state_path, &name)?;
     }
     // `up` takes the lock itself and brings the control plane and workers back
     s.unlock();
@@ -66,7 +107,10 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
         output: crate::ops::up::Output::Text,
         etcd_health_timeout: opts.etcd_health_timeout,
         rotation: None,
+        custom_certs: None,
         health_timeout: opts.health_timeout,
+        no_snapshot: true,
+        restored: true,
     };
     let upped = crate::ops::up::run(&up, ui).await;
     if let Err(e) = upped {
@@ -90,7 +134,7 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
 
 /// Preflight, stop, restore, start, health. Returns the state stored in the archive (to be used
 /// unless --use-local-state).
-async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Option<FullState>> {
+async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option<&dyn S3Seam>, key: Option<&Decrypt>, ui: &Ui) -> Result<Option<FullState>> {
     let etcd_hosts = s.etcd_hosts();
     let cfg = s.config();
     ui.phase("Preflight");
@@ -101,21 +145,22 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
             s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
         }
     }
-    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true }).await?;
+    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
     let mut copies = Vec::new();
     for r in results {
         copies.push(inspected(r)?.0.into_iter().next());
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
-    let verified = preflight::decide(name, &reports, !opts.use_local_state)
+    let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
         .map_err(|problems| anyhow!("snapshot {name} cannot be restored; nothing was stopped or changed:\n{}", problems.join("\n")))?;
+    let decrypted = if verified.encrypted { "decrypted, " } else { "" };
     for h in &etcd_hosts {
-        ui.step(h.name(), &format!("{name}: present, sha256 {}…, etcd integrity hash ok", &verified.sha256[..16]));
+        ui.step(h.name(), &format!("{name}: present, sha256 {}…, {decrypted}etcd integrity hash ok", &verified.sha256[..16]));
     }
     if !verified.without_manifest.is_empty() {
         ui.warn(&format!("{name} has no stockade manifest (an RKE1 snapshot): accepted because every etcd host holds the identical file"));
     }
-    let archive_state = if opts.use_local_state { None } else { Some(read_archive_state(s, etcd_hosts[0], image.tag(), name).await?) };
+    let archive_state = if opts.use_local_state { None } else { Some(read_archive_state(s, etcd_hosts[0], image.tag(), name, key).await?) };
     if let Some(st) = &archive_state {
         check_state_matches_cluster(st, &s.state)?;
     }
@@ -145,7 +190,7 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
         .map(|h| {
             let (initial_cluster, etcd_image, image, prefix) = (&initial_cluster, &etcd_image, image.tag(), &prefix);
             async move {
-                let extract = Job::Extract { name: name.to_string() };
+                let extract = Job::Extract { name: name.to_string(), decrypt: key.cloned() };
                 crate::apply::agent::run_job(h, image, &extract, binds_for(&extract, prefix), s.deadline).await?;
                 restore_member(h, etcd_image, name, initial_cluster, &prefix("/var/lib/etcd"), s.deadline).await?;
                 let swap = Job::SwapData;
@@ -182,8 +227,8 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
 }
 
 /// The state file stored in the archive, read by the agent on `h` (not through any log).
-async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str) -> Result<FullState> {
-    let job = Job::ReadState { name: name.to_string() };
+async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str, key: Option<&Decrypt>) -> Result<FullState> {
+    let job = Job::ReadState { name: name.to_string(), decrypt: key.cloned() };
     let prefix = |p: &str| crate::plan::prefixed(s.config(), p);
     let run = AgentRun::create(h, image, &job, binds_for(&job, &prefix)).await?;
     let r = async {
@@ -285,6 +330,22 @@ async fn wait_healthy(h: &Host, creds: &Credentials, expected: usize, timeout: D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_declared_restore_runs_once_per_request() {
+        let cfg = |y: &str| crate::config::load::parse(std::path::Path::new("c.yml"), &format!("nodes: []\n{y}")).unwrap();
+        let asked = cfg("restore:\n  restore: true\n  snapshot_name: snap-a.zip\n");
+        assert_eq!(declared(&cfg(""), None).unwrap(), None);
+        assert_eq!(declared(&cfg("restore:\n  restore: false\n  snapshot_name: x\n"), None).unwrap(), None);
+        assert_eq!(declared(&asked, None).unwrap().as_deref(), Some("snap-a"));
+        // what the last up recorded: the same request is done, another one is not
+        let recorded = crate::state::rke_config_json(&asked).unwrap();
+        assert_eq!(declared(&asked, Some(&recorded)).unwrap(), None);
+        let other = cfg("restore:\n  restore: true\n  snapshot_name: snap-b\n");
+        assert_eq!(declared(&other, Some(&recorded)).unwrap().as_deref(), Some("snap-b"));
+        assert!(declared(&cfg("restore:\n  restore: true\n"), None).is_err(), "no name");
+        assert!(declared(&cfg("restore:\n  restore: true\n  snapshot_name: ../x\n"), None).is_err());
+    }
 
     #[test]
     fn the_restore_command_names_every_member_of_the_current_hosts() {

@@ -85,14 +85,14 @@ pub struct AgentS3 {
 impl S3Seam for AgentS3 {
     fn upload<'a>(&'a self, host: &'a Host, image: &'a str, manifest: &'a Manifest) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let job = Job::Upload { name: manifest.name.clone(), s3: self.settings.clone() };
+            let job = Job::Upload { name: manifest.name.clone(), s3: self.settings.clone(), deadline_secs: self.deadline.as_secs() };
             agent::run_job(host, image, &job, agent::binds_for(&job, &|p: &str| p.to_string()), self.deadline).await?;
             Ok(())
         })
     }
     fn download<'a>(&'a self, host: &'a Host, image: &'a str, name: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let job = Job::Download { name: name.to_string(), s3: self.settings.clone() };
+            let job = Job::Download { name: name.to_string(), s3: self.settings.clone(), deadline_secs: self.deadline.as_secs() };
             agent::run_job(host, image, &job, agent::binds_for(&job, &|p: &str| p.to_string()), self.deadline).await?;
             Ok(())
         })

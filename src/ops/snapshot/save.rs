@@ -8,6 +8,7 @@
 use super::{inspected, S3Seam, Session, SnapshotOptions};
 use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT};
+use crate::snapshot::crypt::Encrypt;
 use crate::snapshot::job::{Job, JobResult, SaveJob};
 use crate::snapshot::manifest::{Checksum, Manifest};
 use crate::snapshot::naming;
@@ -18,15 +19,16 @@ use std::time::Duration;
 
 /// Takes the snapshot, copies and verifies it on every etcd host, then uploads it to S3 when the
 /// flags or cluster.yml ask for it (settings checked before any host is contacted).
-pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s3::S3Flags, ui: &Ui) -> Result<Manifest> {
+pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s3::S3Flags, crypt: &super::crypt::EncryptFlags, ui: &Ui) -> Result<Manifest> {
     let name = match name {
         Some(n) => naming::normalize(n)?,
         None => naming::default_name(time::OffsetDateTime::now_utc()),
     };
     let cfg = crate::config::load(&opts.config_path)?.config;
     let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
+    let encrypt = super::crypt::encryption(crypt, &|k| std::env::var(k).ok())?;
     let s = Session::open(opts, "etcd snapshot-save", false, ui).await?;
-    let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), ui).await;
+    let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), encrypt, ui).await;
     s.close().await;
     let m = r?;
     let on: Vec<&str> = s.etcd_hosts().iter().map(|h| h.name()).collect();
@@ -44,13 +46,13 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s
     Ok(m)
 }
 
-async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, ui: &Ui) -> Result<Manifest> {
+async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Option<Encrypt>, ui: &Ui) -> Result<Manifest> {
     let creds = Credentials::from_bundle(&s.state.certificates())?;
     let etcd_hosts = s.etcd_hosts();
     ui.phase("Snapshot");
     let image = s.agent_image(ui).await?;
     // the name must be free everywhere before anything is written
-    let found = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: false }).await?;
+    let found = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: false, decrypt: None }).await?;
     for (h, r) in etcd_hosts.iter().zip(found) {
         if !inspected(r)?.0.is_empty() {
             bail!("host {}: a snapshot named {name} already exists: choose another --name, or delete it first (`stockade etcd snapshot delete {name}`). Nothing was changed", h.name());
@@ -69,12 +71,14 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, ui: &Ui) -> R
         key_file: format!("/etc/kubernetes/ssl/{}-key.pem", crate::pki::names::NODE),
         state: Some(state),
         stall_timeout_secs: 30.min(s.deadline.as_secs()).max(5),
+        encrypt,
     });
     let manifest = match s.on_host(source, image.tag(), &job).await? {
         JobResult::Saved { manifest } => manifest,
         other => bail!("host {}: the agent answered {other:?} to the save job", source.name()),
     };
-    ui.step(source.name(), &format!("wrote {} ({} bytes, sha256 {})", naming::archive_path(name), manifest.size, manifest.sha256));
+    let encrypted = if manifest.encrypted { ", age-encrypted" } else { "" };
+    ui.step(source.name(), &format!("wrote {} ({} bytes{encrypted}, sha256 {})", naming::archive_path(name), manifest.size, manifest.sha256));
     let mut failed = Vec::new();
     for to in etcd_hosts.iter().filter(|h| h.name() != source.name()) {
         ui.status(&format!("copying {name} to {}", to.name()));
@@ -84,7 +88,7 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, ui: &Ui) -> R
         }
     }
     // every copy as the hosts see it now: present, matching the manifest, etcd's hash intact
-    let checks = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true }).await?;
+    let checks = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: None }).await?;
     for (h, r) in etcd_hosts.iter().zip(checks) {
         let (copies, _) = inspected(r)?;
         match copies.first() {

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# benches/snapshot-save.sh [SIZE_MB] — `stockade etcd snapshot-save --s3` of an etcd database of
+# about SIZE_MB MiB (default 512) on the 3 testbed hosts, next to the baseline done by hand the
+# way RKE1's tooling does it: `etcdctl snapshot save` to disk on the first etcd host, `scp` of that
+# file to the two other etcd hosts, then a separate upload of it to the same S3 bucket (boto3's
+# upload_file, multipart, from the laptop reading h1's file). Prints both wall times, their ratio, the peak memory of the stockade CLI
+# (GNU time's max RSS) and of its agent containers (the largest `docker stats` sample seen, polled:
+# an approximation from below). A benchmark, not a test: it asserts nothing.
+#
+# Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
+# (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
+# stockade's numbers meaningless). It takes the testbed hosts over: whatever cluster ran
+# there is removed first. The database grows by SIZE_MB of random values (etcd's default quota is
+# 2 GiB: keep SIZE_MB below ~1500).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/testbed/lib.sh"
+SIZE_MB=${1:-512}
+BIN=${STOCKADE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/stockade}
+[ -x "$BIN" ] || { echo "build first: cargo build --release (or set STOCKADE_BIN)" >&2; exit 1; }
+[ -s "$TB_DIR/hosts.txt" ] || { echo "no testbed: run testbed/up.sh 3" >&2; exit 1; }
+[ -s "$TB_DIR/s3.env" ] || { echo "no S3 server: run testbed/s3.sh" >&2; exit 1; }
+. "$TB_DIR/s3.env"
+WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+"$ROOT/testbed/cluster-yml.sh" 3 > "$WORK/cluster.yml"
+ARCHIVE="$TB_DIR/images/stockade-testbed-images.tar"
+sk() { (cd "$WORK" && "$BIN" -q "$@" --known-hosts "$TB_DIR/known_hosts"); }
+sk remove --force --image-archive "$ARCHIVE"
+sk up --image-archive "$ARCHIVE"
+
+# client certificates from the state, for etcdctl on the laptop (filling) and on h1 (baseline)
+python3 - "$WORK/cluster.rkestate" "$WORK" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["currentState"]["certificatesBundle"]
+for f, v in [("ca.pem", b["kube-ca"]["certificatePEM"]), ("node.pem", b["kube-node"]["certificatePEM"]), ("node-key.pem", b["kube-node"]["keyPEM"])]:
+    open(f"{sys.argv[2]}/{f}", "w").write(v)
+PY
+IP1=$(tb_ip 1)
+etcdctl_laptop() { ETCDCTL_API=3 etcdctl --endpoints="https://$IP1:2379" --cacert="$WORK/ca.pem" --cert="$WORK/node.pem" --key="$WORK/node-key.pem" "$@"; }
+
+# warm-up, untimed: the first snapshot-save loads the helper image onto the hosts
+( cd "$WORK" && "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name bench-warmup >/dev/null )
+sk etcd snapshot delete bench-warmup >/dev/null
+
+echo "filling etcd with ${SIZE_MB} MiB of random values ..." >&2
+head -c $((700 * 1024)) /dev/urandom | base64 -w0 > "$WORK/value"   # ~0.9 MiB per key
+n=$(( SIZE_MB * 1024 / 933 + 1 ))
+for i in $(seq 1 "$n"); do etcdctl_laptop put "bench/$i" < "$WORK/value" >/dev/null; done
+db=$(etcdctl_laptop endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["dbSize"])')
+echo "etcd database: $((db / 1048576)) MiB" >&2
+
+# ---- stockade: one snapshot on h1, copied to h2/h3 and verified there, uploaded from h1 ---------
+FOLDER="bench-$(date +%s)"
+peak_file="$WORK/agent-peak"; echo 0 > "$peak_file"
+( while :; do
+    for i in 1 2 3; do
+      tb_docker "$i" stats --no-stream --format '{{.Name}} {{.MemUsage}}' 2>/dev/null | awk '$1 ~ /^stockade-agent/ {print $2}'
+    done | python3 -c '
+import re, sys
+units = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "kB": 1000, "MB": 10**6, "GB": 10**9}
+best = int(open(sys.argv[1]).read())
+for l in sys.stdin:
+    m = re.match(r"([0-9.]+)([A-Za-z]+)", l.strip())
+    if m: best = max(best, int(float(m.group(1)) * units.get(m.group(2), 1)))
+open(sys.argv[1], "w").write(str(best))' "$peak_file"
+  done ) &
+poller=$!
+t0=$(date +%s%N)
+( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$WORK/cli-rss" \
+    "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
+    --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
+t_stockade=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true
+
+# ---- baseline: etcdctl snapshot save on h1, scp to h2 and h3, upload with boto3 ----------------
+key="$TB_DIR/keys/id_ed25519"
+ssh_h1() { ssh -F "$TB_DIR/ssh_config" h1 "$@"; }
+ssh_h1 "mkdir -p /opt/rke/bench && rm -f /opt/rke/bench/base.db"
+for i in 2 3; do ssh -F "$TB_DIR/ssh_config" "h$i" "mkdir -p /opt/rke/bench && rm -f /opt/rke/bench/base.db"; done
+t0=$(date +%s%N)
+ssh_h1 "ETCDCTL_API=3 etcdctl --endpoints=https://$IP1:2379 --cacert=/etc/kubernetes/ssl/kube-ca.pem --cert=/etc/kubernetes/ssl/kube-node.pem --key=/etc/kubernetes/ssl/kube-node-key.pem snapshot save /opt/rke/bench/base.db >/dev/null 2>&1"
+for i in 2 3; do
+  ssh_h1 "scp -q -i $key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null /opt/rke/bench/base.db root@$(tb_ip "$i"):/opt/rke/bench/base.db"
+done
+# the upload reads h1's file through the testbed's host directory (the hosts' mount namespaces do
+# not hold the Python with boto3); same machine, same bridge to the S3 server
+"$S3_TOOLS_PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY').upload_file('$(tb_hdir 1)/fs/$(tb_mangle /opt/rke)/bench/base.db', '$S3_BUCKET', '$FOLDER/base.db')"
+t_base=$(( ($(date +%s%N) - t0) / 1000000 ))
+
+# ---- clean up: the snapshots, the baseline files, the objects ------------------------------------
+sk etcd snapshot delete "bench-$FOLDER" >/dev/null 2>&1 || true
+for i in 1 2 3; do ssh -F "$TB_DIR/ssh_config" "h$i" "rm -rf /opt/rke/bench"; done
+"$S3_TOOLS_PYTHON" -c "
+import boto3
+c = boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY')
+for o in c.list_objects_v2(Bucket='$S3_BUCKET', Prefix='$FOLDER/').get('Contents', []): c.delete_object(Bucket='$S3_BUCKET', Key=o['Key'])
+" || true
+
+awk -v s="$t_stockade" -v b="$t_base" -v cli="$(cat "$WORK/cli-rss")" -v agent="$(cat "$peak_file")" -v db="$db" 'BEGIN {
+  printf "etcd database:                                   %7.0f MiB\n", db/1048576
+  printf "stockade etcd snapshot-save --s3 (3 hosts):      %7.0f ms\n", s
+  printf "etcdctl snapshot save + 2 x scp + S3 upload:     %7.0f ms\n", b
+  printf "ratio stockade / baseline:                       %7.2f   (target <= 0.6)\n", s/b
+  printf "peak memory, stockade CLI (max RSS):             %7.1f MiB\n", cli/1024
+  printf "peak memory, agent containers (docker stats):    %7.1f MiB   (target <= 64; sampled)\n", agent/1048576 }'
