@@ -52,7 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the --dry-run plan')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--cert-dir', '--cert-dir', [CompletionResultType]::ParameterName, 'The certificate directory for --custom-certs (default: <cluster.yml''s name>_certs next to it)')
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
@@ -62,6 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what `up` would change on each host, change nothing')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('--custom-certs', '--custom-certs', [CompletionResultType]::ParameterName, 'Use the certificates in --cert-dir (signed by your own CA; RKE1''s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted')
             [CompletionResult]::new('--no-snapshot', '--no-snapshot', [CompletionResultType]::ParameterName, 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
@@ -69,8 +70,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;remove' {
@@ -80,18 +81,20 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;validate' {
@@ -121,7 +124,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             break
         }
         'stockade;cert;check-expiration' {
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the report')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Format of the report: text, or JSON events one per line (the report is one `report` event)')
             [CompletionResult]::new('--warn-days', '--warn-days', [CompletionResultType]::ParameterName, 'Days: a certificate that expires within this many days is reported (exit 2)')
             [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
             [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
@@ -139,11 +142,12 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;cert;rotate' {
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Rotate only this service''s certificates (repeatable)')
             [CompletionResult]::new('--known-hosts', '--known-hosts', [CompletionResultType]::ParameterName, 'known_hosts file to verify host keys against')
             [CompletionResult]::new('--ssh-timeout', '--ssh-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for an SSH connection and login')
@@ -154,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
             [CompletionResult]::new('--health-timeout', '--health-timeout', [CompletionResultType]::ParameterName, 'Seconds each Kubernetes component gets to answer /healthz')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('--rotate-ca', '--rotate-ca', [CompletionResultType]::ParameterName, 'New CAs, and new certificates for everything under them (every component restarts)')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
@@ -163,8 +168,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;cert;generate-csr' {
@@ -261,6 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'region')
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Key prefix in the bucket')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--encrypt-recipient', '--encrypt-recipient', [CompletionResultType]::ParameterName, 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'File holding the encryption passphrase (first line); implies --encrypt')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
@@ -268,14 +274,15 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--s3', '--s3', [CompletionResultType]::ParameterName, 'Also upload to (save) or fetch from (restore) S3')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Encrypt the snapshot with age on the etcd hosts, with the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;etcd;snapshot-restore' {
@@ -293,6 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'region')
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Key prefix in the bucket')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--decrypt-identity', '--decrypt-identity', [CompletionResultType]::ParameterName, 'age identity file (`age-keygen` output) to decrypt an encrypted snapshot')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)')
             [CompletionResult]::new('--etcd-health-timeout', '--etcd-health-timeout', [CompletionResultType]::ParameterName, 'Seconds etcd members get to report healthy')
@@ -303,13 +311,14 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--s3', '--s3', [CompletionResultType]::ParameterName, 'Also upload to (save) or fetch from (restore) S3')
             [CompletionResult]::new('--use-local-state', '--use-local-state', [CompletionResultType]::ParameterName, 'Keep the local state file instead of the one stored in the snapshot')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;etcd;snapshot' {
@@ -334,7 +343,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, or JSON events one per line (the list is one `snapshots` event)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
@@ -344,8 +353,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;etcd;snapshot;delete' {
@@ -355,6 +364,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--image-timeout', '--image-timeout', [CompletionResultType]::ParameterName, 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
@@ -364,8 +374,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;etcd;snapshot;prune' {
@@ -376,6 +386,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many hosts to work on at once')
             [CompletionResult]::new('--image-archive', '--image-archive', [CompletionResultType]::ParameterName, 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts')
             [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'retention')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')
@@ -385,8 +396,8 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only warnings and errors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'stockade;etcd;snapshot;help' {

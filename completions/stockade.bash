@@ -493,12 +493,16 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__rotate)
-            opts="-d -q -h --service --rotate-ca --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -h --output --timings --service --rotate-ca --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --service)
                     COMPREPLY=($(compgen -W "kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd" -- "${cur}"))
                     return 0
@@ -743,7 +747,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__restore)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --output --timings --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,6 +807,10 @@ _stockade() {
                     ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --decrypt-identity)
@@ -833,7 +841,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__save)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --encrypt --encrypt-recipient --passphrase-file --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --output --timings --encrypt --encrypt-recipient --passphrase-file --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,6 +903,10 @@ _stockade() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --encrypt-recipient)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -915,7 +927,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__delete)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --output --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,6 +955,10 @@ _stockade() {
                     ;;
                 --image-archive)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1073,7 +1089,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__prune)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --retention --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --retention --output --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1105,6 +1121,10 @@ _stockade() {
                     ;;
                 --retention)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1473,7 +1493,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__remove)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --force --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --force --output --timings --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1503,6 +1523,10 @@ _stockade() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1515,7 +1539,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --custom-certs --cert-dir --etcd-health-timeout --health-timeout --no-snapshot --config --debug --quiet --strict --help"
+            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --timings --custom-certs --cert-dir --etcd-health-timeout --health-timeout --no-snapshot --config --debug --quiet --strict --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

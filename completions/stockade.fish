@@ -48,8 +48,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l command-timeout
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
-complete -c stockade -n "__fish_stockade_using_subcommand up" -l output -d 'Format of the --dry-run plan' -r -f -a "text\t''
-json\t''"
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l cert-dir -d 'The certificate directory for --custom-certs (default: <cluster.yml\'s name>_certs next to it)' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
@@ -59,27 +59,31 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l ssh-accept-new 
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l dry-run -d 'Print what `up` would change on each host, change nothing'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l offline -d 'With --dry-run: the plan from cluster.yml and the state file alone, for review; no host is contacted (so it shows every container, file and image, not only what would change)'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -l timings -d 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l custom-certs -d 'Use the certificates in --cert-dir (signed by your own CA; RKE1\'s file names, see `cert generate-csr`) instead of issuing any; every missing or wrong file is named before any host is contacted'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l no-snapshot -d 'Upgrade (a kubernetes_version or etcd image change) without taking an etcd snapshot first'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l image-timeout -d 'Seconds one image pull or image-archive load may take in all (no progress for 2 minutes fails sooner)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l concurrency -d 'How many hosts to work on at once' -r
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l image-archive -d 'Image archive (`docker save` output) to load on hosts that lack an image: for air-gapped hosts' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l force -d 'Do not ask for confirmation'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -l timings -d 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s q -l quiet -d 'Only warnings and errors'
@@ -94,8 +98,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_s
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -f -a "generate-csr" -d 'A certificate signing request and key for every certificate the cluster needs, for your own CA to sign (then `up --custom-certs`); keys the state already holds are reused'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l output -d 'Format of the report' -r -f -a "text\t''
-json\t''"
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l output -d 'Format of the report: text, or JSON events one per line (the report is one `report` event)' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l warn-days -d 'Days: a certificate that expires within this many days is reported (exit 2)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
@@ -111,7 +115,9 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l service -d 'Rotate only this service\'s certificates (repeatable)' -r -f -a "kube-apiserver\t''
 kube-controller-manager\t''
 kube-scheduler\t''
@@ -127,6 +133,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l health-timeout -d 'Seconds each Kubernetes component gets to answer /healthz' -r
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l timings -d 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l rotate-ca -d 'New CAs, and new certificates for everything under them (every component restarts)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ssh-agent-auth -d 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
@@ -134,7 +141,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -l cert-dir -d 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml\'s name>_certs next to it)' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -s d -l debug -d 'Debug logging (secrets are never logged)'
@@ -184,6 +191,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l region -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l folder -d 'Key prefix in the bucket' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l name -d 'Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l encrypt-recipient -d 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l passphrase-file -d 'File holding the encryption passphrase (first line); implies --encrypt' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
@@ -191,11 +200,12 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ssh-accept-new -d 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l s3 -d 'Also upload to (save) or fetch from (restore) S3'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l timings -d 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l encrypt -d 'Encrypt the snapshot with age on the etcd hosts, with the passphrase in STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l command-timeout -d 'Seconds any single remote command or Docker API call may take' -r
@@ -210,6 +220,8 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l region -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l folder -d 'Key prefix in the bucket' -r
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l name -d 'Snapshot to restore, with or without `.zip` (as `stockade etcd snapshot ls` lists it)' -r
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
+json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l decrypt-identity -d 'age identity file (`age-keygen` output) to decrypt an encrypted snapshot' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l passphrase-file -d 'File holding the passphrase of an encrypted snapshot (or set STOCKADE_SNAPSHOT_PASSPHRASE)' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l etcd-health-timeout -d 'Seconds etcd members get to report healthy' -r
@@ -220,10 +232,11 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ignore-docker-version -d 'Do not warn about Docker versions outside the tested range'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l s3 -d 'Also upload to (save) or fetch from (restore) S3'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l use-local-state -d 'Keep the local state file instead of the one stored in the snapshot'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l timings -d 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
-complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s h -l help -d 'Print help'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s q -l quiet -d 'Only warnings and errors'

@@ -40,6 +40,23 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The events of `--output json`: every stdout line is one JSON object, the last one the outcome
+/// with the process's exit code.
+fn events(o: &Output) -> Vec<serde_json::Value> {
+    let events: Vec<serde_json::Value> = stdout(o).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect();
+    let last = events.last().unwrap_or_else(|| panic!("no events: {}", stderr(o)));
+    assert_eq!(last["event"], "outcome", "the outcome is the last line: {}", stdout(o));
+    assert_eq!(last["exit_code"].as_i64(), code(o).map(i64::from), "{}", stdout(o));
+    events
+}
+
+/// The one event of this kind (a command's result: `plan`, `report`).
+fn event(o: &Output, kind: &str) -> serde_json::Value {
+    let mut found: Vec<serde_json::Value> = events(o).into_iter().filter(|e| e["event"] == kind).collect();
+    assert_eq!(found.len(), 1, "one {kind} event: {}", stdout(o));
+    found.remove(0)
+}
+
 const NODES: &str = "nodes:\n  - address: 10.255.255.1\n    user: root\n    role: [etcd, controlplane, worker]\n    ssh_key_path: /nonexistent/id_ed25519\n";
 
 fn cluster(text: &str) -> tempfile::TempDir {
@@ -90,7 +107,7 @@ fn exit_code_1_when_a_host_fails() {
 fn exit_code_2_for_bad_input() {
     let dir = cluster(NODES);
     // clap's own usage errors
-    for args in [&["up", "--no-such-flag"][..], &["up", "--output", "json"], &["up", "--offline"], &["cert", "check-expiration", "--warn-days", "x"], &["nope"], &["config", "--system-images", "--version", "v1.99.0"]] {
+    for args in [&["up", "--no-such-flag"][..], &["up", "--output", "yaml"], &["up", "--offline"], &["cert", "check-expiration", "--warn-days", "x"], &["nope"], &["config", "--system-images", "--version", "v1.99.0"]] {
         let o = offline(dir.path(), args);
         assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
     }
@@ -128,6 +145,58 @@ fn exit_code_2_for_bad_input() {
     let o = offline(cluster(NODES).path(), &["remove"]);
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("rerun with --force"), "{}", stderr(&o));
+}
+
+/// `--output json` ends with the outcome even when the command fails before any host is
+/// contacted: every stdout line is a JSON object, the last one says the exit code and the error.
+#[test]
+fn json_events_end_with_the_outcome_on_bad_input() {
+    let bad = cluster(&format!("{NODES}kubernetes_verison: v1.30.10-rancher1-1\n"));
+    for args in [&["up"][..], &["up", "--dry-run", "--offline"], &["remove", "--force"], &["cert", "rotate"], &["etcd", "snapshot-save"], &["etcd", "snapshot-restore", "--name", "s"], &["etcd", "snapshot", "ls"]] {
+        // `snapshot ls` has no --timings
+        let o = offline(bad.path(), &[args, &["--output", "json", "--timings"][..if args.get(1) == Some(&"snapshot") { 2 } else { 3 }]].concat());
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        let ev = events(&o);
+        let outcome = ev.last().unwrap();
+        assert_eq!(outcome["command"], args.iter().take_while(|a| !a.starts_with("--")).copied().collect::<Vec<_>>().join(" "), "{outcome}");
+        assert_eq!((outcome["ok"].as_bool(), outcome["phase"].as_str()), (Some(false), None), "{outcome}");
+        assert!(outcome["error"].as_str().unwrap().starts_with("cluster.yml:6:1: unknown key `kubernetes_verison`"), "{outcome}");
+        assert!(outcome["duration_ms"].is_u64(), "{outcome}");
+        // the human error stays on stderr
+        assert!(stderr(&o).starts_with("error: cluster.yml:6:1: unknown key"), "{args:?}: {}", stderr(&o));
+    }
+    // --timings: one event before the outcome
+    let o = offline(bad.path(), &["up", "--output", "json", "--timings"]);
+    let ev = events(&o);
+    assert_eq!(ev.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["timings", "outcome"]);
+    assert!(ev[0]["total_ms"].is_u64() && ev[0]["phases"] == serde_json::json!([]), "{}", ev[0]);
+    // in text mode the timings go to stderr, and stdout stays empty
+    let o = offline(bad.path(), &["up", "--timings"]);
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("Timings (total ") && stderr(&o).contains("(outside phases)"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+}
+
+/// A host that cannot be reached: the phase it failed in ends failed and the outcome names it,
+/// with exit 1 and the host in the error.
+#[test]
+fn json_events_name_the_phase_and_host_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    assert!(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key).status().unwrap().success());
+    std::fs::write(dir.path().join("cluster.yml"), NODES.replace("/nonexistent/id_ed25519", key.to_str().unwrap())).unwrap();
+    let o = offline(dir.path(), &["up", "--output", "json"]);
+    assert_eq!(code(&o), Some(1), "{}", stderr(&o));
+    let ev = events(&o);
+    let kinds: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let start = kinds.iter().position(|k| *k == "phase_start").unwrap_or_else(|| panic!("{}", stdout(&o)));
+    assert_eq!(ev[start]["phase"], "Connect");
+    assert!(kinds[..start].iter().all(|k| *k == "warning"), "only warnings before the first phase: {}", stdout(&o));
+    let end = ev.iter().find(|e| e["event"] == "phase_end").unwrap_or_else(|| panic!("{}", stdout(&o)));
+    assert_eq!((end["phase"].as_str(), end["ok"].as_bool()), (Some("Connect"), Some(false)), "{end}");
+    let outcome = ev.last().unwrap();
+    assert_eq!((outcome["ok"].as_bool(), outcome["phase"].as_str()), (Some(false), Some("Connect")), "{outcome}");
+    assert!(outcome["error"].as_str().unwrap().contains("host 10.255.255.1:22: SSH connection failed"), "{outcome}");
 }
 
 #[test]
@@ -235,7 +304,7 @@ fn check_expiration_lists_every_certificate_of_an_rke1_state() {
     std::fs::copy(fixture("rke1/cluster.rkestate"), dir.path().join("cluster.rkestate")).unwrap();
     let o = offline(dir.path(), &["cert", "check-expiration", "--output", "json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report = event(&o, "report");
     let certs = report["certificates"].as_array().unwrap();
     let names: Vec<&str> = certs.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["kube-ca", "kube-node"], "{report}");
@@ -310,7 +379,7 @@ fn check_expiration_reports_a_near_expiry_and_up_warns() {
     near_expiry_state(dir.path());
     let o = offline(dir.path(), &["cert", "check-expiration", "--output", "json"]);
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report = event(&o, "report");
     assert_eq!(report["warn_days"], 30);
     let certs = report["certificates"].as_array().unwrap();
     let by_name = |n: &str| certs.iter().find(|c| c["name"] == n).unwrap_or_else(|| panic!("{n} missing: {report}"));
@@ -322,7 +391,7 @@ fn check_expiration_reports_a_near_expiry_and_up_warns() {
     // a window of 5 days: only the expired leaf
     let o = offline(dir.path(), &["cert", "check-expiration", "--warn-days", "5", "--output", "json"]);
     assert_eq!(code(&o), Some(2));
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report = event(&o, "report");
     let expiring: Vec<&str> = report["certificates"].as_array().unwrap().iter().filter(|c| c["expiring"] == true).map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(expiring, ["kube-apiserver"]);
     // a window of 0 days still reports what has expired
@@ -370,7 +439,7 @@ fn offline_plans_of_the_fixtures_equal_the_golden_plans() {
         std::fs::copy(&f, dir.path().join("cluster.yml")).unwrap();
         let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
         assert_eq!(code(&o), Some(0), "{name}: {}", stderr(&o));
-        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}: {}", stdout(&o)));
+        let doc = event(&o, "plan");
         assert_eq!(doc["offline"], true);
         let golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join(format!("tests/golden/{name}.json"))).unwrap()).unwrap();
         assert_eq!(without_content_digests(doc["plan"].clone()), without_content_digests(golden), "{name}: the offline plan differs from tests/golden/{name}.json");
@@ -410,7 +479,7 @@ fn offline_plan_with_a_state_is_exact_and_contacts_no_host() {
     // not in a network namespace: the listener is reachable, and nothing may reach it
     let o = Command::new(BIN).args(["up", "--dry-run", "--offline", "--output", "json"]).current_dir(dir.path()).stdin(Stdio::null()).output().unwrap();
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = event(&o, "plan");
     assert_eq!(doc["certificates_to_issue"], serde_json::json!([]), "the recorded certificates are reused");
     assert_eq!(doc["etcd_membership"], serde_json::json!([]));
     let want = stockade::plan::build(&cfg, &stockade::plan::Inputs { bundle, ..Default::default() }).document();
@@ -442,7 +511,7 @@ fn offline_plan_names_membership_changes_and_departed_hosts() {
     state_with_etcd(dir.path(), &["10.255.255.1", "10.255.255.2", "10.255.255.3"]);
     let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = event(&o, "plan");
     assert_eq!(doc["etcd_membership"], serde_json::json!(["remove member etcd-10.255.255.3 (10.255.255.3)", "add member etcd-10.255.255.4 (10.255.255.4) as a learner, promote when caught up"]));
     assert_eq!(doc["departed_hosts_to_clean"], serde_json::json!(["10.255.255.3"]));
     // the joining member starts against the existing cluster
@@ -457,7 +526,7 @@ fn offline_plan_never_shows_extra_env_values() {
     let dir = cluster(&format!("{NODES}services:\n  kubelet:\n    extra_env: [\"HTTPS_PROXY=http://user:s3cretpw@proxy:3128\"]\n"));
     let o = offline(dir.path(), &["up", "--dry-run", "--offline", "--output", "json"]);
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = event(&o, "plan");
     let kubelet = doc["plan"]["hosts"]["10.255.255.1"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "kubelet").unwrap().clone();
     assert!(kubelet["env"].as_array().unwrap().contains(&serde_json::json!("HTTPS_PROXY=<redacted>")), "{kubelet}");
     let text = offline(dir.path(), &["up", "--dry-run", "--offline"]);

@@ -77,7 +77,7 @@ impl Phase for EtcdPlane {
                 }
             }
             ctx.ui.status("waiting for etcd members to report healthy");
-            let checks = members.iter().map(|h| wait_member_healthy(ctx, h, &creds, expected));
+            let checks = members.iter().map(|h| ctx.ui.time_host(h.name(), wait_member_healthy(ctx, h, &creds, expected)));
             all_ok(join_all(checks).await)?;
             Ok(())
         })

@@ -127,13 +127,15 @@ impl<'a> Ctx<'a> {
         self.changes.lock().unwrap().clone()
     }
 
-    /// Runs `f` on every host, `--concurrency` at a time; fails with every host's error.
+    /// Runs `f` on every host, `--concurrency` at a time; fails with every host's error. Each
+    /// host's run is timed for `--timings` (from its start, not its wait for a slot) and its
+    /// error is reported as the host's (`Ui::time_host`).
     pub async fn on_each_host<'b, F, Fut>(&'b self, f: F) -> Result<()>
     where
         F: Fn(&'b Host) -> Fut,
         Fut: std::future::Future<Output = Result<()>> + 'b,
     {
-        let futs = self.hosts.hosts.iter().map(f).collect();
+        let futs = self.hosts.hosts.iter().map(|h| self.ui.time_host(h.name(), f(h))).collect();
         all_ok(bounded(self.hosts.concurrency, futs).await)?;
         Ok(())
     }
@@ -252,7 +254,7 @@ pub async fn run_phases(ctx: &Ctx<'_>, phases: &[&dyn Phase]) -> Result<()> {
     for p in phases {
         ctx.ui.phase(p.title());
         let r = p.run(ctx).await;
-        ctx.ui.finish_bar();
+        ctx.ui.end_phase(r.is_ok());
         r?;
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! `stockade cert ...`: flags only; the verdict is `ops::cert`.
 use super::connect::ConnectArgs;
-use super::Output;
+use super::{Output, Progress};
 use crate::exit::Code;
 use crate::ops::cert;
 use crate::pki::rotate::{Request, Service};
@@ -33,7 +33,7 @@ pub struct CsrArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Format of the report
+    /// Format of the report: text, or JSON events one per line (the report is one `report` event)
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Days: a certificate that expires within this many days is reported (exit 2)
@@ -49,6 +49,8 @@ pub struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct RotateArgs {
+    #[command(flatten)]
+    pub progress: Progress,
     /// Rotate only this service's certificates (repeatable)
     #[arg(long = "service", value_enum, value_name = "SERVICE")]
     pub services: Vec<Service>,
@@ -65,13 +67,29 @@ pub struct RotateArgs {
     pub health_timeout: u64,
 }
 
+pub fn name(c: &Cert) -> &'static str {
+    match c {
+        Cert::CheckExpiration(_) => "cert check-expiration",
+        Cert::Rotate(_) => "cert rotate",
+        Cert::GenerateCsr(_) => "cert generate-csr",
+    }
+}
+
+pub fn progress(c: &Cert) -> Progress {
+    match c {
+        Cert::CheckExpiration(a) => Progress::output(a.output),
+        Cert::Rotate(a) => a.progress,
+        Cert::GenerateCsr(_) => Progress::output(Output::Text),
+    }
+}
+
 pub async fn run(cli: &super::Cli, c: &Cert, ui: &Ui) -> Result<Code> {
     match c {
         Cert::CheckExpiration(a) => {
             let opts = cert::CheckOptions { config_path: cli.config_path(), warn_days: a.warn_days, live: a.live.then(|| a.connect.settings()) };
             let report = cert::check(&opts, ui).await?;
             match a.output {
-                Output::Json => crate::ui::print(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                Output::Json => ui.document("report", &serde_json::to_value(&report)?)?,
                 Output::Text => crate::ui::print(&cert::render_text(&report))?,
             }
             if let Some(w) = report.warning() {

@@ -1,5 +1,6 @@
 //! `stockade etcd ...`: flags only; the work is `ops::snapshot`.
 use super::connect::ConnectArgs;
+use super::{Output, Progress};
 use crate::config::secret::Secret;
 use crate::ops::snapshot::{self, restore::RestoreOptions, SnapshotOptions};
 use crate::ui::Ui;
@@ -26,6 +27,8 @@ pub struct SaveArgs {
     /// Snapshot name (default rke_etcd_snapshot_<time>); `.zip` is optional
     #[arg(long)]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub progress: Progress,
     /// Encrypt the snapshot with age on the etcd hosts, with the passphrase in
     /// STOCKADE_SNAPSHOT_PASSPHRASE or --passphrase-file (or use --encrypt-recipient)
     #[arg(long)]
@@ -99,6 +102,8 @@ pub struct RestoreArgs {
     /// Keep the local state file instead of the one stored in the snapshot
     #[arg(long)]
     pub use_local_state: bool,
+    #[command(flatten)]
+    pub progress: Progress,
     /// age identity file (`age-keygen` output) to decrypt an encrypted snapshot
     #[arg(long, value_name = "FILE")]
     pub decrypt_identity: Option<std::path::PathBuf>,
@@ -113,18 +118,13 @@ pub struct RestoreArgs {
     pub health_timeout: u64,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Text,
-    Json,
-}
-
 #[derive(clap::Subcommand, Debug)]
 pub enum SnapshotCmd {
     /// Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)
     Ls {
         #[command(flatten)]
         connect: ConnectArgs,
+        /// Output format: a table, or JSON events one per line (the list is one `snapshots` event)
         #[arg(long, value_enum, default_value_t = Output::Text)]
         output: Output,
     },
@@ -134,6 +134,9 @@ pub enum SnapshotCmd {
         connect: ConnectArgs,
         /// Snapshot name, with or without `.zip`
         name: String,
+        /// Output format: text, or JSON events one per line on stdout, the outcome last
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
     },
     /// Keep only the newest K snapshots on every etcd host
     Prune {
@@ -141,11 +144,32 @@ pub enum SnapshotCmd {
         connect: ConnectArgs,
         #[arg(long, value_name = "K")]
         retention: usize,
+        /// Output format: text, or JSON events one per line on stdout, the outcome last
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
     },
 }
 
 fn opts(cli: &super::Cli, c: &ConnectArgs) -> SnapshotOptions {
     SnapshotOptions { config_path: cli.config_path(), connect: c.settings() }
+}
+
+pub fn name(cmd: &Etcd) -> &'static str {
+    match cmd {
+        Etcd::SnapshotSave(_) => "etcd snapshot-save",
+        Etcd::SnapshotRestore(_) => "etcd snapshot-restore",
+        Etcd::Snapshot(SnapshotCmd::Ls { .. }) => "etcd snapshot ls",
+        Etcd::Snapshot(SnapshotCmd::Delete { .. }) => "etcd snapshot delete",
+        Etcd::Snapshot(SnapshotCmd::Prune { .. }) => "etcd snapshot prune",
+    }
+}
+
+pub fn progress(cmd: &Etcd) -> Progress {
+    match cmd {
+        Etcd::SnapshotSave(a) => a.progress,
+        Etcd::SnapshotRestore(a) => a.progress,
+        Etcd::Snapshot(SnapshotCmd::Ls { output, .. } | SnapshotCmd::Delete { output, .. } | SnapshotCmd::Prune { output, .. }) => Progress::output(*output),
+    }
 }
 
 pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
@@ -170,7 +194,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
             let out = if *output == Output::Json { snapshot::Output::Json } else { snapshot::Output::Text };
             snapshot::list(&opts(cli, connect), out, ui).await
         }
-        Etcd::Snapshot(SnapshotCmd::Delete { connect, name }) => snapshot::delete(&opts(cli, connect), name, ui).await,
-        Etcd::Snapshot(SnapshotCmd::Prune { connect, retention }) => snapshot::prune(&opts(cli, connect), *retention, ui).await,
+        Etcd::Snapshot(SnapshotCmd::Delete { connect, name, .. }) => snapshot::delete(&opts(cli, connect), name, ui).await,
+        Etcd::Snapshot(SnapshotCmd::Prune { connect, retention, .. }) => snapshot::prune(&opts(cli, connect), *retention, ui).await,
     }
 }

@@ -38,8 +38,30 @@ pub struct Cli {
 /// `--output`: text for people, JSON for scripts.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
+    /// progress for people on stderr, the command's result on stdout
     Text,
+    /// one JSON event per line on stdout: phases, host steps and errors, warnings, the command's
+    /// result (a plan, a report) as one event, and last the outcome (README: "JSON events")
     Json,
+}
+
+/// `--output` and `--timings`, for the commands that run phases on hosts.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct Progress {
+    /// Output format: text, or JSON events one per line on stdout, the outcome last
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// At the end, print where the time went: per phase and per host, slowest first (stderr; a
+    /// `timings` event with --output json)
+    #[arg(long)]
+    pub timings: bool,
+}
+
+impl Progress {
+    /// For commands without --timings.
+    pub fn output(output: Output) -> Self {
+        Progress { output, timings: false }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +94,36 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The command's name as typed (`etcd snapshot-save`), for the outcome event.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Up(_) => "up",
+            Command::Remove(_) => "remove",
+            Command::Validate => "validate",
+            Command::Cert(c) => cert::name(c),
+            Command::Version => "version",
+            Command::Config(_) => "config",
+            Command::Etcd(e) => etcd::name(e),
+            Command::Util(_) => "util get-kubeconfig",
+            Command::Agent(_) => "agent run",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
+
+    /// `--output` and `--timings` of the commands that have them; text for the others.
+    pub fn progress(&self) -> Progress {
+        match self {
+            Command::Up(a) => a.progress,
+            Command::Remove(a) => a.progress,
+            Command::Cert(c) => cert::progress(c),
+            Command::Etcd(e) => etcd::progress(e),
+            _ => Progress::output(Output::Text),
+        }
+    }
+}
+
 impl Cli {
     /// `--config`, else $STOCKADE_CONFIG, else $RKE_CONFIG (RKE's variable), else cluster.yml.
     pub fn config_path(&self) -> PathBuf {
@@ -85,19 +137,28 @@ impl Cli {
 
 /// Runs the command. An error's exit code is `crate::exit::code_of`; a command that succeeds
 /// can still ask for a non-zero code (a check that found something: `cert check-expiration`).
+/// Every command ends through `Ui::finish`: `--timings`, and with `--output json` the outcome
+/// line, whether the command succeeded or not.
 pub async fn run(cli: Cli) -> anyhow::Result<Code> {
-    let ui = crate::ui::Ui::new(cli.quiet);
+    let progress = cli.command.progress();
+    let ui = crate::ui::Ui::with_output(cli.quiet, progress.output == Output::Json, progress.timings);
     crate::config::set_strict(cli.strict);
+    let result = run_command(&cli, &ui).await;
+    ui.finish(cli.command.name(), &result);
+    result
+}
+
+async fn run_command(cli: &Cli, ui: &crate::ui::Ui) -> anyhow::Result<Code> {
     let done = |r: anyhow::Result<()>| r.map(|()| Code::Ok);
     match &cli.command {
-        Command::Up(a) => done(up::run(&cli, a, &ui).await),
-        Command::Remove(a) => done(remove::run(&cli, a, &ui).await),
-        Command::Validate => done(validate::run(&cli, &ui)),
-        Command::Cert(c) => cert::run(&cli, c, &ui).await,
+        Command::Up(a) => done(up::run(cli, a, ui).await),
+        Command::Remove(a) => done(remove::run(cli, a, ui).await),
+        Command::Validate => done(validate::run(cli, ui)),
+        Command::Cert(c) => cert::run(cli, c, ui).await,
         Command::Version => done(version::run()),
-        Command::Config(a) => done(config_cmd::run(a, &ui)),
-        Command::Util(u) => done(util::run(&cli, u, &ui)),
-        Command::Etcd(e) => done(etcd::run(&cli, e, &ui).await),
+        Command::Config(a) => done(config_cmd::run(a, ui)),
+        Command::Util(u) => done(util::run(cli, u, ui)),
+        Command::Etcd(e) => done(etcd::run(cli, e, ui).await),
         Command::Agent(a) => done(agent::run(a).await),
         Command::Completions(a) => done(completions::run(a)),
         Command::Man => done(man::run()),

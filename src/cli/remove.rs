@@ -11,6 +11,8 @@ pub struct Args {
     /// Do not ask for confirmation
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub progress: super::Progress,
 }
 
 pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {

@@ -1,11 +1,10 @@
 //! `stockade up`: flags only; the work is `ops::up`.
 use super::connect::ConnectArgs;
-use super::Output;
+use super::{Output, Progress};
 use crate::ops::up::{Output as PlanOutput, UpOptions};
 use crate::ui::Ui;
 use anyhow::Result;
 use std::time::Duration;
-
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,9 +17,8 @@ pub struct Args {
     /// contacted (so it shows every container, file and image, not only what would change)
     #[arg(long, requires = "dry_run")]
     pub offline: bool,
-    /// Format of the --dry-run plan
-    #[arg(long, value_enum, default_value_t = Output::Text, requires = "dry_run")]
-    pub output: Output,
+    #[command(flatten)]
+    pub progress: Progress,
     /// Use the certificates in --cert-dir (signed by your own CA; RKE1's file names, see `cert
     /// generate-csr`) instead of issuing any; every missing or wrong file is named before any
     /// host is contacted
@@ -46,7 +44,7 @@ pub async fn run(cli: &super::Cli, args: &Args, ui: &Ui) -> Result<()> {
         connect: args.connect.settings(),
         dry_run: args.dry_run,
         offline: args.offline,
-        output: match args.output {
+        output: match args.progress.output {
             Output::Text => PlanOutput::Text,
             Output::Json => PlanOutput::Json,
         },

@@ -182,7 +182,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         let (bundle, pki_changes) = issuing.await?;
         let inputs = plan::Inputs { bundle, joined, encryption, facts: Default::default() };
         let offline = Offline { plan: plan::build(cfg, &inputs), pki: &pki_changes, etcd: &etcd_changes, departed: &departed, config: cfg, file: &loaded.path };
-        return offline.print(args.output);
+        return offline.print(args.output, ui);
     }
     if let Some(why) = upgrade.as_deref().filter(|_| !args.dry_run) {
         if args.no_snapshot {
@@ -568,7 +568,7 @@ async fn dry_run(ctx: &Ctx<'_>, snapshots: &apply::snapshots::RecurringSnapshots
                 "snapshot_first": snapshot,
                 "hosts": previews,
             });
-            crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            ctx.ui.document("plan", &doc)?;
         }
         Output::Text => {
             let mut out = String::new();
@@ -620,7 +620,7 @@ impl Offline<'_> {
         plan::membership::describe(self.etcd, &self.config.nodes)
     }
 
-    fn print(&self, output: Output) -> Result<()> {
+    fn print(&self, output: Output, ui: &Ui) -> Result<()> {
         let departed: Vec<&str> = self.departed.iter().map(|n| n.address.as_str()).collect();
         match output {
             Output::Json => {
@@ -633,7 +633,7 @@ impl Offline<'_> {
                     "departed_hosts_to_clean": departed,
                     "plan": self.plan.document(),
                 });
-                crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+                ui.document("plan", &doc)?;
             }
             Output::Text => {
                 let mut out = String::new();

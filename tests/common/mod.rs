@@ -35,6 +35,22 @@ impl Run {
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
+    /// The events of `--output json`: every stdout line is one JSON object, and the last one is
+    /// the outcome (checked here, for every test that reads events).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let events: Vec<serde_json::Value> =
+            self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", self.all()))).collect();
+        let last = events.last().unwrap_or_else(|| panic!("no events: {}", self.all()));
+        assert_eq!(last["event"], "outcome", "the outcome is the last line: {}", self.stdout);
+        assert_eq!(last["exit_code"], self.code, "the outcome says the exit code: {}", self.all());
+        events
+    }
+    /// The one event of this kind (a command's result: `plan`, `report`, `snapshots`).
+    pub fn event(&self, kind: &str) -> serde_json::Value {
+        let mut found: Vec<serde_json::Value> = self.events().into_iter().filter(|e| e["event"] == kind).collect();
+        assert_eq!(found.len(), 1, "one {kind} event: {}", self.stdout);
+        found.remove(0)
+    }
     /// The single `error:` line stockade prints on failure.
     pub fn error_line(&self) -> String {
         self.stderr.lines().filter(|l| l.starts_with("error: ")).collect::<Vec<_>>().join("\n")

@@ -128,7 +128,7 @@ fn rotating_etcd_certificates_changes_only_etcd_and_keeps_the_data() {
     // the live view: every member serves the state's (new) certificate
     let r = tb.stockade(&["cert", "check-expiration", "--live", "--output", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let report = r.event("report");
     let live = report["live"].as_array().expect("live section");
     for h in &hosts {
         let served = |port: &str| live.iter().find(|l| l["host"] == h.ip.as_str() && l["kind"] == "served" && l["source"].as_str().unwrap().contains(port)).unwrap_or_else(|| panic!("{port} of {}: {live:?}", h.name));

@@ -6,6 +6,7 @@ mod common;
 
 mod cert;
 mod etcd_plane;
+mod events;
 mod input;
 mod interrupted;
 mod membership;

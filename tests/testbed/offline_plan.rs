@@ -24,7 +24,7 @@ fn the_offline_plan_is_what_up_deployed() {
     let r = tb.stockade(&["up", "--dry-run", "--offline", "--output", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(!r.stderr.contains("Connect"), "the offline plan connected: {}", r.stderr);
-    let doc: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    let doc: Value = r.event("plan");
     assert_eq!(doc["certificates_to_issue"], serde_json::json!([]), "the state's certificates are reused");
     assert_eq!(doc["etcd_membership"], serde_json::json!([]));
     let mut checked = 0;
@@ -55,7 +55,7 @@ fn the_offline_plan_is_what_up_deployed() {
     // the expiry dates are those of the certificates on the hosts
     let r = tb.stockade(&["cert", "check-expiration", "--output", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let report: Value = r.event("report");
     let state: Value = serde_json::from_slice(&state_before).unwrap();
     let mut in_state: Vec<&str> = state["currentState"]["certificatesBundle"].as_object().unwrap().keys().map(String::as_str).collect();
     in_state.sort();

@@ -61,7 +61,7 @@ fn dry_run_lists_exactly_the_changed_container_and_up_then_recreates_only_those(
     let archive = tb.archive();
     let dry = tb.stockade(&["up", "--dry-run", "--output", "json", "--image-archive", archive.to_str().unwrap()]);
     assert_eq!(dry.code, 0, "{}", dry.all());
-    let plan: serde_json::Value = serde_json::from_str(&dry.stdout).expect("the JSON plan on stdout");
+    let plan = dry.event("plan");
     for (i, host) in plan["hosts"].as_array().unwrap().iter().enumerate() {
         assert_eq!(host["address"], tb.h(i).ip.as_str());
         assert_eq!(host["files"].as_array().unwrap().len(), 0, "{host}");
@@ -172,7 +172,7 @@ fn no_secret_in_debug_dry_run_or_labels() {
     let json = tb.stockade(&["up", "--dry-run", "--output", "json"]);
     assert_eq!((text.code, json.code), (0, 0), "{}{}", text.all(), json.all());
     assert!(text.stdout.contains("value changed"), "the plan must say a value changed: {}", text.all());
-    serde_json::from_str::<serde_json::Value>(&json.stdout).expect("--output json parses");
+    json.event("plan");
     let second = tb.stockade(&["--debug", "up"]);
     assert_eq!(second.code, 0, "{}", second.all());
     let labels: String = tb.hosts[..3]

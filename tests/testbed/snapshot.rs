@@ -257,7 +257,7 @@ fn an_rke1_layout_zip_restores() {
 
     let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
     assert_eq!(ls.code, 0, "{}", ls.all());
-    let rows: serde_json::Value = serde_json::from_str(&ls.stdout).unwrap();
+    let rows = ls.event("snapshots")["snapshots"].clone();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert!(rows.iter().all(|r| r["name"] == name && r["checksum"] == "no_manifest"), "{rows:?}");
@@ -317,7 +317,7 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
 
     let ls = tb.stockade(&["etcd", "snapshot", "ls", "--output", "json"]);
     assert_eq!(ls.code, 0, "{}", ls.all());
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&ls.stdout).unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_value(ls.event("snapshots")["snapshots"].clone()).unwrap();
     assert_eq!(rows.len(), 9, "{rows:?}");
     let status = |name: &str, host: usize| {
         rows.iter().find(|r| r["name"] == name && r["host"] == tb.h(host).ip.as_str()).map(|r| r["checksum"].as_str().unwrap().to_string()).unwrap()

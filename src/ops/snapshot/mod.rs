@@ -176,7 +176,7 @@ pub async fn list(opts: &SnapshotOptions, output: Output, ui: &Ui) -> Result<()>
                     })
                 })
                 .collect();
-            crate::ui::print(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            ui.document("snapshots", &serde_json::Value::Array(doc))?;
         }
         Output::Text => {
             if rows.is_empty() {

@@ -31,9 +31,16 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s
     let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), encrypt, ui).await;
     s.close().await;
     let m = r?;
-    let mut out = format!("{}\n  size:   {} bytes\n  sha256: {}\n  etcd:   {} (revision {})\n  on:     {}\n", m.name, m.size, m.sha256, m.etcd_version, m.revision, s.etcd_hosts().iter().map(|h| h.name()).collect::<Vec<_>>().join(", "));
-    if let Some(a) = &s3 {
-        out.push_str(&format!("  s3:     {}\n", a.settings.url_of(&a.settings.object_key(&naming::archive_file(&m.name))?)));
+    let on: Vec<&str> = s.etcd_hosts().iter().map(|h| h.name()).collect();
+    let url = s3.as_ref().map(|a| a.settings.object_key(&naming::archive_file(&m.name)).map(|k| a.settings.url_of(&k))).transpose()?;
+    if ui.json() {
+        let doc = serde_json::json!({"name": m.name, "size": m.size, "sha256": m.sha256, "etcd_version": m.etcd_version, "revision": m.revision, "hosts": on, "s3": url});
+        ui.document("snapshot", &doc)?;
+        return Ok(m);
+    }
+    let mut out = format!("{}\n  size:   {} bytes\n  sha256: {}\n  etcd:   {} (revision {})\n  on:     {}\n", m.name, m.size, m.sha256, m.etcd_version, m.revision, on.join(", "));
+    if let Some(url) = url {
+        out.push_str(&format!("  s3:     {url}\n"));
     }
     crate::ui::print(&out)?;
     Ok(m)
