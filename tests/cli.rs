@@ -659,7 +659,7 @@ fn wait_reading(pid: u32) {
 
 /// The wizard driven through a pseudo-terminal, as a person answers it: each prompt awaited
 /// (30 s at most), wrong answers refused under the prompt, hidden keys never echoed; the file
-/// it writes is what `stockade validate` accepts, mode 0640.
+/// it writes is what `stockade validate` accepts, mode 0600 (it holds S3 keys).
 #[test]
 fn config_wizard_through_a_pty_writes_a_file_validate_accepts() {
     let dir = tempfile::tempdir().unwrap();
@@ -726,13 +726,14 @@ fn config_wizard_through_a_pty_writes_a_file_validate_accepts() {
         wait_reading(pid);
         p.send_line(secret).unwrap();
     }
-    seen += &p.exp_string("Wrote wizard.yml (mode 0640)").unwrap_or_else(|e| panic!("{e}\nso far:\n{seen}"));
+    // it holds the S3 keys: its owner's only
+    seen += &p.exp_string("Wrote wizard.yml (mode 0600)").unwrap_or_else(|e| panic!("{e}\nso far:\n{seen}"));
     seen += &p.exp_eof().unwrap();
     assert!(matches!(p.process().wait().unwrap(), rexpect::process::WaitStatus::Exited(_, 0)), "{seen}");
     assert!(!seen.contains("AKIAWIZARDKEY") && !seen.contains("wizard'secret"), "a hidden key was echoed:\n{seen}");
 
     let file = dir_path.join("wizard.yml");
-    assert_eq!(mode(&file), 0o640);
+    assert_eq!(mode(&file), 0o600);
     let text = std::fs::read_to_string(&file).unwrap();
     for line in [
         "  - address: 10.0.0.1\n    # the SSH port\n    port: 2222\n",

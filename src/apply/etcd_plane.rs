@@ -89,7 +89,7 @@ impl Phase for EtcdPlane {
 
 /// etcd's data directory as RKE1 leaves it before etcd starts (its `etcd-fix-perm` step): mode
 /// 0700, and owned by `services.etcd.uid`/`gid` when etcd runs as that user (it must write
-/// there). Only the data directory is touched, never its contents' data.
+/// there). Ownership and mode change, recursively with a user; never the data itself.
 pub(super) async fn fix_data_dir(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
     let dir = crate::plan::prefixed(ctx.config, "/var/lib/etcd");
     let mut script = "mkdir -p /data && chmod 700 /data".to_string();

@@ -68,16 +68,21 @@ pub fn run(a: &Args, ui: &crate::ui::Ui) -> Result<()> {
             anyhow::bail!("{} was not changed", a.name.display());
         }
     }
-    let text = if a.empty { wizard::empty_template(&version) } else { wizard::render(&interview(&version, ui)?) };
+    let answers = if a.empty { None } else { Some(interview(&version, ui)?) };
+    let text = match &answers {
+        None => wizard::empty_template(&version),
+        Some(answers) => wizard::render(answers),
+    };
+    let mode = wizard::file_mode(answers.as_ref());
     // never write a file `stockade validate` would refuse
     wizard::check_file(&a.name, &text)?;
     if a.print {
         crate::ui::print(&text)?;
         return Ok(());
     }
-    wizard::write(&a.name, &text, overwrite)?;
+    wizard::write(&a.name, &text, overwrite, mode)?;
     let flag = if a.name == Path::new("cluster.yml") { String::new() } else { format!(" --config {}", a.name.display()) };
-    ui.info(&format!("Wrote {} (mode 0640). Check it with `stockade{flag} validate`, then run `stockade{flag} up`.", a.name.display()));
+    ui.info(&format!("Wrote {} (mode {mode:04o}). Check it with `stockade{flag} validate`, then run `stockade{flag} up`.", a.name.display()));
     Ok(())
 }
 

@@ -51,22 +51,25 @@ pub struct UpOptions {
     pub restored: bool,
 }
 
-/// Set once this process ran a declared restore: the `up` that restore ends with must not start it
-/// again (whatever the state it put in place records).
-static DECLARED_RESTORE_RAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
     // RKE1's `restore: {restore: true, snapshot_name: N}`: restore N first (every preflight of
     // `etcd snapshot-restore`), once; that restore then runs this `up`
-    if !DECLARED_RESTORE_RAN.load(std::sync::atomic::Ordering::SeqCst) {
+    // (the `up` a restore ends with is `restored`: it never starts the restore again)
+    if !args.restored {
         let recorded = state::load(&loaded.state_path())?.and_then(|s| s.current.rke_config);
         if let Some(name) = crate::ops::snapshot::restore::declared(cfg, recorded.as_ref())? {
+            if args.rotation.is_some() || args.custom_certs.is_some() {
+                return invalid(format!(
+                    "{}: restore: asks for snapshot {name}, which plain `stockade up` restores first; run that, then `cert rotate` or `up --custom-certs`. Nothing was changed",
+                    loaded.path.display()
+                ));
+            }
             if args.dry_run {
                 ui.info(&format!("restore: in {} asks for snapshot {name}: `up` would restore etcd from it first (after its preflight), then bring the cluster up; the plan below is for the cluster as it is now", loaded.path.display()));
             } else {
-                DECLARED_RESTORE_RAN.store(true, std::sync::atomic::Ordering::SeqCst);
                 ui.info(&format!("restore: in {} asks for snapshot {name}: restoring etcd from it first", loaded.path.display()));
                 let o = crate::ops::snapshot::restore::RestoreOptions {
                     snapshot: crate::ops::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() },

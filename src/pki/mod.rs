@@ -133,6 +133,13 @@ pub fn reconcile(bundle: &mut Bundle, cfg: &ClusterConfig) -> Result<PkiChanges>
     let mut new_ca = BTreeSet::new();
     for ca in [names::CA, names::REQUESTHEADER_CA] {
         let usable = bundle.get(ca).is_some_and(|c| !c.certificate_pem.is_empty() && !c.key_pem.is_empty());
+        // a CA without its key signed certificates elsewhere (`up --custom-certs`): replacing it
+        // would orphan every certificate the cluster runs with
+        if !usable && bundle.get(ca).is_some_and(|c| !c.certificate_pem.is_empty()) {
+            return Err(anyhow!(
+                "the state has the {ca} certificate without its key: this cluster's certificates come from your own CA; run with --custom-certs (and the certificate directory), as when it was set up"
+            ));
+        }
         if !usable {
             let (cert, key) = new_ca_pem(ca)?;
             bundle.insert(ca.into(), CertificatePki::named(ca, ca, "", cert, key));

@@ -40,8 +40,9 @@ impl Service {
             Service::KubeApiserver => vec![names::APISERVER.into()],
             Service::KubeControllerManager => vec![names::CONTROLLER.into()],
             Service::KubeScheduler => vec![names::SCHEDULER.into()],
-            // one kube-node certificate shared by every kubelet (also etcd's client certificate)
-            Service::Kubelet => vec![names::NODE.into()],
+            // one kube-node certificate shared by every kubelet (also etcd's client certificate),
+            // and the kubelets' serving certificates where `generate_serving_certificate` made them
+            Service::Kubelet => std::iter::once(names::NODE.to_string()).chain(bundle.keys().filter(|k| k.starts_with(names::KUBELET_PREFIX)).cloned()).collect(),
             Service::KubeProxy => vec![names::PROXY.into()],
             Service::Etcd => bundle.keys().filter(|k| k.starts_with(names::ETCD_PREFIX)).cloned().collect(),
         }

@@ -212,10 +212,12 @@ fn rke1_settings_real_clusters_use() {
     assert!(!api.cmd.iter().any(|a| a.starts_with("--audit-")), "{:?}", api.cmd);
     assert!(!api.binds.iter().any(|b| b.contains("kube-audit")));
     assert!(!h0.files.iter().any(|f| f.name == "audit-policy.yaml"));
-    let other_api = plan.hosts.iter().flat_map(|h| &h.containers).filter(|c| c.name == "kube-apiserver").find(|c| !std::ptr::eq(*c, api));
-    if let Some(o) = other_api {
-        assert!(o.cmd.iter().any(|a| a.starts_with("--advertise-address=")));
-    }
+    // a controlplane host whose internal address is an IP advertises it
+    let mut three = plan_of("three-node.yml").0;
+    three.nodes[0].internal_address = Some("node-a.internal".into());
+    let p3 = build(&three, &Inputs { bundle: placeholder_bundle(&three), ..Default::default() });
+    let advertised: Vec<bool> = p3.hosts.iter().map(|h| h.containers.iter().find(|c| c.name == "kube-apiserver").unwrap().cmd.iter().any(|a| a.starts_with("--advertise-address="))).collect();
+    assert_eq!(advertised, [false, true, true], "only for an IP");
     let kubelet = h0.containers.iter().find(|c| c.name == "kubelet").unwrap();
     assert!(kubelet.env.contains(&"CRIDOCKERD_STREAM_SERVER_PORT=10010".to_string()) && kubelet.env.contains(&"RKE_KUBELET_CRIDOCKERD_DUALSTACK=true".to_string()), "{:?}", kubelet.env);
     assert!(!format!("{:?} {}", kubelet.env, plan.document()).contains("hunter2"));

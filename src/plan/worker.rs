@@ -150,26 +150,20 @@ pub fn registry_credentials(cfg: &ClusterConfig) -> Option<super::FileSpec> {
     }
     use base64::Engine;
     let mut auths = serde_json::Map::new();
-    let mut helpers = serde_json::Map::new();
-    for r in &cfg.private_registries {
-        if r.ecr_credential_plugin.is_some() {
-            helpers.insert(r.url.clone(), "ecr-login".into());
-        } else {
-            let pair = format!("{}:{}", r.user.as_deref().unwrap_or_default(), r.password.as_ref().map(|p| p.expose()).unwrap_or_default());
-            auths.insert(r.url.clone(), serde_json::json!({ "auth": base64::engine::general_purpose::STANDARD.encode(pair) }));
-        }
+    // ECR registries need the credential helper on the host, which stockade does not install
+    // (`ecr_credential_plugin` is reported as not applied): they get no entry
+    for r in cfg.private_registries.iter().filter(|r| r.ecr_credential_plugin.is_none()) {
+        let pair = format!("{}:{}", r.user.as_deref().unwrap_or_default(), r.password.as_ref().map(|p| p.expose()).unwrap_or_default());
+        auths.insert(r.url.clone(), serde_json::json!({ "auth": base64::engine::general_purpose::STANDARD.encode(pair) }));
     }
-    let mut doc = serde_json::Map::new();
-    if !auths.is_empty() {
-        doc.insert("auths".into(), auths.into());
+    if auths.is_empty() {
+        return None;
     }
-    if !helpers.is_empty() {
-        doc.insert("credHelpers".into(), helpers.into());
-    }
+    let doc = serde_json::json!({ "auths": auths });
     Some(super::FileSpec {
         dir: prefixed(cfg, "/var/lib/kubelet"),
         name: "config.json".into(),
-        content: serde_json::Value::Object(doc).to_string().into_bytes(),
+        content: doc.to_string().into_bytes(),
         mode: super::files::FILE_MODE,
         owner: None,
     })

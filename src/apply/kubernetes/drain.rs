@@ -170,13 +170,22 @@ pub async fn uncordon(client: &kube::Client, node: &str) -> Result<()> {
     Ok(())
 }
 
-/// The Eviction API's version: policy/v1 where the server has it (1.22+), else policy/v1beta1.
+/// The Eviction API's version, as kubectl finds it: the `pods/eviction` subresource listed under
+/// /api/v1 names its group and version (policy/v1 from 1.22; 1.21 already serves policy/v1 for
+/// PodDisruptionBudgets but evictions only as v1beta1).
 async fn eviction_version(client: &kube::Client) -> Result<&'static str> {
-    let req = http::Request::get("/apis/policy").body(Vec::new())?;
-    let text = client.request_text(req).await.context("reading the policy API group's versions")?;
-    let group: serde_json::Value = serde_json::from_str(&text)?;
-    let has_v1 = group["versions"].as_array().is_some_and(|v| v.iter().any(|v| v["version"] == "v1"));
-    Ok(if has_v1 { "policy/v1" } else { "policy/v1beta1" })
+    let req = http::Request::get("/api/v1").body(Vec::new())?;
+    let text = client.request_text(req).await.context("reading the core API's resources")?;
+    let list: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(eviction_version_in(&list))
+}
+
+fn eviction_version_in(api_v1: &serde_json::Value) -> &'static str {
+    let eviction = api_v1["resources"].as_array().and_then(|r| r.iter().find(|r| r["name"] == "pods/eviction"));
+    match eviction.map(|e| (e["group"].as_str(), e["version"].as_str())) {
+        Some((Some("policy"), Some("v1"))) => "policy/v1",
+        _ => "policy/v1beta1",
+    }
 }
 
 /// What the apiserver said to one eviction.
@@ -242,7 +251,15 @@ pub async fn drain(client: &kube::Client, node: &str, s: &DrainSettings, status:
     let mut evicted = Vec::new();
     loop {
         let mut refused = Vec::new();
-        for (p, _) in pending {
+        let mut todo = pending.into_iter();
+        while let Some((p, why)) = todo.next() {
+            // the drain's timeout bounds the whole drain, not each pass over the pods
+            if Instant::now() >= deadline {
+                let mut left: Vec<(PodRef, String)> = refused;
+                left.push((p, why));
+                left.extend(todo);
+                bail!("{}", blocked_message(node, &left, &format!("not evicted within {}s (upgrade_strategy.node_drain_input.timeout)", s.timeout.as_secs())));
+            }
             match evict(client, version, &p, s.grace_period).await? {
                 Evicted::Done => evicted.push(p),
                 Evicted::Gone => {}
@@ -407,4 +424,12 @@ mod tests {
         let m = blocked_message("h3", &[(p, refusal(&status))], "still refused after 20s");
         assert!(m.starts_with("cannot drain node h3: 1 pod(s) block it") && m.contains("\n  pod default/web-1: Cannot evict"), "{m}");
     }
+    #[test]
+    fn eviction_version_as_kubectl_finds_it() {
+        let list = |v: &str| serde_json::json!({ "resources": [{ "name": "pods" }, { "name": "pods/eviction", "group": "policy", "version": v }] });
+        assert_eq!(eviction_version_in(&list("v1")), "policy/v1");
+        assert_eq!(eviction_version_in(&list("v1beta1")), "policy/v1beta1", "1.21: PDBs are v1, evictions not yet");
+        assert_eq!(eviction_version_in(&serde_json::json!({ "resources": [] })), "policy/v1beta1");
+    }
+
 }

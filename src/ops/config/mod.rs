@@ -30,8 +30,10 @@ pub const ROLES: [&str; 3] = ["controlplane", "worker", "etcd"];
 pub const MAX_HOSTS: usize = 100;
 /// The file the wizard writes when `--name` is not given (RKE1's default).
 pub const DEFAULT_FILE: &str = "cluster.yml";
-/// The mode of the written file: RKE1's (0640). It can hold S3 keys, so no world read.
+/// The mode of the written file: RKE1's (0640); 0600 when it holds S3 keys (`file_mode`).
 pub const FILE_MODE: u32 = 0o640;
+/// The mode of a file holding secrets (the S3 keys of snapshot backups): its owner's only.
+pub const SECRET_FILE_MODE: u32 = 0o600;
 
 /// Everything the wizard asks: what `rke config` asked, plus a bastion and S3 backups.
 #[derive(Debug, Clone, PartialEq)]
@@ -448,10 +450,16 @@ pub fn check_target(path: &Path) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// The mode to write `answers`' file with: 0600 when it holds S3 keys, else RKE1's 0640.
+pub fn file_mode(answers: Option<&Answers>) -> u32 {
+    let keys = answers.and_then(|a| a.s3.as_ref()).is_some_and(|s| !s.access_key.is_empty() || !s.secret_key.is_empty());
+    if keys { SECRET_FILE_MODE } else { FILE_MODE }
+}
+
 /// Writes `text` to `path` atomically (a temporary file in the same directory, fsync, rename),
-/// mode 0640. Without `overwrite` an existing file is never replaced, even one that appeared
+/// with `mode`. Without `overwrite` an existing file is never replaced, even one that appeared
 /// while the wizard was asking.
-pub fn write(path: &Path, text: &str, overwrite: bool) -> Result<()> {
+pub fn write(path: &Path, text: &str, overwrite: bool, mode: u32) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -459,7 +467,7 @@ pub fn write(path: &Path, text: &str, overwrite: bool) -> Result<()> {
         .prefix(".stockade-config-")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.write_all(text.as_bytes()).with_context(|| format!("writing {}", tmp.path().display()))?;
     tmp.as_file().sync_all()?;
     if overwrite {

@@ -265,16 +265,16 @@ fn secrets_never_show_in_debug() {
 fn writes_atomically_with_mode_0640_and_never_over_a_file_unasked() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("cluster.yml");
-    write(&p, "nodes: []\n", false).unwrap();
+    write(&p, "nodes: []\n", false, FILE_MODE).unwrap();
     assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "nodes: []\n");
-    let e = write(&p, "other\n", false).unwrap_err();
+    let e = write(&p, "other\n", false, FILE_MODE).unwrap_err();
     assert_eq!(crate::exit::code_of(&e), crate::exit::Code::Invalid);
     assert!(e.to_string().contains("exists: it was not overwritten"), "{e}");
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "nodes: []\n");
-    write(&p, "other\n", true).unwrap();
+    write(&p, "other\n", true, SECRET_FILE_MODE).unwrap();
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "other\n");
-    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
     // a file that cannot be written is named before any question
     check_target(&p).unwrap();
     assert!(check_target(&dir.path().join("missing/cluster.yml")).unwrap_err().0.contains("does not exist"));
