@@ -365,10 +365,11 @@ fn near_expiry_state(dir: &Path) {
     leaf.distinguished_name.push(DnType::CommonName, "kube-apiserver");
     leaf.not_before = now - time::Duration::days(300);
     leaf.not_after = now - time::Duration::days(2) + time::Duration::hours(1);
+    let ca_key_pem = ca_key.serialize_pem();
     let issuer = Issuer::from_ca_cert_pem(&ca_cert.pem(), ca_key).unwrap();
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-    let entry = |name: &str, pem: String| serde_json::json!({"certificatePEM": pem, "keyPEM": "", "name": name, "commonName": name});
-    let bundle = serde_json::json!({"kube-ca": entry("kube-ca", ca_cert.pem()), "kube-apiserver": entry("kube-apiserver", leaf_cert.pem())});
+    let entry = |name: &str, pem: String, key: String| serde_json::json!({"certificatePEM": pem, "keyPEM": key, "name": name, "commonName": name});
+    let bundle = serde_json::json!({"kube-ca": entry("kube-ca", ca_cert.pem(), ca_key_pem), "kube-apiserver": entry("kube-apiserver", leaf_cert.pem(), leaf_key.serialize_pem())});
     let state = serde_json::json!({"desiredState": {"certificatesBundle": bundle}, "currentState": {"certificatesBundle": bundle}});
     std::fs::write(dir.join("cluster.rkestate"), state.to_string()).unwrap();
 }
