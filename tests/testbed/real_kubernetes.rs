@@ -201,7 +201,11 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
     let archive = env_path("STOCKADE_K8S_ARCHIVE");
     let _sysctls = SysctlGuard::record();
     let started = Instant::now();
-    tb.write_config(&cluster_yml(&tb));
+    // kubelets serve with certificates of the cluster CA, which kube-apiserver verifies (logs and
+    // exec below go through that verification)
+    let yml = cluster_yml(&tb).replace("  kubelet:\n    extra_env:", "  kubelet:\n    generate_serving_certificate: true\n    extra_env:");
+    assert!(yml.contains("generate_serving_certificate: true"));
+    tb.write_config(&yml);
     install_bridge_cni(&tb, 3);
 
     // stockade's normal path: images loaded from the archive (pause included), RKE1's authz,
@@ -260,6 +264,13 @@ fn real_kubernetes_v1_20_nodes_ready_pod_on_worker_logs_exec_and_noop_second_up(
     assert!(logs.contains("tick "), "{logs}");
     let exec = k.ok(&["exec", "ticker", "--", "sh", "-c", "echo exec-ok-in-$(hostname); ls /var/run/secrets/kubernetes.io/serviceaccount"]);
     assert!(exec.contains("exec-ok-in-ticker") && exec.contains("token"), "{exec}");
+    // the worker's kubelet serves its own certificate of the cluster CA (read with openssl)
+    let h3 = tb.h(2);
+    let script = format!("timeout 10 openssl s_client -connect {}:10250 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer", h3.ip);
+    let served = String::from_utf8_lossy(&tb.in_netns(h3, &["sh", "-c", &script]).stdout).to_string();
+    assert!(served.contains(&format!("CN = kube-kubelet-{}", h3.ip.replace('.', "-"))) && served.contains("issuer=CN = kube-ca"), "{served}");
+    let apiserver_args = tb.docker_out(tb.h(0), &["inspect", "-f", "{{json .Args}}", "kube-apiserver"]);
+    assert!(apiserver_args.contains("--kubelet-certificate-authority=/etc/kubernetes/ssl/kube-ca.pem"), "{apiserver_args}");
 
     // a label someone else put on a stockade-applied object survives the next up (merged, never replaced)
     k.ok(&["label", "clusterrole", "proxy-clusterrole-kubeapiserver", "example.com/owner=platform-team"]);
