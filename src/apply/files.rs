@@ -81,14 +81,18 @@ async fn read_current<'f>(
     mount: &str,
     files: &[&'f FileSpec],
 ) -> Result<(BTreeSet<String>, Vec<&'f FileSpec>)> {
-    let mut parents: BTreeSet<&str> = files.iter().map(|f| f.name.rsplit_once('/').map_or("", |p| p.0)).collect();
-    // reading the directory itself covers every sub-directory: one round trip
-    if parents.contains("") {
-        parents = BTreeSet::from([""]);
-    }
+    // files in sub-directories: each sub-directory read whole (stale keys are found there);
+    // files at the directory's root: each read alone, never the whole directory (under
+    // /var/lib/kubelet lie pods' volumes and secrets)
+    let parents: BTreeSet<&str> = files.iter().filter_map(|f| f.name.rsplit_once('/').map(|p| p.0)).collect();
     let mut current = BTreeMap::new();
     for p in parents {
         current.extend(read_tree(docker, container, mount, p).await?);
+    }
+    for f in files.iter().filter(|f| !f.name.contains('/')) {
+        if let Some(entry) = read_one(docker, container, mount, &f.name).await? {
+            current.insert(f.name.clone(), entry);
+        }
     }
     let differ = files
         .iter()
@@ -210,6 +214,31 @@ async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: 
         out.insert(rel, (content, mode, owner));
     }
     Ok(out)
+}
+
+/// One file at `<mount>/<name>` as `(content, mode, (uid, gid))`; None when absent.
+async fn read_one(docker: &bollard::Docker, container: &str, mount: &str, name: &str) -> Result<Option<(Vec<u8>, u32, (u32, u32))>> {
+    let mut stream = docker.download_from_container(container, Some(DownloadFromContainerOptions { path: format!("{mount}/{name}") }));
+    let mut raw = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(b) => raw.extend_from_slice(&b),
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut archive = tar::Archive::new(raw.as_slice());
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type().is_file() {
+            let mode = entry.header().mode()? & 0o7777;
+            let owner = (entry.header().uid()? as u32, entry.header().gid()? as u32);
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content)?;
+            return Ok(Some((content, mode, owner)));
+        }
+    }
+    Ok(None)
 }
 
 fn build_tar(files: &[&FileSpec]) -> Result<Vec<u8>> {
