@@ -207,11 +207,7 @@ async fn read_tree(docker: &bollard::Docker, container: &str, mount: &str, sub: 
         let name = entry.path()?.to_string_lossy().into_owned();
         let Some((_, rest)) = name.split_once('/') else { continue };
         let rel = if sub.is_empty() { rest.to_string() } else { format!("{sub}/{rest}") };
-        let mode = entry.header().mode()? & 0o7777;
-        let owner = (entry.header().uid()? as u32, entry.header().gid()? as u32);
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content)?;
-        out.insert(rel, (content, mode, owner));
+        out.insert(rel, file_of(&mut entry)?);
     }
     Ok(out)
 }
@@ -231,14 +227,19 @@ async fn read_one(docker: &bollard::Docker, container: &str, mount: &str, name: 
     for entry in archive.entries()? {
         let mut entry = entry?;
         if entry.header().entry_type().is_file() {
-            let mode = entry.header().mode()? & 0o7777;
-            let owner = (entry.header().uid()? as u32, entry.header().gid()? as u32);
-            let mut content = Vec::new();
-            entry.read_to_end(&mut content)?;
-            return Ok(Some((content, mode, owner)));
+            return Ok(Some(file_of(&mut entry)?));
         }
     }
     Ok(None)
+}
+
+/// A downloaded archive entry as `(content, mode, (uid, gid))`.
+fn file_of<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Vec<u8>, u32, (u32, u32))> {
+    let mode = entry.header().mode()? & 0o7777;
+    let owner = (entry.header().uid()? as u32, entry.header().gid()? as u32);
+    let mut content = Vec::new();
+    entry.read_to_end(&mut content)?;
+    Ok((content, mode, owner))
 }
 
 fn build_tar(files: &[&FileSpec]) -> Result<Vec<u8>> {
