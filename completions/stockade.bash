@@ -233,7 +233,7 @@ _stockade() {
 
     case "${cmd}" in
         stockade)
-            opts="-d -q -h -V --config --debug --quiet --strict --help --version up remove validate cert version config etcd util agent completions man help"
+            opts="-d -q -y -h -V --config --debug --quiet --strict --yes --help --version up remove validate cert version config etcd util agent completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +251,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__agent)
-            opts="-d -q -h --config --debug --quiet --strict --help run help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +311,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__agent__subcmd__run)
-            opts="-d -q -h --job --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --job --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +333,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert)
-            opts="-d -q -h --config --debug --quiet --strict --help check-expiration rotate generate-csr help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help check-expiration rotate generate-csr help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,7 +351,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__check__subcmd__expiration)
-            opts="-d -q -h --output --warn-days --live --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --output --warn-days --live --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +401,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__generate__subcmd__csr)
-            opts="-d -q -h --cert-dir --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --cert-dir --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,7 +493,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__cert__subcmd__rotate)
-            opts="-d -q -h --output --timings --service --rotate-ca --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --output --timings --service --rotate-ca --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --etcd-health-timeout --health-timeout --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -551,7 +551,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__completions)
-            opts="-d -q -h --config --debug --quiet --strict --help bash elvish fish powershell zsh"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,7 +569,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__config)
-            opts="-s -l -e -p -n -d -q -h --system-images --list-version --version --empty --print --name --config --debug --quiet --strict --help"
+            opts="-s -l -e -p -n -d -q -y -h --system-images --list-version --version --empty --print --name --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,7 +599,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd)
-            opts="-d -q -h --config --debug --quiet --strict --help snapshot-save snapshot-restore snapshot help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help snapshot-save snapshot-restore snapshot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,7 +729,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot)
-            opts="-d -q -h --config --debug --quiet --strict --help ls delete prune help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help ls delete prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,7 +747,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__restore)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --output --timings --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --output --timings --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,7 +841,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__save)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --output --timings --encrypt --encrypt-recipient --passphrase-file --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --output --timings --encrypt --encrypt-recipient --passphrase-file --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,7 +927,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__delete)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --output --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --output --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,7 +1043,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__ls)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --output --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --output --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1089,7 +1089,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__prune)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --retention --output --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --retention --output --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1475,7 +1475,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__man)
-            opts="-d -q -h --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1493,7 +1493,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__remove)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --force --output --timings --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --force --output --timings --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1539,7 +1539,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__up)
-            opts="-d -q -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --timings --custom-certs --cert-dir --etcd-health-timeout --health-timeout --no-snapshot --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --dry-run --offline --output --timings --custom-certs --cert-dir --etcd-health-timeout --health-timeout --no-snapshot --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1597,7 +1597,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__util)
-            opts="-d -q -h --config --debug --quiet --strict --help get-kubeconfig help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help get-kubeconfig help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1615,7 +1615,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__util__subcmd__get__subcmd__kubeconfig)
-            opts="-d -q -h --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1675,7 +1675,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__validate)
-            opts="-d -q -h --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1693,7 +1693,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__version)
-            opts="-d -q -h --config --debug --quiet --strict --help"
+            opts="-d -q -y -h --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

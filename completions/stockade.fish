@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_stockade_global_optspecs
-    string join \n config= d/debug q/quiet strict h/help V/version
+    string join \n config= d/debug q/quiet strict y/yes h/help V/version
 end
 
 function __fish_stockade_needs_command
@@ -28,6 +28,7 @@ complete -c stockade -n "__fish_stockade_needs_command" -l config -d 'Cluster fi
 complete -c stockade -n "__fish_stockade_needs_command" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_needs_command" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_needs_command" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_needs_command" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_needs_command" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_needs_command" -s V -l version -d 'Print version'
 complete -c stockade -n "__fish_stockade_needs_command" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
@@ -65,6 +66,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand up" -l no-snapshot -d 
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand up" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
@@ -83,16 +85,19 @@ complete -c stockade -n "__fish_stockade_using_subcommand remove" -l timings -d 
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand remove" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand validate" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and not __fish_seen_subcommand_from check-expiration rotate generate-csr help" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
@@ -115,6 +120,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from check-expiration" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l output -d 'Output format: text, or JSON events one per line on stdout, the outcome last' -r -f -a "text\t'progress for people on stderr, the command\'s result on stdout'
 json\t'one JSON event per line on stdout: phases, host steps and errors, warnings, the command\'s result (a plan, a report) as one event, and last the outcome (README: "JSON events")'"
@@ -141,12 +147,14 @@ complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -l cert-dir -d 'Where to write `<name>-csr.pem` and `<name>-key.pem` (default: <cluster.yml\'s name>_certs next to it)' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from generate-csr" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "check-expiration" -d 'When each certificate in the state file expires (no host is contacted, unless --live). Exit 2 when any expires within --warn-days days (or has expired, or cannot be read)'
 complete -c stockade -n "__fish_stockade_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'New keys and certificates for every service (or the --service ones; --rotate-ca: new CAs and everything under them), then exactly the containers that read them restart, as `up` does (etcd one member at a time; with --rotate-ca all at once). The service-account token key is kept. Works with expired certificates; an interrupted rotation is finished by running the same command again'
@@ -156,6 +164,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand version" -l config -d 
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand version" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand version" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l version -d 'Kubernetes version for --system-images, and the kubernetes_version the wizard offers and --empty writes (default: the default version)' -r
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s n -l name -d 'The file to write' -r -F
@@ -167,11 +176,13 @@ complete -c stockade -n "__fish_stockade_using_subcommand config" -s p -l print 
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand config" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand config" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "snapshot-save" -d 'Take a snapshot on a healthy etcd member and keep a verified copy on every etcd host'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and not __fish_seen_subcommand_from snapshot-save snapshot-restore snapshot help" -f -a "snapshot-restore" -d 'Restore every etcd member from a snapshot, then bring the cluster back with `up`'
@@ -205,6 +216,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l known-hosts -d 'known_hosts file to verify host keys against' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l ssh-timeout -d 'Seconds to wait for an SSH connection and login' -r
@@ -236,11 +248,13 @@ complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot-restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "ls" -d 'Every snapshot on every etcd host: size, age, checksum (ok / mismatch / no manifest)'
 complete -c stockade -n "__fish_stockade_using_subcommand etcd; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete a snapshot from every etcd host'
@@ -254,6 +268,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_s
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and not __fish_seen_subcommand_from get-kubeconfig help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -261,6 +276,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from get-kubeconfig" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "get-kubeconfig" -d 'Rebuild the kubeconfig from the state file (the previous one is kept as .bak)'
 complete -c stockade -n "__fish_stockade_using_subcommand util; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -268,6 +284,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run one job (JSON) and print its result line'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -276,6 +293,7 @@ complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run one job (JSON) and print its result line'
 complete -c stockade -n "__fish_stockade_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -283,11 +301,13 @@ complete -c stockade -n "__fish_stockade_using_subcommand completions" -l config
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand completions" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -l config -d 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]' -r -F
 complete -c stockade -n "__fish_stockade_using_subcommand man" -s d -l debug -d 'Debug logging (secrets are never logged)'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -s q -l quiet -d 'Only warnings and errors'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -l strict -d 'Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys'
+complete -c stockade -n "__fish_stockade_using_subcommand man" -s y -l yes -d 'Never ask: for pipelines. A question stockade would ask (an SSH key\'s passphrase, remove\'s confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it; remove\'s confirmation counts as given'
 complete -c stockade -n "__fish_stockade_using_subcommand man" -s h -l help -d 'Print help'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "up" -d 'Bring the cluster to what cluster.yml describes'
 complete -c stockade -n "__fish_stockade_using_subcommand help; and not __fish_seen_subcommand_from up remove validate cert version config etcd util agent completions man help" -f -a "remove" -d 'Remove the cluster\'s containers and data from every host'

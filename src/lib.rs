@@ -1,7 +1,7 @@
 //! stockade: RKE1-compatible Kubernetes cluster lifecycle over SSH and Docker.
 //!
 //! Layers, lowest first (no module reaches upward):
-//! - `exit` (exit codes and the typed errors that choose them), `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
+//! - `exit` (exit codes and the typed errors that choose them), `prompt` (whether a question may be asked), `config` (cluster.yml), `versions` (RKE1's per-version tables), `state` (cluster.rkestate),
 //!   `pki`, `kubeconfig`: data, no I/O to hosts;
 //! - `plan`: pure — what every host should run, from the config, the state and the certificates;
 //! - `snapshot`: snapshot names, layout and manifests (pure), and `snapshot::s3`, the S3 client
@@ -22,6 +22,7 @@ pub mod kubeconfig;
 pub mod ops;
 pub mod pki;
 pub mod plan;
+pub mod prompt;
 pub mod snapshot;
 pub mod state;
 pub mod transport;

@@ -771,3 +771,45 @@ fn config_wizard_through_a_pty_writes_a_file_validate_accepts() {
     assert!(matches!(p.process().wait().unwrap(), rexpect::process::WaitStatus::Exited(_, 1)));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
+
+/// What cluster.yml alone refuses is refused before anything else starts: a declared restore
+/// is not begun, a certificate rotation is not saved as pending (the state file stays as it was).
+#[test]
+fn input_refusals_come_before_a_declared_restore_and_a_saved_rotation() {
+    let dir = cluster(&format!("{NODES}upgrade_strategy:\n  node_drain_input:\n    timeout: 0\nrestore:\n  restore: true\n  snapshot_name: nightly\n"));
+    std::fs::copy(fixture("rke1/cluster.rkestate"), dir.path().join("cluster.rkestate")).unwrap();
+    let before = std::fs::read(dir.path().join("cluster.rkestate")).unwrap();
+    for args in [&["up", "--yes"][..], &["cert", "rotate", "--yes"], &["validate"]] {
+        let o = offline(dir.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("node_drain_input.timeout must be at least 1 second"), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("restoring etcd"), "{args:?}: {}", stderr(&o));
+        assert_eq!(std::fs::read(dir.path().join("cluster.rkestate")).unwrap(), before, "{args:?} changed the state file");
+    }
+}
+
+/// `--yes` on a terminal: nothing is asked. The wizard stops with its `--empty` hint; `remove`
+/// takes `--yes` as its confirmation (it goes on to connect, which fails here: no network).
+#[test]
+fn yes_never_asks_even_on_a_terminal() {
+    let dir = cluster(NODES);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--yes", "config", "--name", "new.yml"]).current_dir(dir.path());
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    let out = p.exp_eof().unwrap();
+    assert!(matches!(p.process().wait().unwrap(), rexpect::process::WaitStatus::Exited(_, 2)), "{out}");
+    assert!(out.contains("stockade config --empty") && !out.contains("SSH private key path"), "{out}");
+    assert!(!dir.path().join("new.yml").exists());
+
+    // an encrypted SSH key: its passphrase is not asked for either
+    let key = dir.path().join("id_ed25519");
+    let made = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "a passphrase", "-f"]).arg(&key).status().unwrap();
+    assert!(made.success());
+    std::fs::write(dir.path().join("cluster.yml"), NODES.replace("/nonexistent/id_ed25519", key.to_str().unwrap())).unwrap();
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--map-root-user", BIN, "remove", "--yes"]).current_dir(dir.path()).env_remove("STOCKADE_SSH_PASSPHRASE");
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    let out = p.exp_eof().unwrap();
+    assert!(!out.contains("Remove the cluster?") && !out.contains("rerun with --force"), "{out}");
+    assert!(!out.contains("Passphrase for SSH key") && out.contains("is encrypted: set STOCKADE_SSH_PASSPHRASE"), "{out}");
+}

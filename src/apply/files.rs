@@ -115,17 +115,37 @@ pub fn stale_secrets(on_host: &BTreeSet<String>, planned: &[&FileSpec]) -> Vec<S
         .collect()
 }
 
-/// Deletes the secret files the host's plan no longer has ([`stale_secrets`]); run last, once
-/// the containers that read them are gone (`RemoveObsolete`).
-pub async fn delete_stale_secrets(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+/// Files stockade wrote that the host's plan no longer has, as `(host directory, names)`: the
+/// secrets of [`stale_secrets`], and the kubelet's registry credentials once `private_registries`
+/// is gone — only a file carrying stockade's mark, read from the host (an operator's own
+/// `config.json` stays). The run and the dry run decide with this one function.
+pub async fn stale_files(ctx: &Ctx<'_>, h: &Host) -> Result<Vec<(String, Vec<String>)>> {
     let files = ctx.host_plan(h.name()).map(|p| p.files.as_slice()).unwrap_or_default();
+    let mut out = Vec::new();
     let dirs: BTreeSet<&str> = files.iter().map(|f| f.dir.as_str()).collect();
     for dir in dirs {
         let in_dir: Vec<&FileSpec> = files.iter().filter(|f| f.dir == dir).collect();
-        let Some((_, stale)) = differing(ctx, h, dir, &in_dir).await? else { continue };
-        if stale.is_empty() {
-            continue;
+        if let Some((_, stale)) = differing(ctx, h, dir, &in_dir).await? {
+            if !stale.is_empty() {
+                out.push((dir.to_string(), stale));
+            }
         }
+    }
+    let (dir, name) = crate::plan::worker::registry_credentials_path(ctx.config);
+    if !files.iter().any(|f| f.dir == dir && f.name == name) {
+        if let Some((container, dest)) = mounting_container(ctx, h, &dir).await {
+            if read_one(&h.docker, &container, &dest, name).await?.is_some_and(|(content, _, _)| crate::plan::worker::is_stockade_registry_file(&content)) {
+                out.push((dir, vec![name.to_string()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes the files the host's plan no longer has ([`stale_files`]); run last, once the
+/// containers that read them are gone (`RemoveObsolete`).
+pub async fn delete_stale_files(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
+    for (dir, stale) in stale_files(ctx, h).await? {
         let mut cmd = vec!["rm".to_string(), "-f".into(), "--".into()];
         cmd.extend(stale.iter().map(|n| format!("{HELPER_MOUNT}/{n}")));
         let helper = Helper::create(&h.docker, &ctx.plan.helper_image, vec![format!("{dir}:{HELPER_MOUNT}")], cmd).await?;

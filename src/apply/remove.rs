@@ -31,7 +31,7 @@ impl Phase for RemoveObsolete {
                 ctx.changed(h.name(), format!("removed container {name} (no longer in the plan)"));
             }
             // the secrets those containers read go only once they are gone
-            super::files::delete_stale_secrets(ctx, h).await
+            super::files::delete_stale_files(ctx, h).await
         }))
     }
     fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
@@ -40,12 +40,8 @@ impl Phase for RemoveObsolete {
             for h in &ctx.hosts.hosts {
                 let Some(plan) = ctx.host_plan(h.name()) else { continue };
                 out.extend(obsolete_containers(h, plan).await?.into_iter().map(|name| super::Planned::RemoveContainer { host: h.name().to_string(), name }));
-                let dirs: std::collections::BTreeSet<&str> = plan.files.iter().map(|f| f.dir.as_str()).collect();
-                for dir in dirs {
-                    let in_dir: Vec<&crate::plan::FileSpec> = plan.files.iter().filter(|f| f.dir == dir).collect();
-                    if let Some((_, stale)) = super::files::differing(ctx, h, dir, &in_dir).await? {
-                        out.extend(stale.into_iter().map(|n| super::Planned::DeleteFile { host: h.name().to_string(), path: format!("{dir}/{n}") }));
-                    }
+                for (dir, stale) in super::files::stale_files(ctx, h).await? {
+                    out.extend(stale.into_iter().map(|n| super::Planned::DeleteFile { host: h.name().to_string(), path: format!("{dir}/{n}") }));
                 }
             }
             Ok(out)

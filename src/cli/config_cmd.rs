@@ -6,7 +6,6 @@ use crate::ops::config::{self as wizard, Answers, Bastion, Host, S3Backup};
 use crate::versions;
 use anyhow::Result;
 use dialoguer::{Confirm, Input, Password, Select};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -41,11 +40,11 @@ pub fn run(a: &Args, ui: &crate::ui::Ui) -> Result<()> {
         Some(v) => wizard::check_kubernetes_version(v).map_err(|e| crate::exit::Invalid(format!("--version: {e}")))?,
         None => versions::DEFAULT_KUBERNETES_VERSION.to_string(),
     };
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let terminal = crate::prompt::allowed();
     if !a.empty && !terminal {
         // a usage error (exit 2), never a wait for answers nobody can type
         return crate::exit::invalid(
-            "stockade config asks its questions on a terminal, but stdin (or stderr) is not one: use `stockade config --empty` for a template to edit (add --print to write it to stdout)",
+            "stockade config asks its questions on a terminal (not with --yes), but stdin (or stderr) is not one: use `stockade config --empty` for a template to edit (add --print to write it to stdout)",
         );
     }
     if !a.print {

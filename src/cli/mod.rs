@@ -31,6 +31,11 @@ pub struct Cli {
     /// Refuse what RKE1 silently ignored: unknown keys, obsolete keys, duplicate keys
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Never ask: for pipelines. A question stockade would ask (an SSH key's passphrase, remove's
+    /// confirmation) is answered by a flag or variable, or the command stops (exit 2) naming it;
+    /// remove's confirmation counts as given
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -143,6 +148,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Code> {
     let progress = cli.command.progress();
     let ui = crate::ui::Ui::with_output(cli.quiet, progress.output == Output::Json, progress.timings);
     crate::config::set_strict(cli.strict);
+    if cli.yes {
+        crate::prompt::never();
+    }
     let result = run_command(&cli, &ui).await;
     ui.finish(cli.command.name(), &result);
     result

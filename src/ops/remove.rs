@@ -7,7 +7,6 @@ use crate::transport::Hosts;
 use crate::ui::Ui;
 use crate::{config, pki, plan, state};
 use anyhow::{bail, Result};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -43,10 +42,11 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
             format!(" (including {}, recorded in the state file but no longer in cluster.yml)", departed.iter().map(|n| n.address.as_str()).collect::<Vec<_>>().join(", "))
         }
     );
-    if !args.force {
-        if !std::io::stdin().is_terminal() {
+    // `--yes` answers the question as `--force` does
+    if !args.force && !crate::prompt::answered_yes() {
+        if !crate::prompt::allowed() {
             // a usage error (exit 2): nobody can be asked
-            return crate::exit::invalid(format!("remove deletes {what}: rerun with --force to confirm"));
+            return crate::exit::invalid(format!("remove deletes {what}: rerun with --force (or --yes) to confirm"));
         }
         let ok = dialoguer::Confirm::new()
             .with_prompt(format!(

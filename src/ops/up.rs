@@ -55,6 +55,21 @@ pub struct UpOptions {
 pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     let loaded = config::load(&args.config_path)?;
     let cfg = &loaded.config;
+    // everything the file alone refuses, before anything else (a declared restore or a
+    // certificate rotation included) is started or saved
+    let not_yet = super::validate::refusals(cfg);
+    if !not_yet.is_empty() {
+        return invalid(format!("{}: {}. Nothing was changed.", loaded.path.display(), not_yet.join("; ")));
+    }
+    let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
+    if !missing.is_empty() {
+        return invalid(format!(
+            "{}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`. Nothing was changed.",
+            loaded.path.display(),
+            missing.join(", "),
+            cfg.kubernetes_version.as_deref().unwrap_or("(default)")
+        ));
+    }
     // RKE1's `restore: {restore: true, snapshot_name: N}`: restore N first (every preflight of
     // `etcd snapshot-restore`), once; that restore then runs this `up`
     // (the `up` a restore ends with is `restored`: it never starts the restore again)
@@ -128,21 +143,27 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
     joined.extend(etcd_changes.add.iter().cloned());
     joined.retain(|a| desired_etcd.contains(a));
 
-    // `cert rotate`: the new certificates are in the saved desired state before any host is contacted
+    // decided before any host is contacted: refusing to drop a recorded key changes nothing
+    let encryption = match plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key) {
+        Ok(e) => e,
+        Err(why) => return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display())),
+    };
+    // custom certificates are read and checked before a rotation is saved
+    let custom = match &args.custom_certs {
+        Some(dir) => Some(super::cert::custom::load(dir, cfg, ui)?),
+        None => None,
+    };
+    // `cert rotate`: the new certificates are in the saved desired state before any host is
+    // contacted, once every check of the input passed
     let rotation = match &args.rotation {
         Some(req) => Some(super::cert::rotate::prepare(&mut full, cfg, req, &state_path, ui)?),
         None => None,
     };
-
     let mut bundle = full.certificates();
     let reused_ca = bundle.contains_key(pki::names::CA);
     // key generation takes seconds: it runs while the hosts are reached, so an unreachable
     // host is reported as soon as the connect fails, not after the certificates are done
     let pki_cfg = cfg.clone();
-    let custom = match &args.custom_certs {
-        Some(dir) => Some(super::cert::custom::load(dir, cfg, ui)?),
-        None => None,
-    };
     let issuing = async move {
         match custom {
             // the operator's certificates, as they are: the ones that differ from the state's are
@@ -155,28 +176,6 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         }
     };
 
-    // decided before any host is contacted: refusing to drop a recorded key changes nothing
-    let encryption = match plan::encryption::config(cfg, &full.desired.encryption_config, new_encryption_key) {
-        Ok(e) => e,
-        Err(why) => return refused(format!("{}: {why}. Nothing was changed.", loaded.path.display())),
-    };
-
-    let not_yet = config::refused_until_applied(cfg);
-    if !not_yet.is_empty() {
-        return invalid(format!("{}: {}. Nothing was changed.", loaded.path.display(), not_yet.join("; ")));
-    }
-    if let Err(why) = apply::kubernetes::drain::DrainSettings::from_config(cfg) {
-        return invalid(format!("{}: {why}. Nothing was changed.", loaded.path.display()));
-    }
-    let missing = plan::build(cfg, &plan::Inputs::default()).missing_images();
-    if !missing.is_empty() {
-        return invalid(format!(
-            "{}: no image known for {} with kubernetes_version {}: set them under system_images, or pick a version from `stockade config --list-version`. Nothing was changed.",
-            loaded.path.display(),
-            missing.join(", "),
-            cfg.kubernetes_version.as_deref().unwrap_or("(default)")
-        ));
-    }
     if args.offline {
         // from the files alone: no key is read, no host is contacted
         if let Err(why) = &state_verdict {

@@ -15,12 +15,21 @@ pub struct Verdict {
 /// Why the input is invalid: one line, `file:line:column: ...` where there is a position.
 pub use crate::exit::Invalid;
 
+/// What cluster.yml asks for that `up` refuses before contacting any host, from the file alone:
+/// `validate` and `up` call this one list, so they agree.
+pub fn refusals(cfg: &config::ClusterConfig) -> Vec<String> {
+    let mut out = config::refused_until_applied(cfg);
+    out.extend(crate::apply::kubernetes::drain::DrainSettings::from_config(cfg).err());
+    out.extend(crate::ops::snapshot::restore::declared(cfg, None).err().map(|e| format!("{e:#}")));
+    out
+}
+
 pub fn run(config_path: &Path, strict: bool) -> Result<Verdict, Invalid> {
     let loaded = config::load_with(config_path, strict).map_err(|e: InputError| Invalid(e.to_string()))?;
     // what `up` refuses before contacting any host, so `validate` and `up` agree
     let cfg = &loaded.config;
     let at = loaded.path.display();
-    let refused = config::refused_until_applied(cfg);
+    let refused = refusals(cfg);
     if !refused.is_empty() {
         return Err(Invalid(format!("{at}: {}", refused.join("; "))));
     }
@@ -69,6 +78,20 @@ mod tests {
         assert!(!v.state_found);
         let e = run(&p, true).unwrap_err();
         assert!(e.0.contains("cluster.yml:5:1: unknown key `some_tool_setting`") && e.0.contains("--strict"), "{}", e.0);
+    }
+
+    #[test]
+    fn drain_input_and_a_declared_restore_are_checked_as_up_checks_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let nodes = "nodes:\n  - address: 10.0.0.1\n    user: root\n    role: [etcd, controlplane]\n";
+        let p = write(dir.path(), "c.yml", &format!("{nodes}upgrade_strategy:\n  node_drain_input:\n    timeout: 0\n"));
+        assert!(run(&p, false).unwrap_err().0.contains("node_drain_input.timeout must be at least 1 second"));
+        let p = write(dir.path(), "c.yml", &format!("{nodes}restore:\n  restore: true\n"));
+        assert!(run(&p, false).unwrap_err().0.contains("restore.snapshot_name is empty"));
+        let p = write(dir.path(), "c.yml", &format!("{nodes}restore:\n  restore: true\n  snapshot_name: ../x\n"));
+        assert!(run(&p, false).unwrap_err().0.contains("restore.snapshot_name"));
+        let p = write(dir.path(), "c.yml", &format!("{nodes}restore:\n  restore: true\n  snapshot_name: nightly\n"));
+        assert!(run(&p, false).is_ok());
     }
 
     #[test]

@@ -224,6 +224,8 @@ fn rke1_settings_real_clusters_use() {
     let creds = h0.files.iter().find(|f| f.name == "config.json").unwrap();
     assert_eq!((creds.dir.as_str(), creds.mode), ("/var/lib/kubelet", 0o600));
     assert!(String::from_utf8_lossy(&creds.content).contains("\"reg.example\":{\"auth\":\"dTpodW50ZXIy\"}"));
+    assert!(crate::plan::worker::is_stockade_registry_file(&creds.content), "carries the mark that lets stockade delete it later");
+    assert!(!crate::plan::worker::is_stockade_registry_file(br#"{"auths":{}}"#) && !crate::plan::worker::is_stockade_registry_file(b"not json"));
     let etcd_host = plan.hosts.iter().find(|h| h.containers.iter().any(|c| c.name == "etcd")).unwrap();
     let owned: Vec<&str> = etcd_host.files.iter().filter(|f| f.owner == Some((52034, 52034))).map(|f| f.name.as_str()).collect();
     assert!(owned.iter().any(|n| n.starts_with("ssl/kube-etcd-") && n.ends_with("-key.pem")), "{owned:?}");

@@ -140,6 +140,22 @@ pub fn dual_stack(cidrs: &str) -> bool {
     }
 }
 
+/// The key in the registry credentials file that marks it as stockade's: only a file carrying it
+/// is deleted when `private_registries` goes (an operator's own `config.json` stays). Docker and
+/// kubelet ignore keys they do not know.
+pub const REGISTRY_FILE_MARK: &str = "stockade";
+pub const REGISTRY_FILE: &str = "config.json";
+
+/// Where the kubelet reads registry credentials: `(<root-dir>, config.json)`.
+pub fn registry_credentials_path(cfg: &ClusterConfig) -> (String, &'static str) {
+    (prefixed(cfg, "/var/lib/kubelet"), REGISTRY_FILE)
+}
+
+/// Whether a `config.json` found on a host is the one stockade writes ([`REGISTRY_FILE_MARK`]).
+pub fn is_stockade_registry_file(content: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(content).is_ok_and(|v| v.get(REGISTRY_FILE_MARK).is_some())
+}
+
 /// The kubelet's registry credentials (`<root-dir>/config.json`, Docker's format) for
 /// `private_registries`, so pods' images come from them too. RKE1 passes this file's content in
 /// the kubelet's environment (`RKE_KUBELET_DOCKER_CONFIG`), where `docker inspect` shows every
@@ -159,10 +175,11 @@ pub fn registry_credentials(cfg: &ClusterConfig) -> Option<super::FileSpec> {
     if auths.is_empty() {
         return None;
     }
-    let doc = serde_json::json!({ "auths": auths });
+    let doc = serde_json::json!({ "auths": auths, REGISTRY_FILE_MARK: "written from cluster.yml's private_registries; removed when they are" });
+    let (dir, name) = registry_credentials_path(cfg);
     Some(super::FileSpec {
-        dir: prefixed(cfg, "/var/lib/kubelet"),
-        name: "config.json".into(),
+        dir,
+        name: name.into(),
         content: doc.to_string().into_bytes(),
         mode: super::files::FILE_MODE,
         owner: None,

@@ -107,7 +107,9 @@ impl Job {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Debug (written by hand) shows the size of `state`, never its content: the state holds every
+/// private key of the cluster.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SaveJob {
     pub name: String,
     pub cluster: String,
@@ -125,6 +127,19 @@ pub struct SaveJob {
     /// encrypt the archive as it is written (`--encrypt`)
     #[serde(default)]
     pub encrypt: Option<Encrypt>,
+}
+
+impl std::fmt::Debug for SaveJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaveJob")
+            .field("name", &self.name)
+            .field("cluster", &self.cluster)
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("state", &self.state.as_ref().map(|s| format!("<{} bytes>", s.len())))
+            .field("encrypt", &self.encrypt)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,5 +242,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse_result("no result here").is_none());
+    }
+
+    #[test]
+    fn a_save_jobs_debug_never_shows_the_state_it_carries() {
+        let j = SaveJob {
+            name: "n".into(),
+            cluster: "c".into(),
+            address: "127.0.0.1".into(),
+            port: 2379,
+            ca_file: String::new(),
+            cert_file: String::new(),
+            key_file: String::new(),
+            state: Some("-----BEGIN RSA PRIVATE KEY----- secret".into()),
+            stall_timeout_secs: 1,
+            encrypt: None,
+        };
+        let shown = format!("{:?}", Job::Save(j));
+        assert!(!shown.contains("PRIVATE KEY") && shown.contains("<38 bytes>"), "{shown}");
     }
 }

@@ -81,7 +81,7 @@ fn passphrase_for(src: &KeySource) -> Result<Secret> {
     if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
         return Ok(Secret::new(p));
     }
-    if std::io::IsTerminal::is_terminal(&std::io::stdin()) && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if crate::prompt::allowed() {
         let p = dialoguer::Password::new()
             .with_prompt(format!("Passphrase for SSH key {src}"))
             .interact()
@@ -89,7 +89,7 @@ fn passphrase_for(src: &KeySource) -> Result<Secret> {
         return Ok(Secret::new(p));
     }
     Err(anyhow!(
-        "SSH key {src} is encrypted: set {PASSPHRASE_ENV}, run on a terminal to be asked, or use ssh-agent (--ssh-agent-auth)"
+        "SSH key {src} is encrypted: set {PASSPHRASE_ENV}, run on a terminal without --yes to be asked, or use ssh-agent (--ssh-agent-auth)"
     ))
 }
 

@@ -319,4 +319,20 @@ fn etcd_runs_as_its_user_and_the_kubelet_gets_dockers_root_and_registry_credenti
     }
     let again = tb.up_ok(&[]);
     assert!(again.all().contains("Nothing changed"), "{}", again.all());
+
+    // private_registries removed: the credentials file goes, the dry run says so first
+    tb.write_config(&tb.cluster_yml(3, "services:\n  etcd:\n    uid: 52034\n    gid: 52034\n"));
+    let creds = |h| tb.host_path(h, "var-lib-kubelet").join("config.json");
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert!(dry.all().contains("/var/lib/kubelet/config.json"), "{}", dry.all());
+    assert!(tb.hosts[..3].iter().all(|h| creds(h).exists()), "the dry run deleted nothing");
+    tb.up_ok(&[]);
+    for h in &tb.hosts[..3] {
+        assert!(!creds(h).exists(), "{}: stockade's registry credentials outlived private_registries", h.name);
+    }
+    // an operator's own credentials file (no stockade mark) is never stockade's to delete
+    std::fs::write(creds(&tb.hosts[0]), r#"{"auths":{"own.example":{"auth":"b3duOm93bg=="}}}"#).unwrap();
+    let own = tb.up_ok(&[]);
+    assert!(own.all().contains("Nothing changed"), "{}", own.all());
+    assert!(creds(&tb.hosts[0]).exists(), "the operator's config.json was deleted");
 }

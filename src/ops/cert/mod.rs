@@ -57,9 +57,22 @@ impl Report {
         self.certificates.iter().chain(self.live.iter().flatten().map(|l| &l.expiry)).filter(|c| c.expiring).collect()
     }
 
-    /// The check's verdict: 2 when anything expires within the window (`crate::exit::Code`).
+    /// What `--live` could not read (host, source and why).
+    pub fn unread(&self) -> Vec<String> {
+        self.live.iter().flatten().filter_map(|l| l.expiry.error.as_ref().map(|e| format!("{} {}: {e}", l.host, l.source))).collect()
+    }
+
+    /// The check's verdict (`crate::exit::Code`): 2 when anything expires within the window; else
+    /// 1 when `--live` could not read a certificate (the check is incomplete: never "all good"
+    /// for what was not seen); else 0.
     pub fn code(&self) -> Code {
-        if self.expiring().is_empty() { Code::Ok } else { Code::Invalid }
+        if !self.expiring().is_empty() {
+            Code::Invalid
+        } else if !self.unread().is_empty() {
+            Code::Failed
+        } else {
+            Code::Ok
+        }
     }
 
     /// What to warn about, if anything expires within the window.
@@ -163,11 +176,11 @@ pub async fn check(opts: &CheckOptions, ui: &Ui) -> Result<Report> {
     let reads = hosts.hosts.iter().map(|h| live::host_certs(h, &image, &ssl_dir, &bundle, now, opts.warn_days, connect.command_timeout)).collect();
     let found: Vec<live::LiveCert> = crate::transport::hosts::bounded(hosts.concurrency, reads).await.into_iter().flatten().collect();
     hosts.close().await;
-    let unread: Vec<String> = found.iter().filter_map(|l| l.expiry.error.as_ref().map(|e| format!("{} {}: {e}", l.host, l.source))).collect();
-    if !unread.is_empty() {
-        ui.warn(&format!("not read (listed without an expiry):\n{}", unread.join("\n")));
-    }
     report.live = Some(found);
+    let unread = report.unread();
+    if !unread.is_empty() {
+        ui.warn(&format!("not read (listed without an expiry; the check exits 1):\n{}", unread.join("\n")));
+    }
     Ok(report)
 }
 
@@ -297,5 +310,26 @@ mod tests {
         let text = render_text(&report);
         assert!(text.lines().next().unwrap().starts_with("NAME"), "{text}");
         assert!(text.ends_with("2 of 4 certificates expire within 30 days (or cannot be read)\n"), "{text}");
+    }
+
+    #[test]
+    fn an_unread_live_certificate_fails_the_check_and_an_expiring_one_outranks_it() {
+        let expiry = |expiring: bool, error: Option<&str>| Expiry {
+            name: "kube-apiserver".into(),
+            subject: String::new(),
+            not_after: String::new(),
+            days_left: 0,
+            state: "current",
+            expiring,
+            error: error.map(String::from),
+        };
+        let live = |e: Expiry| live::LiveCert { host: "h1".into(), kind: "served", source: "127.0.0.1:6443 (kube-apiserver)".into(), name: None, expiry: e, serial: String::new(), state_not_after: None, same_as_state: None };
+        let mut report = Report { state_file: "s".into(), warn_days: 30, certificates: vec![expiry(false, None)], live: Some(vec![live(expiry(false, None))]) };
+        assert_eq!(report.code(), Code::Ok);
+        report.live.as_mut().unwrap().push(live(expiry(false, Some("connection refused"))));
+        assert_eq!(report.code(), Code::Failed, "what was not read is not all good");
+        assert_eq!(report.unread(), ["h1 127.0.0.1:6443 (kube-apiserver): connection refused"]);
+        report.certificates.push(expiry(true, None));
+        assert_eq!(report.code(), Code::Invalid);
     }
 }
