@@ -150,3 +150,38 @@ fn an_rke1_cluster_with_prefix_path_etcd_user_and_no_audit_log_is_taken_over() {
         assert!(!tb.host_path(h, "opt-rke").join("etc/kubernetes/audit-policy.yaml").exists(), "no audit policy without the audit log");
     }
 }
+
+/// RKE1's prefix default: with `prefix_path` unset, a host whose Docker reports Flatcar keeps
+/// everything under /opt/rke (rancher/rke hosts/hosts.go `SetPrefixPath`), the other host under
+/// `/`; etcd runs across both, and `remove` cleans each host's own directories. The testbed host
+/// reports Flatcar through its own /etc/os-release (testbed/host-os.sh).
+#[test]
+fn rke1s_prefix_default_applies_on_the_host_whose_system_asks_for_it() {
+    let tb = Testbed::get();
+    let _flatcar = tb.host_os(tb.h(1), "Flatcar Container Linux by Kinvolk 3815.2.0 (Oklo)");
+    tb.write_config(&tb.cluster_yml(2, ""));
+    let dry = tb.stockade(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(dry.all().contains(&format!("{}: prefix_path /opt/rke (RKE1's default on Flatcar", tb.h(1).ip)), "{}", dry.all());
+    assert!(dry.stdout.contains("/opt/rke/etc/kubernetes/ssl/kube-ca.pem"), "{}", dry.stdout);
+    tb.up_ok(&[]);
+    let (h1, h2) = (tb.h(0), tb.h(1));
+    assert!(tb.host_path(h1, "etc-kubernetes").join("ssl/kube-ca.pem").exists());
+    assert!(tb.host_path(h2, "opt-rke").join("etc/kubernetes/ssl/kube-ca.pem").exists(), "the Flatcar host's certificates under /opt/rke");
+    assert!(std::fs::read_dir(tb.host_path(h2, "etc-kubernetes")).unwrap().next().is_none(), "nothing in the Flatcar host's /etc/kubernetes");
+    assert!(std::fs::read_dir(tb.host_path(h2, "opt-rke").join("var/lib/etcd")).unwrap().next().is_some(), "etcd's data under /opt/rke");
+    let binds = tb.docker_out(h2, &["inspect", "-f", "{{json .HostConfig.Binds}}", "etcd"]);
+    assert!(binds.contains("/opt/rke/var/lib/etcd:/var/lib/rancher/etcd/"), "{binds}");
+    let kubelet = tb.docker_out(h2, &["inspect", "-f", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", "kubelet"]);
+    assert!(kubelet.contains("--root-dir=/opt/rke/var/lib/kubelet"), "{kubelet}");
+    assert!(!tb.docker_out(h1, &["inspect", "-f", "{{json .HostConfig.Binds}}", "etcd"]).contains("/opt/rke"));
+    assert!(tb.etcdctl(h2, &["endpoint", "health"]).status.success());
+    let members = String::from_utf8_lossy(&tb.etcdctl(h1, &["member", "list"]).stdout).to_string();
+    assert_eq!(members.lines().count(), 2, "{members}");
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+
+    let r = tb.stockade(&["remove", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(std::fs::read_dir(tb.host_path(h2, "opt-rke").join("etc/kubernetes")).map(|mut d| d.next().is_none()).unwrap_or(true), "remove cleans the Flatcar host's /opt/rke/etc/kubernetes");
+    assert!(std::fs::read_dir(tb.host_path(h2, "opt-rke").join("var/lib/etcd")).map(|mut d| d.next().is_none()).unwrap_or(true));
+}
