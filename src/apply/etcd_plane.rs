@@ -91,7 +91,7 @@ impl Phase for EtcdPlane {
 /// 0700, and owned by `services.etcd.uid`/`gid` when etcd runs as that user (it must write
 /// there). Ownership and mode change, recursively with a user; never the data itself.
 pub(super) async fn fix_data_dir(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
-    let dir = crate::plan::prefixed(ctx.config, "/var/lib/etcd");
+    let dir = h.prefixed(ctx.config, "/var/lib/etcd");
     let mut script = "mkdir -p /data && chmod 700 /data".to_string();
     if let Some((uid, gid)) = crate::plan::files::etcd_owner(ctx.config) {
         script.push_str(&format!(" && chown -R {uid}:{gid} /data"));

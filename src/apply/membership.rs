@@ -99,7 +99,7 @@ async fn remove_member(ctx: &Ctx<'_>, creds: &Credentials, leaving: &Leaving) ->
     match host {
         Some(h) => {
             super::remove::remove_named(ctx, h, &[CONTAINER]).await?;
-            super::remove::clean(ctx, h, &[crate::plan::prefixed(ctx.config, "/var/lib/etcd")]).await?;
+            super::remove::clean(ctx, h, &[h.prefixed(ctx.config, "/var/lib/etcd")]).await?;
         }
         None => ctx.ui.warn(&format!("host {} (etcd member {}) is not connected: its etcd container and data were not removed", node.address, leaving.name)),
     }
@@ -161,7 +161,7 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
         Some(m) => {
             // added by a run that stopped before it started: it must start from an empty dir
             if m.name.is_empty() && h.docker.inspect_container(CONTAINER, None).await.is_err() {
-                super::remove::clean(ctx, h, &[crate::plan::prefixed(ctx.config, "/var/lib/etcd")]).await?;
+                super::remove::clean(ctx, h, &[h.prefixed(ctx.config, "/var/lib/etcd")]).await?;
             }
             (m.id, m.learner, live.clone())
         }
@@ -174,7 +174,7 @@ async fn join(ctx: &Ctx<'_>, creds: &Credentials, h: &Host) -> Result<()> {
             // a new member must start from an empty data directory (left-overs of an earlier
             // membership would make it refuse to join): the foreign-cluster check refused a
             // joining host with an etcd container, so what is here is not a running member's
-            super::remove::clean(ctx, h, &[crate::plan::prefixed(ctx.config, "/var/lib/etcd")]).await?;
+            super::remove::clean(ctx, h, &[h.prefixed(ctx.config, "/var/lib/etcd")]).await?;
             let mut members = live.clone();
             members.push(LiveMember { id: added.id, name: String::new(), peer_urls: vec![peer.clone()], learner: true });
             (added.id, true, members)

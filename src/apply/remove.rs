@@ -79,7 +79,7 @@ impl Phase for CleanDirectories {
             .hosts
             .hosts
             .iter()
-            .flat_map(|h| cleaned_dirs(ctx.config, h.has_role("etcd")).into_iter().map(move |d| super::Planned::DeleteFile { host: h.name().to_string(), path: d }))
+            .flat_map(|h| cleaned_dirs(&crate::plan::on_host(ctx.config, &h.operating_system), h.has_role("etcd")).into_iter().map(move |d| super::Planned::DeleteFile { host: h.name().to_string(), path: d }))
             .collect();
         Box::pin(async move { Ok(out) })
     }
@@ -128,6 +128,7 @@ async fn remove_containers(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
 /// The directories to clean on one host, with `prefix_path` applied where RKE applies it; the
 /// etcd data directory only on etcd hosts (as RKE1).
 pub fn cleaned_dirs(cfg: &crate::config::ClusterConfig, etcd_host: bool) -> Vec<String> {
+    // `cfg` as it applies on the host (`plan::on_host`)
     CLEANED_DIRS
         .iter()
         .filter(|d| etcd_host || **d != "/var/lib/etcd")
@@ -139,7 +140,7 @@ pub fn cleaned_dirs(cfg: &crate::config::ClusterConfig, etcd_host: bool) -> Vec<
 }
 
 async fn clean_host(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
-    clean(ctx, h, &cleaned_dirs(ctx.config, h.has_role("etcd"))).await
+    clean(ctx, h, &cleaned_dirs(&crate::plan::on_host(ctx.config, &h.operating_system), h.has_role("etcd"))).await
 }
 
 /// Removes the given containers if present, recording each removal.

@@ -38,7 +38,7 @@ impl RecurringSnapshots {
     /// The job file of the i-th etcd host: the first one uploads to S3.
     fn job_file(&self, ctx: &Ctx<'_>, h: &Host, i: usize, s: Schedule) -> crate::plan::FileSpec {
         let s3 = if i == 0 { self.s3.clone() } else { None };
-        recurring::job_file(ctx.config, &h.node, s, &self.state, s3, self.deadline.as_secs())
+        recurring::job_file(&crate::plan::on_host(ctx.config, &h.operating_system), &h.node, s, &self.state, s3, self.deadline.as_secs())
     }
 }
 
@@ -100,7 +100,7 @@ impl Phase for RecurringSnapshots {
                 }
                 let file = self.job_file(ctx, h, i, schedule);
                 super::files::sync_files(ctx, h, std::slice::from_ref(&file)).await.map_err(|e| anyhow!("host {}: writing {}: {e:#}", h.name(), file.path()))?;
-                let spec = recurring::container(ctx.config, source.tag());
+                let spec = recurring::container(&crate::plan::on_host(ctx.config, &h.operating_system), source.tag());
                 let action = containers::ensure(&h.docker, &spec).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
                 match &action {
                     Action::Unchanged | Action::Adopted => {}
@@ -155,7 +155,7 @@ impl Phase for RecurringSnapshots {
                 if changed {
                     out.push(Planned::WriteFile { host: h.name().to_string(), path: file.path() });
                 }
-                let spec = recurring::container(ctx.config, source.tag());
+                let spec = recurring::container(&crate::plan::on_host(ctx.config, &h.operating_system), source.tag());
                 let action = containers::diff(&h.docker, &spec).await.map_err(|e| anyhow!("host {}: {e:#}", h.name()))?;
                 if !action.is_noop() {
                     out.push(Planned::Container { host: h.name().to_string(), change: super::preview::ContainerChange { name: CONTAINER.into(), action } });

@@ -32,9 +32,10 @@ pub async fn run(args: &RemoveOptions, ui: &Ui) -> Result<()> {
     let etcd_dirs = crate::apply::remove::cleaned_dirs(cfg, true);
     let other_dirs = crate::apply::remove::cleaned_dirs(cfg, false);
     let what = format!(
-        "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts) on {} hosts{}; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
+        "every container stockade or RKE created, and the directories {} (plus {} on etcd hosts){} on {} hosts{}; etcd snapshots in /opt/rke/etcd-snapshots and /var/lib/kubelet (pods' volumes) are kept",
         other_dirs.join(" "),
         etcd_dirs.iter().filter(|d| !other_dirs.contains(d)).cloned().collect::<Vec<_>>().join(" "),
+        if matches!(crate::plan::on_host(cfg, "Flatcar"), std::borrow::Cow::Owned(_)) { " (/etc/kubernetes and /var/lib/etcd under /opt/rke on RancherOS, CoreOS and Flatcar, /mnt/sda1/rke on Boot2Docker, as RKE1)" } else { "" },
         cfg.nodes.len() + departed.len(),
         if departed.is_empty() {
             String::new()

@@ -213,10 +213,11 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         ui.step(h.name(), &format!("connected (Docker {})", h.docker_version));
     }
     ui.finish_bar();
-    let systems: Vec<(&str, &str)> = hosts.hosts.iter().map(|h| (h.name(), h.operating_system.as_str())).collect();
-    if let Err(e) = refuse_os_prefix_default(cfg.prefix_path.as_deref(), &systems, &loaded.path) {
-        hosts.close().await;
-        return Err(e);
+    // RKE1's prefix for systems whose `/` is not for data, where the file leaves prefix_path unset
+    for h in &hosts.hosts {
+        if let std::borrow::Cow::Owned(here) = plan::on_host(cfg, &h.operating_system) {
+            ui.step(h.name(), &format!("prefix_path {} (RKE1's default on {})", here.prefix_path.unwrap_or_default(), h.operating_system));
+        }
     }
     let machines: Vec<(&str, &str)> = hosts.hosts.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
     let leaving: Vec<(&str, &str)> = hosts.departed.iter().map(|h| (h.node.address.as_str(), h.machine_id.as_str())).collect();
@@ -257,7 +258,7 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
         return Err(e);
     }
 
-    let facts = hosts.hosts.iter().map(|h| (h.name().to_string(), plan::HostFacts { docker_root: h.docker_root.clone(), selinux: h.selinux, arch: h.arch.clone() })).collect();
+    let facts = hosts.hosts.iter().map(|h| (h.name().to_string(), plan::HostFacts { docker_root: h.docker_root.clone(), selinux: h.selinux, arch: h.arch.clone(), operating_system: h.operating_system.clone() })).collect();
     let inputs = plan::Inputs { bundle: bundle.clone(), joined: joined.clone(), encryption: encryption.clone(), facts };
     let the_plan = plan::build(cfg, &inputs);
     let timeouts = Timeouts {
@@ -510,31 +511,6 @@ async fn refuse_foreign_cluster(hosts: &Hosts, state_path: &std::path::Path, ca_
 }
 
 /// Why an etcd container found on a host is not this cluster's, if it is not.
-/// RKE1 puts everything under `/opt/rke` (or `/mnt/sda1/rke`) on RancherOS, CoreOS, Flatcar and
-/// Boot2Docker when `prefix_path` is unset (rancher/rke `Host.SetPrefixPath`). stockade takes one
-/// prefix for the cluster: on such a host without `prefix_path` it would look for etcd's data
-/// and the certificates in the wrong place (an empty etcd), so it stops before any change and
-/// names the setting that makes the two agree. `systems` are `(host, OperatingSystem)`.
-pub fn refuse_os_prefix_default(prefix_path: Option<&str>, systems: &[(&str, &str)], file: &std::path::Path) -> Result<()> {
-    if prefix_path.is_some_and(|p| p != "/" && !p.is_empty()) {
-        return Ok(());
-    }
-    let rke1_prefix = |os: &str| match () {
-        _ if os.contains("Boot2Docker") => Some("/mnt/sda1/rke"),
-        _ if ["RancherOS", "CoreOS", "Flatcar"].iter().any(|n| os.contains(n)) => Some("/opt/rke"),
-        _ => None,
-    };
-    let affected: Vec<String> = systems.iter().filter_map(|(h, os)| rke1_prefix(os).map(|p| format!("{h} ({os}: {p})"))).collect();
-    if affected.is_empty() {
-        return Ok(());
-    }
-    crate::exit::invalid(format!(
-        "{}: prefix_path is not set, and RKE1 used a different one on {}: set prefix_path to that directory in cluster.yml (hosts that need different prefixes cannot share one cluster.yml in stockade). Nothing was changed",
-        file.display(),
-        affected.join(", ")
-    ))
-}
-
 pub fn foreign_etcd(ca_label: Option<&str>, ours: &str, have_current: bool, joining: bool) -> Option<&'static str> {
     match ca_label {
         Some(ca) if ca != ours => Some("already runs etcd of a cluster whose CA is not the one in the state file"),
@@ -672,18 +648,6 @@ fn new_encryption_key() -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn an_os_where_rke1_used_another_prefix_needs_prefix_path() {
-        let f = std::path::Path::new("cluster.yml");
-        let flatcar = [("10.0.0.1", "Debian GNU/Linux 12 (bookworm)"), ("10.0.0.2", "Flatcar Container Linux by Kinvolk 3815.2.0")];
-        let e = super::refuse_os_prefix_default(None, &flatcar, f).unwrap_err();
-        assert_eq!(crate::exit::code_of(&e), crate::exit::Code::Invalid);
-        assert!(format!("{e}").contains("10.0.0.2 (Flatcar Container Linux by Kinvolk 3815.2.0: /opt/rke)"), "{e}");
-        assert!(super::refuse_os_prefix_default(Some("/"), &flatcar, f).is_err(), "\"/\" is RKE1's unset");
-        assert!(super::refuse_os_prefix_default(Some("/opt/rke"), &flatcar, f).is_ok());
-        assert!(super::refuse_os_prefix_default(None, &flatcar[..1], f).is_ok());
-    }
-
     use super::*;
 
     #[test]

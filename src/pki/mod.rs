@@ -150,7 +150,7 @@ pub fn reconcile(bundle: &mut Bundle, cfg: &ClusterConfig) -> Result<PkiChanges>
     let specs = leaf_specs(cfg);
     for spec in &specs {
         let existing = bundle.get(&spec.name);
-        let current = existing.is_some_and(|c| !new_ca.contains(spec.issuer) && matches_spec(c, spec, &bundle[spec.issuer]));
+        let current = existing.is_some_and(|c| !new_ca.contains(spec.issuer) && (matches_spec(c, spec, &bundle[spec.issuer]) || is_token_key(c, spec)));
         if current {
             continue;
         }
@@ -222,7 +222,8 @@ fn issue(spec: &LeafSpec, key_pem: Option<&str>, ca: &CertificatePki, window: Op
         (p.not_before, p.not_after) = (from, to);
     }
     let cert = p.signed_by(&key, &issuer)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    // a reused key keeps its bytes (RKE1 wrote PKCS#1): the key file on the hosts stays as it is
+    Ok((cert.pem(), key_pem.map(String::from).unwrap_or_else(|| key.serialize_pem())))
 }
 
 /// A certificate's subject (CN, O), alternative names and usages (client, and server where it
@@ -247,6 +248,16 @@ pub(crate) fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams> {
         p.extended_key_usages.push(ExtendedKeyUsagePurpose::ServerAuth);
     }
     Ok(p)
+}
+
+/// The service-account token entry is a key: kube-apiserver verifies tokens and the
+/// controller-manager signs them with it, its certificate is never read. RKE1 keeps whatever
+/// certificate the entry has (rancher/rke pki/services.go `GenerateServiceTokenKey`), and a
+/// cluster RKE1 set up carries kube-apiserver's certificate and key there. Issuing another
+/// certificate would rewrite the files and restart kube-apiserver and the controller-manager for
+/// nothing.
+fn is_token_key(c: &CertificatePki, spec: &LeafSpec) -> bool {
+    spec.name == names::SERVICE_ACCOUNT && !c.key_pem.is_empty() && KeyPair::from_pem(&c.key_pem).is_ok() && cert_info(&c.certificate_pem).is_some()
 }
 
 /// Whether an existing certificate already is what `spec` asks for: same subject, same SANs,

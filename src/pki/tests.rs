@@ -59,3 +59,21 @@ fn subjects_follow_rke() {
 fn first_service_ip_is_dot_one() {
     assert_eq!(first_service_ip("10.43.0.0/16").unwrap().to_string(), "10.43.0.1");
 }
+
+/// A cluster RKE1 set up has kube-apiserver's certificate and key as its service-account token
+/// entry: kept as RKE1 keeps it (only the key is used), never issued again.
+#[test]
+fn rke1s_token_entry_holding_the_apiserver_certificate_is_kept() {
+    let c = cfg(&["10.0.0.1"]);
+    let mut b = Bundle::new();
+    reconcile(&mut b, &c).unwrap();
+    let api = b["kube-apiserver"].clone();
+    let token = CertificatePki::named(names::SERVICE_ACCOUNT, names::SERVICE_ACCOUNT, "", api.certificate_pem.clone(), api.key_pem.clone());
+    b.insert(names::SERVICE_ACCOUNT.into(), token);
+    let again = reconcile(&mut b, &c).unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(b[names::SERVICE_ACCOUNT].certificate_pem, api.certificate_pem);
+    // without a usable key it is issued (with a new key)
+    b.get_mut(names::SERVICE_ACCOUNT).unwrap().key_pem.clear();
+    assert_eq!(reconcile(&mut b, &c).unwrap().issued, vec![names::SERVICE_ACCOUNT.to_string()]);
+}

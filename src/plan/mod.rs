@@ -66,10 +66,35 @@ impl Plan {
 /// below it, and removing through them deletes the volumes' data.
 pub const CLEANED_DIRS: [&str; 6] = ["/etc/kubernetes", "/etc/cni", "/opt/cni", "/var/run/calico", "/var/lib/cni", "/var/lib/etcd"];
 
-/// `host_path` joined under `prefix_path`, as RKE does for its host directories.
+/// `host_path` joined under `prefix_path`, as RKE does for its host directories. For one host's
+/// paths take the config from [`on_host`] first (RKE1's prefix may differ per host).
 pub fn prefixed(cfg: &ClusterConfig, host_path: &str) -> String {
     let prefix = cfg.prefix_path.as_deref().unwrap_or("/").trim_end_matches('/');
     format!("{prefix}{host_path}")
+}
+
+/// The prefix RKE1 takes on a host whose Docker reports `operating_system` when `prefix_path` is
+/// unset ("/" is RKE1's unset): Boot2Docker `/mnt/sda1/rke`; RancherOS, CoreOS (Container Linux
+/// and Fedora CoreOS alike: a substring match) and Flatcar `/opt/rke`. Their `/` is read-only or
+/// not persistent, so RKE1 clusters on them keep etcd's data and the certificates there
+/// (rancher/rke hosts/hosts.go `SetPrefixPath`, checked in that order).
+pub fn os_default_prefix(operating_system: &str) -> Option<&'static str> {
+    const DEFAULTS: [(&str, &str); 4] = [("Boot2Docker", "/mnt/sda1/rke"), ("RancherOS", "/opt/rke"), ("CoreOS", "/opt/rke"), ("Flatcar", "/opt/rke")];
+    DEFAULTS.iter().find(|(os, _)| operating_system.contains(os)).map(|(_, p)| *p)
+}
+
+/// The configuration as it applies on a host whose Docker reports `operating_system`: the same,
+/// except that `prefix_path` is RKE1's default for that system when the file leaves it unset.
+pub fn on_host<'a>(cfg: &'a ClusterConfig, operating_system: &str) -> std::borrow::Cow<'a, ClusterConfig> {
+    let unset = cfg.prefix_path.as_deref().is_none_or(|p| p.is_empty() || p == "/");
+    match os_default_prefix(operating_system).filter(|_| unset) {
+        Some(p) => {
+            let mut c = cfg.clone();
+            c.prefix_path = Some(p.to_string());
+            std::borrow::Cow::Owned(c)
+        }
+        None => std::borrow::Cow::Borrowed(cfg),
+    }
 }
 
 /// What `up` read from a host's Docker (`docker info`) that changes the host's plan, as RKE1
@@ -81,11 +106,13 @@ pub struct HostFacts {
     pub selinux: bool,
     /// Docker's `Architecture` (`x86_64`, `aarch64`): RKE1 tells etcd which it runs on
     pub arch: String,
+    /// Docker's `OperatingSystem`: on some systems RKE1's default `prefix_path` differs ([`on_host`])
+    pub operating_system: String,
 }
 
 impl Default for HostFacts {
     fn default() -> Self {
-        HostFacts { docker_root: "/var/lib/docker".into(), selinux: false, arch: "x86_64".into() }
+        HostFacts { docker_root: "/var/lib/docker".into(), selinux: false, arch: "x86_64".into(), operating_system: String::new() }
     }
 }
 
@@ -113,6 +140,8 @@ pub fn build(cfg: &ClusterConfig, inputs: &Inputs) -> Plan {
         .map(|n| {
             let has = |r: &str| n.has_role(r);
             let facts = inputs.facts.get(&n.address).cloned().unwrap_or_default();
+            // every path on this host under its own prefix (RKE1's default differs per system)
+            let cfg = &*on_host(cfg, &facts.operating_system);
             let mut containers = Vec::new();
             if has("etcd") {
                 containers.push(etcd::container(cfg, n, &etcd_members, bundle, joined.contains(&n.address), &facts));

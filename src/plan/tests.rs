@@ -20,9 +20,27 @@ fn placeholder_bundle(cfg: &ClusterConfig) -> Bundle {
     b
 }
 
-fn render(cfg: &ClusterConfig) -> Value {
-    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), facts: Default::default(), encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
+fn render(cfg: &ClusterConfig, facts: std::collections::BTreeMap<String, HostFacts>) -> Value {
+    let plan = build(cfg, &Inputs { bundle: placeholder_bundle(cfg), joined: Default::default(), facts, encryption: encryption::config(cfg, "", || "fixed-test-key".into()).unwrap() });
     plan.document()
+}
+
+/// What `docker info` says on a fixture's hosts: `tests/fixtures/plan-facts/<name>.json` when it
+/// exists (address → any of `docker_root`, `selinux`, `arch`, `operating_system`), else nothing
+/// (the defaults of a plan made without the hosts).
+fn facts_of(root: &Path, name: &str) -> std::collections::BTreeMap<String, HostFacts> {
+    let Ok(text) = std::fs::read_to_string(root.join(format!("tests/fixtures/plan-facts/{name}.json"))) else { return Default::default() };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(addr, f)| {
+            let d = HostFacts::default();
+            let s = |k: &str, d: String| f[k].as_str().map(String::from).unwrap_or(d);
+            let facts = HostFacts { docker_root: s("docker_root", d.docker_root), selinux: f["selinux"].as_bool().unwrap_or(d.selinux), arch: s("arch", d.arch), operating_system: s("operating_system", d.operating_system) };
+            (addr.clone(), facts)
+        })
+        .collect()
 }
 
 #[test]
@@ -34,7 +52,7 @@ fn golden_plans() {
     for fixture in fixtures {
         let name = fixture.file_stem().unwrap().to_string_lossy().to_string();
         let loaded = crate::config::load(&fixture).unwrap_or_else(|e| panic!("{e}"));
-        let got = serde_json::to_string_pretty(&render(&loaded.config)).unwrap() + "\n";
+        let got = serde_json::to_string_pretty(&render(&loaded.config, facts_of(root, &name))).unwrap() + "\n";
         let golden = root.join(format!("tests/golden/{name}.json"));
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&golden, &got).unwrap();
@@ -167,7 +185,7 @@ fn host_facts_shape_the_plan() {
     let cfg = plan_of("three-node.yml").0;
     let mut inputs = Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() };
     let first = cfg.nodes[0].address.clone();
-    inputs.facts.insert(first.clone(), HostFacts { docker_root: "/data/docker".into(), selinux: true, arch: "aarch64".into() });
+    inputs.facts.insert(first.clone(), HostFacts { docker_root: "/data/docker".into(), selinux: true, arch: "aarch64".into(), ..Default::default() });
     let plan = build(&cfg, &inputs);
     let host = |a: &str| plan.hosts.iter().find(|h| h.address == a).unwrap();
     let kubelet = host(&first).containers.iter().find(|c| c.name == "kubelet").unwrap();
@@ -232,4 +250,49 @@ fn rke1_settings_real_clusters_use() {
     let ca = etcd_host.files.iter().find(|f| f.name == "ssl/kube-ca.pem").unwrap();
     assert_eq!((ca.owner, ca.mode), (None, 0o644), "RKE1's cert-deployer: the CA certificate readable by all");
     assert!(etcd_host.files.iter().filter(|f| f.name.contains("kube-apiserver")).all(|f| f.owner.is_none()));
+}
+
+/// RKE1's prefix when `prefix_path` is unset, per host from the system its Docker reports
+/// (rancher/rke hosts/hosts.go `SetPrefixPath`): every host path of that host moves under it,
+/// the other hosts keep `/`; a `prefix_path` in the file wins everywhere.
+#[test]
+fn rke1s_prefix_default_applies_per_host_from_its_operating_system() {
+    for (os, want) in [
+        ("Flatcar Container Linux by Kinvolk 3815.2.0 (Oklo)", Some("/opt/rke")),
+        ("Fedora CoreOS 39.20240210.3.0", Some("/opt/rke")),
+        ("Container Linux by CoreOS 2512.3.0 (Oklo)", Some("/opt/rke")),
+        ("RancherOS v1.5.8", Some("/opt/rke")),
+        ("Boot2Docker 19.03.12 (TCL 10.1)", Some("/mnt/sda1/rke")),
+        ("Debian GNU/Linux 12 (bookworm)", None),
+        ("Ubuntu 22.04.4 LTS", None),
+        ("", None),
+    ] {
+        assert_eq!(os_default_prefix(os), want, "{os}");
+    }
+    let (mut cfg, _) = plan_of("three-node.yml");
+    let flatcar = cfg.nodes[1].address.clone();
+    let mut inputs = Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() };
+    inputs.facts.insert(flatcar.clone(), HostFacts { operating_system: "Flatcar Container Linux by Kinvolk 3815.2.0 (Oklo)".into(), ..Default::default() });
+    let plan = build(&cfg, &inputs);
+    fn host<'p>(p: &'p Plan, a: &str) -> &'p HostPlan {
+        p.hosts.iter().find(|h| h.address == a).unwrap()
+    }
+    let on = host(&plan, &flatcar);
+    let etcd = on.containers.iter().find(|c| c.name == "etcd").unwrap();
+    assert!(etcd.binds.iter().any(|b| b.starts_with("/opt/rke/var/lib/etcd:")), "{:?}", etcd.binds);
+    let kubelet = on.containers.iter().find(|c| c.name == "kubelet").unwrap();
+    assert!(kubelet.cmd.iter().chain(kubelet.entrypoint.iter().flatten()).any(|a| a == "--root-dir=/opt/rke/var/lib/kubelet"), "{:?}", kubelet.cmd);
+    assert!(on.files.iter().all(|f| f.dir.starts_with("/opt/rke/etc/kubernetes")), "{:?}", on.files.iter().map(|f| f.path()).collect::<Vec<_>>());
+    let other = host(&plan, &cfg.nodes[0].address);
+    assert!(other.files.iter().all(|f| f.dir.starts_with("/etc/kubernetes")));
+    assert!(other.containers.iter().flat_map(|c| &c.binds).all(|b| !b.contains("/opt/rke")), "only the Flatcar host moves");
+    // the plan of every other host is the one made without facts
+    let plain = build(&cfg, &Inputs { bundle: placeholder_bundle(&cfg), ..Default::default() });
+    assert_eq!(other.containers, host(&plain, &cfg.nodes[0].address).containers);
+
+    cfg.prefix_path = Some("/srv/k8s".into());
+    let plan = build(&cfg, &inputs);
+    assert!(host(&plan, &flatcar).files.iter().all(|f| f.dir.starts_with("/srv/k8s/etc/kubernetes")), "the file's prefix_path wins");
+    cfg.prefix_path = Some("/".into());
+    assert_eq!(on_host(&cfg, "Boot2Docker 19.03.12").prefix_path.as_deref(), Some("/mnt/sda1/rke"), "\"/\" is RKE1's unset");
 }

@@ -42,6 +42,14 @@ pub struct Host {
 }
 
 impl Host {
+    /// `host_path` under this host's prefix: `prefix_path`, or RKE1's default for the system its
+    /// Docker reports when that is unset (`plan::on_host`).
+    pub fn prefixed(&self, cfg: &crate::config::ClusterConfig, host_path: &str) -> String {
+        crate::plan::prefixed(&crate::plan::on_host(cfg, &self.operating_system), host_path)
+    }
+}
+
+impl Host {
     /// How the host is named in every message: its address.
     pub fn name(&self) -> &str {
         &self.node.address

@@ -284,6 +284,13 @@ impl Testbed {
         Command::new("ip").args(["netns", "exec", &ns]).args(cmd).output().expect("ip netns exec")
     }
 
+    /// Makes host `h`'s Docker report `os` as its OperatingSystem (`None`: its own again), by
+    /// testbed/host-os.sh (restarts that host's dockerd). The returned guard puts the host's own
+    /// back when dropped, also when the test fails.
+    pub fn host_os(&self, h: &TbHost, os: &str) -> HostOsGuard {
+        run_host_os(h, os);
+        HostOsGuard { host: h.clone() }
+    }
     /// True when no host has a stockade container or any file in the cluster directories.
     pub fn hosts_untouched(&self) -> bool {
         self.hosts.iter().all(|h| {
@@ -358,4 +365,21 @@ pub fn s3_server() -> S3Server {
     std::net::TcpStream::connect_timeout(&sock, std::time::Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("the testbed's S3 server at {} does not answer ({e}): run testbed/s3.sh", s.endpoint));
     s
+}
+
+fn run_host_os(h: &TbHost, os: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("testbed/host-os.sh");
+    let out = Command::new(&script).arg(h.name.trim_start_matches('h')).arg(os).output().expect("testbed/host-os.sh");
+    assert!(out.status.success(), "testbed/host-os.sh {} {os:?}: {}", h.name, String::from_utf8_lossy(&out.stderr));
+}
+
+/// Gives a host its own operating system back (see `Testbed::host_os`).
+pub struct HostOsGuard {
+    host: TbHost,
+}
+
+impl Drop for HostOsGuard {
+    fn drop(&mut self) {
+        run_host_os(&self.host, "--reset");
+    }
 }

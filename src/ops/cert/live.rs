@@ -45,7 +45,8 @@ pub struct LiveCert {
 }
 
 /// The served and stored certificates of one host.
-pub async fn host_certs(h: &Host, helper_image: &str, ssl_dir: &str, bundle: &Bundle, now: OffsetDateTime, warn_days: i64, deadline: Duration) -> Vec<LiveCert> {
+/// `ssl_dir`: the host's own (under its prefix, `Host::prefixed`).
+pub async fn host_certs(h: &Host, helper_image: &str, ssl_dir: String, bundle: &Bundle, now: OffsetDateTime, warn_days: i64, deadline: Duration) -> Vec<LiveCert> {
     let mut out = Vec::new();
     let mut endpoints: Vec<(String, u16, &str, Option<String>)> = Vec::new();
     if h.has_role("controlplane") {
@@ -64,7 +65,7 @@ pub async fn host_certs(h: &Host, helper_image: &str, ssl_dir: &str, bundle: &Bu
         };
         out.push(entry(h, "served", source, name, got, bundle, now, warn_days));
     }
-    let files = tokio::time::timeout(deadline, crate::apply::files::read_host_dir(h, helper_image, ssl_dir)).await;
+    let files = tokio::time::timeout(deadline, crate::apply::files::read_host_dir(h, helper_image, &ssl_dir)).await;
     match files {
         Ok(Ok(files)) => {
             for (file, (content, _, _)) in files.iter().filter(|(n, _)| n.ends_with(".pem") && !n.ends_with("-key.pem") && !n.contains('/')) {

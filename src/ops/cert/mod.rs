@@ -171,9 +171,8 @@ pub async fn check(opts: &CheckOptions, ui: &Ui) -> Result<Report> {
     let hosts = Hosts::connect(cfg, &cfg.nodes, &keys, &copts, &|w| ui.warn(&w)).await?;
     ui.finish_bar();
     let image = cfg.system_images.alpine.clone().unwrap_or_default();
-    let ssl_dir = crate::plan::prefixed(cfg, crate::pki::bundle::SSL_DIR);
     let now = OffsetDateTime::now_utc();
-    let reads = hosts.hosts.iter().map(|h| live::host_certs(h, &image, &ssl_dir, &bundle, now, opts.warn_days, connect.command_timeout)).collect();
+    let reads = hosts.hosts.iter().map(|h| live::host_certs(h, &image, h.prefixed(cfg, crate::pki::bundle::SSL_DIR), &bundle, now, opts.warn_days, connect.command_timeout)).collect();
     let found: Vec<live::LiveCert> = crate::transport::hosts::bounded(hosts.concurrency, reads).await.into_iter().flatten().collect();
     hosts.close().await;
     report.live = Some(found);

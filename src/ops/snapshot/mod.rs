@@ -122,15 +122,21 @@ impl Session {
     /// Runs `job` on every etcd host at once; results in host order.
     pub async fn on_etcd_hosts(&self, image: &str, job: &Job) -> Result<Vec<JobResult>> {
         let cfg = self.config();
-        let prefix = |p: &str| crate::plan::prefixed(cfg, p);
-        let futs = self.etcd_hosts().into_iter().map(|h| agent::run_job(h, image, job, agent::binds_for(job, &prefix), self.deadline)).collect();
+        let futs = self
+            .etcd_hosts()
+            .into_iter()
+            .map(|h| async move {
+                let prefix = |p: &str| h.prefixed(cfg, p);
+                agent::run_job(h, image, job, agent::binds_for(job, &prefix), self.deadline).await
+            })
+            .collect();
         all_ok(bounded(self.hosts.concurrency, futs).await)
     }
 
     /// Runs `job` on one host.
     pub async fn on_host(&self, h: &Host, image: &str, job: &Job) -> Result<JobResult> {
         let cfg = self.config();
-        let prefix = |p: &str| crate::plan::prefixed(cfg, p);
+        let prefix = |p: &str| h.prefixed(cfg, p);
         agent::run_job(h, image, job, agent::binds_for(job, &prefix), self.deadline).await
     }
 

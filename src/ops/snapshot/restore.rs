@@ -116,7 +116,7 @@ pub async fn run(opts: &RestoreOptions, s3_flags: &super::s3::S3Flags, ui: &Ui) 
     if let Err(e) = upped {
         s.close().await;
         return Err(e.context(format!(
-            "etcd was restored from {name}, but bringing the cluster back failed; the data etcd had before is kept in {}/{} on every etcd host. Fix the cause and run `stockade up`",
+            "etcd was restored from {name}, but bringing the cluster back failed; the data etcd had before is kept in {}/{} on every etcd host (under RKE1's /opt/rke or /mnt/sda1/rke on hosts where prefix_path is unset and it used one). Fix the cause and run `stockade up`",
             crate::plan::prefixed(s.config(), "/var/lib/etcd"),
             job::KEPT_OLD
         )));
@@ -184,12 +184,12 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     ui.phase("Restore");
     let members: Vec<&crate::config::Node> = etcd_hosts.iter().map(|h| &h.node).collect();
     let initial_cluster = members.iter().map(|m| format!("{}={}", member_name(m), peer_url(m))).collect::<Vec<_>>().join(",");
-    let prefix = |p: &str| crate::plan::prefixed(cfg, p);
     let futs = etcd_hosts
         .iter()
         .map(|h| {
-            let (initial_cluster, etcd_image, image, prefix) = (&initial_cluster, &etcd_image, image.tag(), &prefix);
+            let (initial_cluster, etcd_image, image) = (&initial_cluster, &etcd_image, image.tag());
             async move {
+                let prefix = &|p: &str| h.prefixed(cfg, p);
                 let extract = Job::Extract { name: name.to_string(), decrypt: key.cloned() };
                 crate::apply::agent::run_job(h, image, &extract, binds_for(&extract, prefix), s.deadline).await?;
                 restore_member(h, etcd_image, name, initial_cluster, &prefix("/var/lib/etcd"), s.deadline).await?;
@@ -229,7 +229,7 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
 /// The state file stored in the archive, read by the agent on `h` (not through any log).
 async fn read_archive_state(s: &Session, h: &Host, image: &str, name: &str, key: Option<&Decrypt>) -> Result<FullState> {
     let job = Job::ReadState { name: name.to_string(), decrypt: key.cloned() };
-    let prefix = |p: &str| crate::plan::prefixed(s.config(), p);
+    let prefix = |p: &str| h.prefixed(s.config(), p);
     let run = AgentRun::create(h, image, &job, binds_for(&job, &prefix)).await?;
     let r = async {
         run.run(s.deadline).await?;
