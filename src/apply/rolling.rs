@@ -326,7 +326,14 @@ pub async fn roll(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host])
         let pool = pool_nodes(ctx, batch.pool, new);
         ctx.ui.status(&format!("{}: {}", plane.label(), batch.hosts.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")));
         if let Err(e) = roll_batch(ctx, plane, batch, *max, &pool, &settings).await {
-            let left: Vec<&str> = batches[i + 1..].iter().flat_map(|(b, _)| &b.hosts).map(|h| h.name()).collect();
+            let mut left: Vec<String> = batches[i + 1..].iter().flat_map(|(b, _)| &b.hosts).map(|h| h.name().to_string()).collect();
+            if plane == Plane::Control {
+                // the worker plane phase does not run: its hosts are not touched either
+                let workers: Vec<&str> = ctx.hosts.hosts.iter().filter(|h| !h.has_role("controlplane")).map(|h| h.name()).collect();
+                if !workers.is_empty() {
+                    left.push(format!("the worker plane ({})", workers.join(", ")));
+                }
+            }
             return Err(if left.is_empty() { e } else { e.context(format!("stopped the rollout: not changed yet: {}", left.join(", "))) });
         }
     }
