@@ -14,6 +14,7 @@ pub mod preview;
 pub mod worker;
 pub mod images;
 pub mod remove;
+pub mod rolling;
 pub mod snapshots;
 
 use crate::config::ClusterConfig;

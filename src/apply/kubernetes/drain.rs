@@ -142,6 +142,24 @@ pub fn decide(pods: &[Pod], s: &DrainSettings) -> Decision {
     d
 }
 
+/// The drain of `node` cannot start when [`decide`] found pods the settings do not allow to
+/// evict: the error names each and why (the run and the dry run both refuse with it).
+pub fn refuse_blocked(node: &str, d: &Decision) -> Result<(), String> {
+    if d.block.is_empty() {
+        return Ok(());
+    }
+    Err(blocked_message(node, &d.block, "the drain settings do not allow to evict them; nothing was evicted"))
+}
+
+/// The pods the API places on `node` (what a drain of it would act on).
+pub async fn pods_on(client: &kube::Client, node: &str) -> Result<Vec<Pod>> {
+    Ok(Api::<Pod>::all(client.clone())
+        .list(&ListParams::default().fields(&format!("spec.nodeName={node}")))
+        .await
+        .with_context(|| format!("listing the pods of node {node}"))?
+        .items)
+}
+
 /// Marks the node unschedulable (with [`CORDONED_BY`]) unless it already is. Returns whether
 /// stockade cordoned it now; a node not registered yet is left alone (None).
 pub async fn cordon(client: &kube::Client, node: &str) -> Result<Option<bool>> {
@@ -237,15 +255,9 @@ fn refusal(status: &serde_json::Value) -> String {
 pub async fn drain(client: &kube::Client, node: &str, s: &DrainSettings, status: &(dyn Fn(String) + Sync)) -> Result<Decision> {
     let started = Instant::now();
     let deadline = started + s.timeout;
-    let pods = Api::<Pod>::all(client.clone())
-        .list(&ListParams::default().fields(&format!("spec.nodeName={node}")))
-        .await
-        .with_context(|| format!("listing the pods of node {node}"))?
-        .items;
+    let pods = pods_on(client, node).await?;
     let decision = decide(&pods, s);
-    if !decision.block.is_empty() {
-        bail!("{}", blocked_message(node, &decision.block, "the drain settings do not allow to evict them; nothing was evicted"));
-    }
+    refuse_blocked(node, &decision).map_err(|e| anyhow!(e))?;
     let version = eviction_version(client).await?;
     let mut pending: Vec<(PodRef, String)> = decision.evict.iter().map(|p| (p.clone(), String::new())).collect();
     let mut evicted = Vec::new();
