@@ -76,8 +76,15 @@ fn watch_agent_containers(tb: &Testbed) -> (Arc<AtomicBool>, std::thread::JoinHa
 #[test]
 fn save_write_wipe_restore_brings_back_the_snapshot_data_and_up_changes_nothing() {
     let tb = Testbed::get();
-    tb.write_config(&tb.cluster_yml(3, ""));
-    tb.up_ok(&[]);
+    // cluster.yml says nothing about snapshots: RKE1's default, recurring snapshots on
+    tb.write_config(&tb.cluster_yml_rke1_defaults(3, ""));
+    let first = tb.up_ok(&[]);
+    for h in &tb.hosts[..3] {
+        assert!(tb.running(h).contains(&"stockade-etcd-snapshots".to_string()), "{}: recurring snapshots are on by default:\n{}", h.name, first.all());
+        let job = std::fs::read_to_string(tb.host_path(h, "etc-kubernetes").join("stockade-etcd-snapshots.json")).unwrap();
+        let job: serde_json::Value = serde_json::from_str(&job).unwrap();
+        assert_eq!((job["interval_secs"].as_u64(), job["retention"].as_u64()), (Some(12 * 3600), Some(6)), "{}: RKE1's defaults", h.name);
+    }
     put(&tb, tb.h(0), "before-snapshot", "kept");
 
     let (stop, watcher) = watch_agent_containers(&tb);
@@ -215,16 +222,60 @@ fn a_broken_or_missing_copy_is_refused_before_any_member_is_stopped() {
         std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), &manifest).unwrap();
     }
 
-    // missing on one host
+    // missing on one host while another's copy does not match its manifest: nothing is copied
+    // from a set of copies that does not verify (a verified copy would be shared: see
+    // `a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores`)
     std::fs::remove_file(zip(0)).unwrap();
-    refused("missing on one host", 0, "is not on etcd host(s)");
+    std::fs::write(zip(1), &bad).unwrap();
+    refused("missing on one host, damaged on another", 0, "is not on etcd host(s)");
+    assert!(!zip(0).exists(), "nothing was copied from unverified copies");
     std::fs::write(zip(0), &original).unwrap();
+    std::fs::write(zip(1), &original).unwrap();
 
     // a name that exists nowhere
     let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "no-such-snapshot"]);
     assert_ne!(r.code, 0);
     assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
     assert_eq!(started(&tb), before);
+}
+
+/// A snapshot on one etcd host only, no S3 (each host's recurring snapshot has its own name): the
+/// restore copies it host to host, each copy verified against the manifest on its destination
+/// before anything is stopped, then restores every member from it.
+#[test]
+fn a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "before-snapshot", "kept");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "2026-01-01T00-00-00Z_etcd"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    let name = "2026-01-01T00-00-00Z_etcd";
+    // only h2 keeps it, as a recurring snapshot taken there would be
+    for i in [0, 2] {
+        std::fs::remove_file(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip"))).unwrap();
+        std::fs::remove_file(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip.manifest.json"))).unwrap();
+    }
+    let kept = std::fs::read(snapshot_dir(&tb, tb.h(1)).join(format!("{name}.zip"))).unwrap();
+    put(&tb, tb.h(1), "after-snapshot", "gone");
+    wipe_etcd(&tb);
+
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", name]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let out = r.all();
+    for i in [0, 2] {
+        assert!(out.contains(&format!("copied from {}", tb.h(1).ip)) || out.contains(&format!("copied from {}", tb.h(1).name)), "{out}");
+        // the copy arrived whole, before anything was stopped
+        assert_eq!(std::fs::read(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip"))).unwrap(), kept, "{}", tb.h(i).name);
+        assert!(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip.manifest.json")).exists());
+    }
+    let copied_at = out.find("copied from").unwrap();
+    assert!(out.find("==> Stop").is_some_and(|stop| stop > copied_at), "copies come before anything is stopped:\n{out}");
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "before-snapshot"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "after-snapshot"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
 }
 
 /// A zip laid out as RKE1's rke-tools writes it (entries `/backup/<name>` and

@@ -145,10 +145,26 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
             s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
         }
     }
-    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
-    let mut copies = Vec::new();
-    for r in results {
-        copies.push(inspected(r)?.0.into_iter().next());
+    let mut copies = inspect_everywhere(s, image.tag(), name, key).await?;
+    // without S3, a snapshot on only some etcd hosts (a recurring one is on one host: each host
+    // names its own) is copied host to host from a verified copy; each destination checks what it
+    // received against the manifest before the file takes its name, and the preflight below then
+    // verifies every copy alike. Nothing is stopped before that.
+    if s3.is_none() {
+        let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
+        let plan = preflight::share_plan(&reports, key.is_some());
+        if let Some((from, targets)) = plan {
+            let source = etcd_hosts[from];
+            let manifest = copies[from].as_ref().and_then(|c| c.manifest.clone()).expect("share_plan shares only copies with a manifest");
+            for to in targets.iter().map(|&i| etcd_hosts[i]) {
+                ui.status(&format!("copying {name} from {} to {}", source.name(), to.name()));
+                crate::apply::agent::copy_snapshot(source, to, image.tag(), &manifest, s.deadline)
+                    .await
+                    .map_err(|e| anyhow!("{e:#}. Nothing was stopped or changed (a copy that does not verify never takes the snapshot's name; run the restore again)"))?;
+                ui.step(to.name(), &format!("{name} copied from {} and verified against its manifest (sha256 {}…)", source.name(), &manifest.sha256[..16.min(manifest.sha256.len())]));
+            }
+            copies = inspect_everywhere(s, image.tag(), name, key).await?;
+        }
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
     let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
@@ -224,6 +240,12 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
         ui.warn(&format!("no etcd container on {}: `up` creates it on the restored data", missing.join(", ")));
     }
     Ok(archive_state)
+}
+
+/// What every etcd host holds of `name`, deep-checked (manifest, etcd's integrity hash), in host order.
+async fn inspect_everywhere(s: &Session, image: &str, name: &str, key: Option<&Decrypt>) -> Result<Vec<Option<crate::snapshot::job::Copy>>> {
+    let results = s.on_etcd_hosts(image, &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
+    results.into_iter().map(|r| Ok(inspected(r)?.0.into_iter().next())).collect()
 }
 
 /// The state file stored in the archive, read by the agent on `h` (not through any log).
