@@ -723,6 +723,79 @@ fn recurring_snapshots_replace_rke1s_appear_everywhere_and_are_pruned() {
     }
 }
 
+/// `services.etcd.backup_config.age_recipients` (a stockade extension): the recurring snapshots
+/// are age files on the hosts, with `encrypted: true` in their manifests, and decrypt with the
+/// identity into RKE1's zip layout; a restore of one of them (on one host only: each host takes
+/// and names its own) is refused without the identity, before anything stops, and with
+/// `--decrypt-identity` copies it to the other etcd hosts and restores it.
+#[test]
+fn recurring_snapshots_encrypted_to_a_recipient_restore_with_the_identity() {
+    use age::secrecy::ExposeSecret;
+    use stockade::snapshot::recurring::{CONTAINER, INTERVAL_ENV};
+    let tb = Testbed::get();
+    let id = age::x25519::Identity::generate();
+    let yml = tb.cluster_yml(3, &format!("services:\n  etcd:\n    backup_config:\n      retention: 20\n      age_recipients:\n        - {}\n", id.to_public()));
+    tb.write_config(&yml);
+    let archive = tb.archive();
+    let up = tb.stockade_env(&["up", "--image-archive", archive.to_str().unwrap()], &[(INTERVAL_ENV, "4")]);
+    assert_eq!(up.code, 0, "{}", up.all());
+    put(&tb, tb.h(0), "recurring-before", "kept");
+    let put_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+
+    // a recurring snapshot taken after the key was written, found on exactly one host
+    let names_on = |i: usize| rolling_on(&tb, tb.h(i));
+    let start = std::time::Instant::now();
+    let (host, file) = loop {
+        let all: Vec<Vec<String>> = (0..3).map(names_on).collect();
+        let after_put = |n: &String| {
+            let m = snapshot_dir(&tb, tb.h(1)).join(format!("{n}.manifest.json"));
+            std::fs::read_to_string(m).ok().and_then(|t| stockade::snapshot::manifest::Manifest::from_json(&t, n).ok()).is_some_and(|m| m.created_unix > put_at)
+        };
+        let only_on_h2 = all[1].iter().filter(|n| after_put(n)).find(|n| !all[0].contains(n) && !all[2].contains(n)).cloned();
+        if let Some(n) = only_on_h2 {
+            break (1usize, n);
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(90), "no recurring snapshot on h2 alone within 90 s: {all:?}\n{}", tb.docker_out(tb.h(1), &["logs", CONTAINER]));
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    };
+    // frozen: no more rounds (and no pruning) while the test restores
+    for h in &tb.hosts[..3] {
+        assert!(tb.docker(h, &["stop", CONTAINER]).status.success());
+    }
+    let name = file.trim_end_matches(".zip").to_string();
+    let path = snapshot_dir(&tb, tb.h(host)).join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "{file} is not an age file");
+    let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, tb.h(host)).join(format!("{file}.manifest.json"))).unwrap(), &file).unwrap();
+    assert!(m.encrypted, "{m:?}");
+    let identity = format!("# test\n{}\n", id.to_string().expose_secret());
+    let key = stockade::snapshot::crypt::Decrypt::Identities(stockade::config::secret::Secret::new(&identity));
+    let mut plain = Vec::new();
+    key.decrypt_to(&bytes[..], &mut plain).unwrap();
+    let i = stockade::snapshot::archive::inspect_zip(std::io::Cursor::new(plain), &name).unwrap();
+    assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }), "decrypted: RKE1's zip with the state");
+    assert!(!tb.docker_out(tb.h(host), &["inspect", CONTAINER]).contains("AGE-SECRET-KEY"));
+
+    put(&tb, tb.h(0), "recurring-after", "gone");
+    wipe_etcd(&tb);
+    let before = started(&tb);
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name]);
+    assert_ne!(r.code, 0, "restored without the identity:\n{}", r.all());
+    assert!(r.all().contains("--decrypt-identity") && r.error_line().contains("nothing was stopped"), "{}", r.all());
+    assert_eq!(started(&tb), before, "a container was stopped or restarted");
+
+    let idf = tb.work.path().join("recurring-key.txt");
+    std::fs::write(&idf, &identity).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name, "--decrypt-identity", idf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "recurring-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "recurring-after"), "", "{}", h.name);
+        assert_eq!(std::fs::read(snapshot_dir(&tb, h).join(&file)).unwrap(), bytes, "{}: the copy is the encrypted file itself", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
+}
+
 /// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
 /// `up` restore N first; the dry run says so and changes nothing; the next `up` does not restore
 /// again; a missing snapshot is refused before anything stops.

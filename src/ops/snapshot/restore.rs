@@ -140,20 +140,27 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     ui.phase("Preflight");
     let image = s.agent_image(ui).await?;
     // with S3, every etcd host first gets the copy it lacks; the preflight then verifies all of them
+    let mut s3_failed = Vec::new();
     if let Some(s3) = s3 {
         for h in &etcd_hosts {
-            s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
+            if let Err(e) = s3.download(h, image.tag(), name).await {
+                s3_failed.push(format!("host {}: bringing {name} from S3: {e:#}", h.name()));
+            }
         }
     }
     let mut copies = inspect_everywhere(s, image.tag(), name, key).await?;
-    // without S3, a snapshot on only some etcd hosts (a recurring one is on one host: each host
-    // names its own) is copied host to host from a verified copy; each destination checks what it
-    // received against the manifest before the file takes its name, and the preflight below then
-    // verifies every copy alike. Nothing is stopped before that.
-    if s3.is_none() {
-        let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
-        let plan = preflight::share_plan(&reports, key.is_some());
-        if let Some((from, targets)) = plan {
+    // a snapshot on only some etcd hosts and not (or not reachably) in S3 — a recurring one is on
+    // one host: each host takes and names its own, and only the first etcd host uploads — is
+    // copied host to host from a verified copy; each destination checks what it received against
+    // the manifest before the file takes its name, and the preflight below then verifies every
+    // copy alike. Nothing is stopped before that.
+    let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
+    let plan = preflight::share_plan(&reports, key.is_some());
+    match plan {
+        Some((from, targets)) => {
+            if !s3_failed.is_empty() {
+                ui.warn(&format!("{name} could not be brought from S3 to every etcd host; copying it from another etcd host instead:\n{}", s3_failed.join("\n")));
+            }
             let source = etcd_hosts[from];
             let manifest = copies[from].as_ref().and_then(|c| c.manifest.clone()).expect("share_plan shares only copies with a manifest");
             for to in targets.iter().map(|&i| etcd_hosts[i]) {
@@ -165,6 +172,8 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
             }
             copies = inspect_everywhere(s, image.tag(), name, key).await?;
         }
+        None if !s3_failed.is_empty() => bail!("{}. Nothing was stopped or changed", s3_failed.join("\n")),
+        None => {}
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
     let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
