@@ -15,7 +15,15 @@
 # into a scratch data directory (no stop, no start, no health check: the least a restore needs).
 # A benchmark, not a test: it asserts nothing.
 #
-# Measured: see the end of this comment.
+# Measured 2026-12-06 (release build, 3-host testbed, Garage S3 on the bridge, 2 cores shared with
+# three other builds/test runs, so noisy), `benches/snapshot-save.sh 512`:
+#   etcd database                                        532 MiB
+#   stockade etcd snapshot-save --s3 (3 hosts)         39806 ms
+#   etcdctl snapshot save + 2 x scp + S3 upload        21003 ms   ratio 1.90 (target <= 0.6: missed)
+#   peak memory: CLI 61.4 MiB, agents 29.6 MiB (sampled; target <= 64)
+#   stockade etcd snapshot-restore --s3 (3 hosts)      67208 ms   (includes stop, health, `up`)
+#   3 x (S3 download + unzip + etcdctl restore)        21252 ms   ratio 3.16 (target <= 1.5: missed)
+#   peak memory: CLI 68.7 MiB, agents 20.6 MiB (sampled)
 #
 # Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
 # (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
