@@ -5,7 +5,25 @@
 # file to the two other etcd hosts, then a separate upload of it to the same S3 bucket (boto3's
 # upload_file, multipart, from the laptop reading h1's file). Prints both wall times, their ratio, the peak memory of the stockade CLI
 # (GNU time's max RSS) and of its agent containers (the largest `docker stats` sample seen, polled:
-# an approximation from below). A benchmark, not a test: it asserts nothing.
+# an approximation from below).
+#
+# Then the restore of that snapshot from S3: `stockade etcd snapshot-restore --s3` with no local
+# copy left (each etcd host downloads and verifies it, the preflight checks every copy, etcd and
+# the control plane are stopped, every member restored, etcd started and checked, `up` brings the
+# rest back), next to the baseline by hand: on each of the 3 etcd hosts at once, a boto3
+# download of the archive, the etcd snapshot taken out of the zip, and `etcdctl snapshot restore`
+# into a scratch data directory (no stop, no start, no health check: the least a restore needs).
+# A benchmark, not a test: it asserts nothing.
+#
+# Measured 2026-12-06 (release build, 3-host testbed, Garage S3 on the bridge, 2 cores shared with
+# three other builds/test runs, so noisy), `benches/snapshot-save.sh 512`:
+#   etcd database                                        532 MiB
+#   stockade etcd snapshot-save --s3 (3 hosts)         39806 ms
+#   etcdctl snapshot save + 2 x scp + S3 upload        21003 ms   ratio 1.90 (target <= 0.6: missed)
+#   peak memory: CLI 61.4 MiB, agents 29.6 MiB (sampled; target <= 64)
+#   stockade etcd snapshot-restore --s3 (3 hosts)      67208 ms   (includes stop, health, `up`)
+#   3 x (S3 download + unzip + etcdctl restore)        21252 ms   ratio 3.16 (target <= 1.5: missed)
+#   peak memory: CLI 68.7 MiB, agents 20.6 MiB (sampled)
 #
 # Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
 # (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
@@ -51,8 +69,10 @@ echo "etcd database: $((db / 1048576)) MiB" >&2
 
 # ---- stockade: one snapshot on h1, copied to h2/h3 and verified there, uploaded from h1 ---------
 FOLDER="bench-$(date +%s)"
-peak_file="$WORK/agent-peak"; echo 0 > "$peak_file"
-( while :; do
+# start_poller FILE: samples the agent containers' memory into FILE until stop_poller
+start_poller() {
+  local peak_file=$1; echo 0 > "$peak_file"
+  ( while :; do
     for i in 1 2 3; do
       tb_docker "$i" stats --no-stream --format '{{.Name}} {{.MemUsage}}' 2>/dev/null | awk '$1 ~ /^stockade-agent/ {print $2}'
     done | python3 -c '
@@ -63,14 +83,18 @@ for l in sys.stdin:
     m = re.match(r"([0-9.]+)([A-Za-z]+)", l.strip())
     if m: best = max(best, int(float(m.group(1)) * units.get(m.group(2), 1)))
 open(sys.argv[1], "w").write(str(best))' "$peak_file"
-  done ) &
-poller=$!
+    done ) &
+  poller=$!
+}
+stop_poller() { kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; }
+peak_file="$WORK/agent-peak"
+start_poller "$peak_file"
 t0=$(date +%s%N)
 ( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$WORK/cli-rss" \
     "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
     --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
 t_stockade=$(( ($(date +%s%N) - t0) / 1000000 ))
-kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true
+stop_poller
 
 # ---- baseline: etcdctl snapshot save on h1, scp to h2 and h3, upload with boto3 ----------------
 key="$TB_DIR/keys/id_ed25519"
@@ -86,6 +110,32 @@ done
 # not hold the Python with boto3); same machine, same bridge to the S3 server
 "$S3_TOOLS_PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY').upload_file('$(tb_hdir 1)/fs/$(tb_mangle /opt/rke)/bench/base.db', '$S3_BUCKET', '$FOLDER/base.db')"
 t_base=$(( ($(date +%s%N) - t0) / 1000000 ))
+
+# ---- restore baseline: on each etcd host at once, download + unzip + etcdctl snapshot restore ----
+S3PY="import boto3; c = boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aws_access_key_id='$S3_ACCESS_KEY', aws_secret_access_key='$S3_SECRET_KEY')"
+initial=$(for i in 1 2 3; do printf 'etcd-h%s=https://%s:2380,' "$i" "$(tb_ip "$i")"; done); initial=${initial%,}
+for i in 1 2 3; do ssh -F "$TB_DIR/ssh_config" "h$i" "mkdir -p /opt/rke/bench && rm -rf /opt/rke/bench/restore-data /opt/rke/bench/restore.*"; done
+restore_by_hand() {
+  local i=$1 d; d="$(tb_hdir "$i")/fs/$(tb_mangle /opt/rke)/bench"
+  "$S3_TOOLS_PYTHON" -c "$S3PY; c.download_file('$S3_BUCKET', '$FOLDER/bench-$FOLDER.zip', '$d/restore.zip')"
+  python3 -c "import shutil, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); shutil.copyfileobj(z.open('/backup/bench-$FOLDER'), open(sys.argv[2], 'wb'), 1 << 20)" "$d/restore.zip" "$d/restore.db"
+  ssh -F "$TB_DIR/ssh_config" "h$i" "ETCDCTL_API=3 etcdctl snapshot restore /opt/rke/bench/restore.db --data-dir=/opt/rke/bench/restore-data --name=etcd-h$i --initial-cluster=$initial --initial-cluster-token=etcd-cluster-1 --initial-advertise-peer-urls=https://$(tb_ip "$i"):2380 >/dev/null 2>&1"
+}
+t0=$(date +%s%N)
+pids=(); for i in 1 2 3; do restore_by_hand "$i" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p"; done
+t_base_restore=$(( ($(date +%s%N) - t0) / 1000000 ))
+
+# ---- stockade restore from S3: no local copy left, every host downloads and verifies ------------
+sk etcd snapshot delete "bench-$FOLDER" >/dev/null
+restore_peak="$WORK/agent-peak-restore"
+start_poller "$restore_peak"
+t0=$(date +%s%N)
+( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$WORK/cli-rss-restore" \
+    "$BIN" -q etcd snapshot-restore --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
+    --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
+t_restore=$(( ($(date +%s%N) - t0) / 1000000 ))
+stop_poller
 
 # ---- clean up: the snapshots, the baseline files, the objects ------------------------------------
 sk etcd snapshot delete "bench-$FOLDER" >/dev/null 2>&1 || true
@@ -103,3 +153,9 @@ awk -v s="$t_stockade" -v b="$t_base" -v cli="$(cat "$WORK/cli-rss")" -v agent="
   printf "ratio stockade / baseline:                       %7.2f   (target <= 0.6)\n", s/b
   printf "peak memory, stockade CLI (max RSS):             %7.1f MiB\n", cli/1024
   printf "peak memory, agent containers (docker stats):    %7.1f MiB   (target <= 64; sampled)\n", agent/1048576 }'
+awk -v s="$t_restore" -v b="$t_base_restore" -v cli="$(cat "$WORK/cli-rss-restore")" -v agent="$(cat "$restore_peak")" 'BEGIN {
+  printf "stockade etcd snapshot-restore --s3 (3 hosts):   %7.0f ms\n", s
+  printf "3 x (S3 download + unzip + etcdctl restore):     %7.0f ms   (hosts at once)\n", b
+  printf "ratio stockade / baseline:                       %7.2f   (target <= 1.5)\n", s/b
+  printf "peak memory, stockade CLI (max RSS):             %7.1f MiB\n", cli/1024
+  printf "peak memory, agent containers (docker stats):    %7.1f MiB   (sampled)\n", agent/1048576 }'

@@ -13,6 +13,7 @@ use crate::snapshot::crypt::{self, Decrypt};
 use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
 use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
 use crate::snapshot::naming::{self, SNAPSHOT_DIR};
+use crate::snapshot::retention::{self, Dated};
 use crate::snapshot::s3::{S3Settings, S3Store, S3Timeouts, UploadShape};
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs;
@@ -118,7 +119,8 @@ async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
 }
 
 /// Recurring snapshots (`…_etcd`) in `dir` beyond the newest `keep` are deleted (archive and
-/// manifest); one-off snapshots are never touched. Names sort by their time.
+/// manifest); one-off snapshots are never touched. Newest by the manifests' creation times
+/// (`snapshot::retention`), not by name.
 fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
     let mut names: Vec<String> = fs::read_dir(dir)?
         .flatten()
@@ -127,30 +129,46 @@ fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
         .collect();
     names.sort();
     names.dedup();
-    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    let dated: Vec<Dated> = names
+        .into_iter()
+        .map(|name| {
+            let manifest_created = fs::read_to_string(dir.join(naming::manifest_file(&name))).ok().and_then(|t| Manifest::from_json(&t, &name).ok()).map(|m| m.created_unix);
+            let modified = fs::metadata(dir.join(naming::archive_file(&name))).and_then(|m| m.modified()).ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64);
+            Dated { name, manifest_created, modified }
+        })
+        .collect();
+    let old = retention::beyond(&dated, keep.max(1));
     if !old.is_empty() {
         delete(dir, &old)?;
     }
     Ok(old)
 }
 
-/// The same in the S3 folder: recurring archives beyond the newest `keep` go, with their manifests.
+/// The same in the S3 folder: recurring archives beyond the newest `keep` go, with their
+/// manifests; ordered by the manifests' creation times (each manifest is a small object, read
+/// within one request's deadline), an archive without one by the time in its name.
 async fn prune_rolling_s3(store: &S3Store, keep: usize) -> Result<Vec<String>> {
-    let mut names: Vec<String> = store
-        .list()
-        .await?
-        .into_iter()
-        .filter_map(|o| o.name.strip_suffix(naming::ZIP_EXT).map(str::to_string))
-        .filter(|n| n.ends_with(naming::ROLLING_SUFFIX))
-        .collect();
-    names.sort();
-    let old: Vec<String> = names.iter().rev().skip(keep.max(1)).cloned().collect();
+    let objects = store.list().await?;
+    let mut dated = Vec::new();
+    for o in objects.iter().filter(|o| o.name.ends_with(&format!("{}{}", naming::ROLLING_SUFFIX, naming::ZIP_EXT))) {
+        let name = o.name.trim_end_matches(naming::ZIP_EXT).to_string();
+        let manifest_name = naming::manifest_file(&name);
+        let manifest_created = match objects.iter().any(|m| m.name == manifest_name) {
+            true => store.read_small(&manifest_name, MANIFEST_MAX).await.ok().and_then(|b| Manifest::from_json(&String::from_utf8_lossy(&b), &manifest_name).ok()).map(|m| m.created_unix),
+            false => None,
+        };
+        dated.push(Dated { name, manifest_created, modified: Some(o.last_modified.unix_timestamp()) });
+    }
+    let old = retention::beyond(&dated, keep.max(1));
     for n in &old {
         store.delete(&naming::archive_file(n)).await?;
         store.delete(&naming::manifest_file(n)).await?;
     }
     Ok(old)
 }
+
+/// A manifest is a few hundred bytes; anything much larger under its name is not one.
+const MANIFEST_MAX: usize = 64 * 1024;
 
 /// The S3 timeouts of a job: inside the CLI's deadline for it (0: an older CLI, the defaults).
 fn s3_timeouts(deadline_secs: u64) -> S3Timeouts {

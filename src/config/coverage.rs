@@ -53,6 +53,8 @@ pub const KEYS: &[(&str, Use)] = &[
     // stockade extension: STOCKADE_SNAPSHOT_INTERVAL_SECONDS in `up`'s environment overrides
     // interval_hours (for tests)
     ("services.etcd.backup_config", Applied),
+    // stockade extension: recurring snapshots encrypted with age to these public keys
+    ("services.etcd.backup_config.age_recipients", Applied),
     // RKE1 names recurring snapshots with `:` or, with it, `-`: stockade always uses `-`
     ("services.etcd.backup_config.safe_timestamp", NotApplied),
     ("services.etcd.snapshot", Applied),

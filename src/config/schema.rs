@@ -214,6 +214,11 @@ pub struct BackupConfig {
     /// RKE's YAML key is literally `s3backupconfig`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3backupconfig: Option<S3BackupConfig>,
+    /// stockade extension: age recipients (`age1…` public keys) the recurring snapshots are
+    /// encrypted to, on the hosts and in S3. Public keys only: a passphrase never goes in
+    /// cluster.yml (the job file on every etcd host would hold it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_recipients: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

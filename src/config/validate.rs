@@ -121,6 +121,17 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
             }
         }
     }
+    if let Some(keys) = s.etcd.backup_config.as_ref().and_then(|b| b.age_recipients.as_ref()) {
+        let here = || locate(text, "age_recipients", "", 0);
+        if keys.is_empty() {
+            return err(here(), "services.etcd.backup_config.age_recipients is empty: list age public keys (age1…), or remove the key to keep recurring snapshots unencrypted".into());
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(why) = age_recipient_problem(k) {
+                return err(here(), format!("services.etcd.backup_config.age_recipients[{i}] {why}"));
+            }
+        }
+    }
     if let Some(u) = &cfg.upgrade_strategy {
         for (key, v, default) in [
             ("max_unavailable_worker", &u.max_unavailable_worker, crate::plan::rollout::DEFAULT_WORKER),
@@ -137,6 +148,17 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
 /// A `kubernetes_version` stockade has no images for (RKE1 read such files — older RKE1 releases
 /// knew Kubernetes 1.12–1.19 —, so the file is valid): a warning here, and `up` refuses it before
 /// contacting any host unless every image the plan needs is set under `system_images`.
+/// Why `k` is not an age X25519 recipient, if it is not. A secret key is named as such and never
+/// echoed (the error is printed and logged).
+fn age_recipient_problem(k: &str) -> Option<String> {
+    use std::str::FromStr;
+    let k = k.trim();
+    if k.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+        return Some("is an age SECRET key: list its public key (`age-keygen -y KEYFILE`); secrets never go in cluster.yml, restore takes the identity with --decrypt-identity".into());
+    }
+    age::x25519::Recipient::from_str(k).err().map(|e| format!("`{k}` is not an age public key (age1…, as `age-keygen` prints): {e}"))
+}
+
 pub fn version_warning(cfg: &ClusterConfig, path: &Path, text: &str) -> Option<String> {
     let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     if crate::versions::is_known(version) || (cfg.system_images.etcd.is_some() && cfg.system_images.alpine.is_some()) {
@@ -228,6 +250,19 @@ mod tests {
         assert!(e.contains("DNS-1123"), "{e}");
         let e = check(&format!("{OK}services:\n  kube-controller:\n    cluster_cidr: 10.42.0.0/99\n")).unwrap_err();
         assert!(e.starts_with("cluster.yml:7:5: cluster_cidr"), "{e}");
+    }
+    #[test]
+    fn recurring_snapshot_recipients_must_be_age_public_keys_and_a_secret_key_is_not_echoed() {
+        use age::secrecy::ExposeSecret;
+        let id = age::x25519::Identity::generate();
+        let yml = |keys: &str| format!("{OK}services:\n  etcd:\n    backup_config:\n      age_recipients: {keys}\n");
+        check(&yml(&format!("[{}]", id.to_public()))).unwrap();
+        let e = check(&yml("[age1nope]")).unwrap_err();
+        assert!(e.starts_with("cluster.yml:8:7: services.etcd.backup_config.age_recipients[0] `age1nope` is not an age public key"), "{e}");
+        let secret = id.to_string().expose_secret().to_string();
+        let e = check(&yml(&format!("[{secret}]"))).unwrap_err();
+        assert!(e.contains("SECRET key") && !e.contains(&secret), "{e}");
+        assert!(check(&yml("[]")).unwrap_err().contains("is empty"));
     }
     #[test]
     fn unknown_role_gets_hint() {

@@ -14,4 +14,5 @@ pub mod job;
 pub mod manifest;
 pub mod naming;
 pub mod recurring;
+pub mod retention;
 pub mod s3;

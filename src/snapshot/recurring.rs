@@ -29,16 +29,13 @@ pub struct Schedule {
 }
 
 /// The schedule cluster.yml asks for, or None (no recurring snapshots; the container is removed).
-/// Asked for by `services.etcd.snapshot: true` or a `backup_config` whose `enabled` is not false;
-/// `snapshot: false` or `enabled: false` turn them off. A cluster.yml that says nothing about
-/// snapshots gets none (RKE1 would default to on; stockade deploys nothing the file does not name).
+/// On by default, as in RKE1 (`services.etcd.snapshot` defaults to true, `backup_config.enabled`
+/// too): a cluster.yml that says nothing about snapshots gets one every 12 hours, 6 kept.
+/// `snapshot: false` or `backup_config.enabled: false` turn them off.
 pub fn schedule(cfg: &ClusterConfig, interval_override_secs: Option<u64>) -> Option<Schedule> {
     let etcd = &cfg.services.etcd;
     let b = etcd.backup_config.as_ref();
     if etcd.snapshot == Some(false) || b.and_then(|b| b.enabled) == Some(false) {
-        return None;
-    }
-    if etcd.snapshot != Some(true) && b.is_none() {
         return None;
     }
     let hours = b.and_then(|b| b.interval_hours).filter(|h| *h > 0).unwrap_or(DEFAULT_INTERVAL_HOURS);
@@ -61,6 +58,13 @@ pub fn container(cfg: &ClusterConfig, image: &str) -> ContainerSpec {
     c
 }
 
+/// How the recurring snapshots are encrypted: to `backup_config.age_recipients` (validated when
+/// cluster.yml is read), or not at all.
+pub fn encryption(cfg: &ClusterConfig) -> Option<super::crypt::Encrypt> {
+    let r = cfg.services.etcd.backup_config.as_ref()?.age_recipients.as_ref().filter(|r| !r.is_empty())?;
+    Some(super::crypt::Encrypt::Recipients(r.iter().map(|k| k.trim().to_string()).collect()))
+}
+
 /// The job file of `node`. `upload_s3`: this host uploads (one host does, see `RecurringJob::s3`).
 pub fn job_file(cfg: &ClusterConfig, node: &Node, schedule: Schedule, state: &str, s3: Option<S3Settings>, deadline_secs: u64) -> FileSpec {
     let save = SaveJob {
@@ -73,7 +77,7 @@ pub fn job_file(cfg: &ClusterConfig, node: &Node, schedule: Schedule, state: &st
         key_file: format!("/etc/kubernetes/ssl/{}-key.pem", crate::pki::names::NODE),
         state: Some(state.to_string()),
         stall_timeout_secs: 30,
-        encrypt: None,
+        encrypt: encryption(cfg),
     };
     let job = Job::Recurring(RecurringJob { save, interval_secs: schedule.interval_secs, retention: schedule.retention, s3, deadline_secs });
     FileSpec { dir: crate::plan::prefixed(cfg, "/etc/kubernetes"), name: JOB_FILE.into(), content: serde_json::to_vec_pretty(&job).expect("job serializes"), mode: 0o600, owner: None }
@@ -88,7 +92,8 @@ mod tests {
 
     #[test]
     fn schedule_follows_rke1_keys_and_defaults() {
-        assert_eq!(schedule(&cfg(""), None), None, "not asked for");
+        assert_eq!(schedule(&cfg(""), None), Some(Schedule { interval_secs: 12 * 3600, retention: 6 }), "on by default, as in RKE1");
+        assert_eq!(schedule(&cfg("services:\n  etcd:\n    snapshot: false\n"), None), None, "snapshot: false turns them off");
         assert_eq!(schedule(&cfg("services:\n  etcd:\n    snapshot: true\n"), None), Some(Schedule { interval_secs: 12 * 3600, retention: 6 }));
         let b = cfg("services:\n  etcd:\n    backup_config:\n      interval_hours: 3\n      retention: 2\n");
         assert_eq!(schedule(&b, None), Some(Schedule { interval_secs: 3 * 3600, retention: 2 }));

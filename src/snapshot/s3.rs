@@ -851,6 +851,24 @@ impl S3Store {
         }
     }
 
+    /// The whole of a small object `<folder>/<name>` (a manifest), read within one request's
+    /// deadline; refused when it is larger than `max` bytes (nothing of it is kept in memory then).
+    pub async fn read_small(&self, name: &str, max: usize) -> Result<Vec<u8>> {
+        let key = self.key(name)?;
+        let path = self.path(&key)?;
+        let read = async {
+            let got = self.store.get(&path).await?;
+            if got.meta.size > max as u64 {
+                return Ok(None);
+            }
+            got.bytes().await.map(|b| Some(b.to_vec()))
+        };
+        match self.deadline(read).await.map_err(|e| self.fail("get", &key, e))? {
+            Some(b) => Ok(b),
+            None => bail!("{key} is larger than {max} bytes: not a snapshot manifest"),
+        }
+    }
+
     /// Deletes `<folder>/<name>`; deleting an absent object succeeds (as S3 does).
     pub async fn delete(&self, name: &str) -> Result<()> {
         let key = self.key(name)?;

@@ -156,8 +156,22 @@ impl Testbed {
         self.cluster_yml_roles(&roles, extra)
     }
 
-    /// A cluster.yml for the given hosts (index into the testbed) and roles.
+    /// A cluster.yml for the given hosts (index into the testbed) and roles, with recurring etcd
+    /// snapshots off (`services.etcd.snapshot: false`) unless `extra` speaks of snapshots: tests
+    /// about other things need no `stockade-etcd-snapshots` container on every etcd host. The
+    /// RKE1 default (recurring snapshots on) is exercised through `cluster_yml_rke1_defaults`.
     pub fn cluster_yml_roles(&self, hosts: &[(usize, &str)], extra: &str) -> String {
+        self.cluster_yml_roles_as_given(hosts, &without_recurring_snapshots(extra))
+    }
+
+    /// A cluster.yml that leaves recurring snapshots at RKE1's default (on: every 12 h, 6 kept).
+    pub fn cluster_yml_rke1_defaults(&self, n: usize, extra: &str) -> String {
+        let roles: Vec<(usize, &str)> = (0..n).map(|i| (i, "[etcd, controlplane, worker]")).collect();
+        self.cluster_yml_roles_as_given(&roles, extra)
+    }
+
+    /// A cluster.yml for the given hosts (index into the testbed) and roles, `extra` as given.
+    pub fn cluster_yml_roles_as_given(&self, hosts: &[(usize, &str)], extra: &str) -> String {
         let mut s = format!("cluster_name: testbed\nssh_key_path: {}\nnodes:\n", self.key().display());
         for (i, roles) in hosts {
             let h = &self.hosts[*i];
@@ -298,6 +312,25 @@ impl Testbed {
                 && HOST_DIRS.iter().all(|d| std::fs::read_dir(self.host_path(h, d)).map(|mut e| e.next().is_none()).unwrap_or(true))
         })
     }
+}
+
+/// `extra` with `services.etcd.snapshot: false` merged in, unless it already says anything about
+/// snapshots (`snapshot:`, `backup_config:`).
+pub fn without_recurring_snapshots(extra: &str) -> String {
+    if extra.contains("snapshot:") || extra.contains("backup_config:") {
+        return extra.to_string();
+    }
+    let at_line_start = |key: &str| extra.find(key).filter(|&i| i == 0 || extra.as_bytes()[i - 1] == b'\n');
+    if let Some(i) = at_line_start("services:\n  etcd:\n") {
+        let end = i + "services:\n  etcd:\n".len();
+        return format!("{}    snapshot: false\n{}", &extra[..end], &extra[end..]);
+    }
+    if let Some(i) = at_line_start("services:\n") {
+        let end = i + "services:\n".len();
+        return format!("{}  etcd:\n    snapshot: false\n{}", &extra[..end], &extra[end..]);
+    }
+    let sep = if extra.is_empty() || extra.ends_with('\n') { "" } else { "\n" };
+    format!("{extra}{sep}services:\n  etcd:\n    snapshot: false\n")
 }
 
 pub fn file_mode(p: &Path) -> u32 {

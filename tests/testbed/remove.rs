@@ -3,7 +3,8 @@ use crate::common::*;
 #[test]
 fn remove_asks_then_leaves_no_container_and_no_cleaned_directory() {
     let tb = Testbed::get();
-    tb.write_config(&tb.cluster_yml(3, ""));
+    // RKE1's default: recurring snapshots on, their container removed with the rest
+    tb.write_config(&tb.cluster_yml_rke1_defaults(3, ""));
     tb.up_ok(&[]);
     assert!(tb.work.path().join("kube_config_cluster.yml").exists());
 

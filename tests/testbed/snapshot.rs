@@ -76,8 +76,15 @@ fn watch_agent_containers(tb: &Testbed) -> (Arc<AtomicBool>, std::thread::JoinHa
 #[test]
 fn save_write_wipe_restore_brings_back_the_snapshot_data_and_up_changes_nothing() {
     let tb = Testbed::get();
-    tb.write_config(&tb.cluster_yml(3, ""));
-    tb.up_ok(&[]);
+    // cluster.yml says nothing about snapshots: RKE1's default, recurring snapshots on
+    tb.write_config(&tb.cluster_yml_rke1_defaults(3, ""));
+    let first = tb.up_ok(&[]);
+    for h in &tb.hosts[..3] {
+        assert!(tb.running(h).contains(&"stockade-etcd-snapshots".to_string()), "{}: recurring snapshots are on by default:\n{}", h.name, first.all());
+        let job = std::fs::read_to_string(tb.host_path(h, "etc-kubernetes").join("stockade-etcd-snapshots.json")).unwrap();
+        let job: serde_json::Value = serde_json::from_str(&job).unwrap();
+        assert_eq!((job["interval_secs"].as_u64(), job["retention"].as_u64()), (Some(12 * 3600), Some(6)), "{}: RKE1's defaults", h.name);
+    }
     put(&tb, tb.h(0), "before-snapshot", "kept");
 
     let (stop, watcher) = watch_agent_containers(&tb);
@@ -215,16 +222,60 @@ fn a_broken_or_missing_copy_is_refused_before_any_member_is_stopped() {
         std::fs::write(snapshot_dir(&tb, tb.h(i)).join("s.zip.manifest.json"), &manifest).unwrap();
     }
 
-    // missing on one host
+    // missing on one host while another's copy does not match its manifest: nothing is copied
+    // from a set of copies that does not verify (a verified copy would be shared: see
+    // `a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores`)
     std::fs::remove_file(zip(0)).unwrap();
-    refused("missing on one host", 0, "is not on etcd host(s)");
+    std::fs::write(zip(1), &bad).unwrap();
+    refused("missing on one host, damaged on another", 0, "is not on etcd host(s)");
+    assert!(!zip(0).exists(), "nothing was copied from unverified copies");
     std::fs::write(zip(0), &original).unwrap();
+    std::fs::write(zip(1), &original).unwrap();
 
     // a name that exists nowhere
     let r = tb.stockade(&["etcd", "snapshot-restore", "--name", "no-such-snapshot"]);
     assert_ne!(r.code, 0);
     assert!(r.error_line().contains("nothing was stopped"), "{}", r.all());
     assert_eq!(started(&tb), before);
+}
+
+/// A snapshot on one etcd host only, no S3 (each host's recurring snapshot has its own name): the
+/// restore copies it host to host, each copy verified against the manifest on its destination
+/// before anything is stopped, then restores every member from it.
+#[test]
+fn a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores() {
+    let tb = Testbed::get();
+    tb.write_config(&tb.cluster_yml(3, ""));
+    tb.up_ok(&[]);
+    put(&tb, tb.h(0), "before-snapshot", "kept");
+    let save = tb.stockade(&["etcd", "snapshot-save", "--name", "2026-01-01T00-00-00Z_etcd"]);
+    assert_eq!(save.code, 0, "{}", save.all());
+    let name = "2026-01-01T00-00-00Z_etcd";
+    // only h2 keeps it, as a recurring snapshot taken there would be
+    for i in [0, 2] {
+        std::fs::remove_file(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip"))).unwrap();
+        std::fs::remove_file(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip.manifest.json"))).unwrap();
+    }
+    let kept = std::fs::read(snapshot_dir(&tb, tb.h(1)).join(format!("{name}.zip"))).unwrap();
+    put(&tb, tb.h(1), "after-snapshot", "gone");
+    wipe_etcd(&tb);
+
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", name]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let out = r.all();
+    for i in [0, 2] {
+        assert!(out.contains(&format!("copied from {}", tb.h(1).ip)) || out.contains(&format!("copied from {}", tb.h(1).name)), "{out}");
+        // the copy arrived whole, before anything was stopped
+        assert_eq!(std::fs::read(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip"))).unwrap(), kept, "{}", tb.h(i).name);
+        assert!(snapshot_dir(&tb, tb.h(i)).join(format!("{name}.zip.manifest.json")).exists());
+    }
+    let copied_at = out.find("copied from").unwrap();
+    assert!(out.find("==> Stop").is_some_and(|stop| stop > copied_at), "copies come before anything is stopped:\n{out}");
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "before-snapshot"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "after-snapshot"), "", "{}", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
 }
 
 /// A zip laid out as RKE1's rke-tools writes it (entries `/backup/<name>` and
@@ -670,6 +721,79 @@ fn recurring_snapshots_replace_rke1s_appear_everywhere_and_are_pruned() {
     for o in objects {
         let _ = rt.block_on(store.delete(&o));
     }
+}
+
+/// `services.etcd.backup_config.age_recipients` (a stockade extension): the recurring snapshots
+/// are age files on the hosts, with `encrypted: true` in their manifests, and decrypt with the
+/// identity into RKE1's zip layout; a restore of one of them (on one host only: each host takes
+/// and names its own) is refused without the identity, before anything stops, and with
+/// `--decrypt-identity` copies it to the other etcd hosts and restores it.
+#[test]
+fn recurring_snapshots_encrypted_to_a_recipient_restore_with_the_identity() {
+    use age::secrecy::ExposeSecret;
+    use stockade::snapshot::recurring::{CONTAINER, INTERVAL_ENV};
+    let tb = Testbed::get();
+    let id = age::x25519::Identity::generate();
+    let yml = tb.cluster_yml(3, &format!("services:\n  etcd:\n    backup_config:\n      retention: 20\n      age_recipients:\n        - {}\n", id.to_public()));
+    tb.write_config(&yml);
+    let archive = tb.archive();
+    let up = tb.stockade_env(&["up", "--image-archive", archive.to_str().unwrap()], &[(INTERVAL_ENV, "4")]);
+    assert_eq!(up.code, 0, "{}", up.all());
+    put(&tb, tb.h(0), "recurring-before", "kept");
+    let put_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+
+    // a recurring snapshot taken after the key was written, found on exactly one host
+    let names_on = |i: usize| rolling_on(&tb, tb.h(i));
+    let start = std::time::Instant::now();
+    let (host, file) = loop {
+        let all: Vec<Vec<String>> = (0..3).map(names_on).collect();
+        let after_put = |n: &String| {
+            let m = snapshot_dir(&tb, tb.h(1)).join(format!("{n}.manifest.json"));
+            std::fs::read_to_string(m).ok().and_then(|t| stockade::snapshot::manifest::Manifest::from_json(&t, n).ok()).is_some_and(|m| m.created_unix > put_at)
+        };
+        let only_on_h2 = all[1].iter().filter(|n| after_put(n)).find(|n| !all[0].contains(n) && !all[2].contains(n)).cloned();
+        if let Some(n) = only_on_h2 {
+            break (1usize, n);
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(90), "no recurring snapshot on h2 alone within 90 s: {all:?}\n{}", tb.docker_out(tb.h(1), &["logs", CONTAINER]));
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    };
+    // frozen: no more rounds (and no pruning) while the test restores
+    for h in &tb.hosts[..3] {
+        assert!(tb.docker(h, &["stop", CONTAINER]).status.success());
+    }
+    let name = file.trim_end_matches(".zip").to_string();
+    let path = snapshot_dir(&tb, tb.h(host)).join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"), "{file} is not an age file");
+    let m = stockade::snapshot::manifest::Manifest::from_json(&std::fs::read_to_string(snapshot_dir(&tb, tb.h(host)).join(format!("{file}.manifest.json"))).unwrap(), &file).unwrap();
+    assert!(m.encrypted, "{m:?}");
+    let identity = format!("# test\n{}\n", id.to_string().expose_secret());
+    let key = stockade::snapshot::crypt::Decrypt::Identities(stockade::config::secret::Secret::new(&identity));
+    let mut plain = Vec::new();
+    key.decrypt_to(&bytes[..], &mut plain).unwrap();
+    let i = stockade::snapshot::archive::inspect_zip(std::io::Cursor::new(plain), &name).unwrap();
+    assert!(i.has_state && matches!(i.integrity, stockade::snapshot::archive::Integrity::Ok { .. }), "decrypted: RKE1's zip with the state");
+    assert!(!tb.docker_out(tb.h(host), &["inspect", CONTAINER]).contains("AGE-SECRET-KEY"));
+
+    put(&tb, tb.h(0), "recurring-after", "gone");
+    wipe_etcd(&tb);
+    let before = started(&tb);
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name]);
+    assert_ne!(r.code, 0, "restored without the identity:\n{}", r.all());
+    assert!(r.all().contains("--decrypt-identity") && r.error_line().contains("nothing was stopped"), "{}", r.all());
+    assert_eq!(started(&tb), before, "a container was stopped or restarted");
+
+    let idf = tb.work.path().join("recurring-key.txt");
+    std::fs::write(&idf, &identity).unwrap();
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name, "--decrypt-identity", idf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for h in &tb.hosts[..3] {
+        assert_eq!(get(&tb, h, "recurring-before"), "kept", "{}", h.name);
+        assert_eq!(get(&tb, h, "recurring-after"), "", "{}", h.name);
+        assert_eq!(std::fs::read(snapshot_dir(&tb, h).join(&file)).unwrap(), bytes, "{}: the copy is the encrypted file itself", h.name);
+    }
+    assert_eq!(healthy_members(&tb), 3);
 }
 
 /// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes

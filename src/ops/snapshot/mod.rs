@@ -237,11 +237,15 @@ pub async fn delete(opts: &SnapshotOptions, name: &str, ui: &Ui) -> Result<()> {
     r
 }
 
-/// Which snapshots `prune --retention K` removes: all but the newest `keep` (by creation time).
+/// Which snapshots `prune --retention K` removes: all but the newest `keep` by creation time
+/// (the manifest's; without one, the time in the name, then the file's: `snapshot::retention`).
 pub fn to_prune(copies: &[Copy], keep: usize) -> Vec<String> {
-    let mut by_time: Vec<&Copy> = copies.iter().collect();
-    by_time.sort_by(|a, b| b.created_unix().cmp(&a.created_unix()).then(b.name.cmp(&a.name)));
-    by_time.iter().skip(keep).map(|c| c.name.clone()).collect()
+    let dated: Vec<crate::snapshot::retention::Dated> = copies.iter().map(dated).collect();
+    crate::snapshot::retention::beyond(&dated, keep)
+}
+
+fn dated(c: &Copy) -> crate::snapshot::retention::Dated {
+    crate::snapshot::retention::Dated { name: c.name.clone(), manifest_created: c.manifest.as_ref().map(|m| m.created_unix), modified: Some(c.modified_unix) }
 }
 
 /// `snapshot prune --retention K`: keeps the newest K snapshots on each etcd host.
@@ -287,6 +291,28 @@ mod tests {
         assert_eq!(to_prune(&copies, 2), vec!["a", "d"]);
         assert!(to_prune(&copies, 4).is_empty());
         assert_eq!(to_prune(&copies, 0).len(), 4);
+    }
+
+    #[test]
+    fn prune_orders_by_the_manifests_creation_time_not_by_name_nor_file_time() {
+        let m = |name: &str, created: i64| crate::snapshot::manifest::Manifest {
+            name: name.into(),
+            cluster: "c".into(),
+            etcd_version: "3.4.23".into(),
+            revision: 1,
+            size: 1,
+            sha256: "x".into(),
+            created_unix: created,
+            encrypted: false,
+        };
+        // copied files have fresh file times; names sort the other way round
+        let with = |name: &str, created: i64, modified: i64| Copy { manifest: Some(m(name, created)), checksum: Checksum::Ok, ..c(name, modified) };
+        let copies = [with("a-newest", 300, 1), with("z-oldest", 100, 999), with("m-middle", 200, 500)];
+        assert_eq!(to_prune(&copies, 1), vec!["m-middle", "z-oldest"]);
+        // an RKE1 snapshot without a manifest: placed by the time in its name
+        let rke1 = c("rke_etcd_snapshot_1970-01-01T00-04-10Z", 10_000);
+        let mixed = [with("a-newest", 300, 1), rke1, with("z-oldest", 100, 999)];
+        assert_eq!(to_prune(&mixed, 2), vec!["z-oldest"], "250 s lies between 100 and 300");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool, have_key
     let missing: Vec<&str> = reports.iter().filter(|r| r.copy.is_none()).map(|r| r.host).collect();
     if !missing.is_empty() {
         problems.push(format!(
-            "snapshot {name} is not on etcd host(s) {} (in /opt/rke/etcd-snapshots): every etcd host needs the same copy (`stockade etcd snapshot ls` shows where it is)",
+            "snapshot {name} is not on etcd host(s) {} (in /opt/rke/etcd-snapshots): every etcd host needs the same copy, and none was copied from another host: that needs every copy present to match its manifest and pass etcd's integrity hash (`stockade etcd snapshot ls` shows where it is)",
             missing.join(", ")
         ));
     }
@@ -70,6 +70,23 @@ pub fn decide(name: &str, reports: &[HostReport<'_>], need_state: bool, have_key
         without_manifest: present.iter().filter(|(_, c)| c.checksum == Checksum::NoManifest).map(|(h, _)| h.to_string()).collect(),
         encrypted: present.iter().any(|(_, c)| c.encrypted),
     })
+}
+
+/// Which copy a restore without S3 shares with the etcd hosts that lack the snapshot (a recurring
+/// snapshot is on one host only: each host takes and names its own): `(source, targets)` as
+/// indexes into `reports`, or None when nothing is missing or no copy may be shared. A copy is
+/// shared only when every present copy is the same file, matches its manifest (the destinations
+/// verify what they receive against it) and passes etcd's integrity hash, and, if encrypted, was
+/// opened with the key; otherwise nothing is copied and `decide` names what is wrong.
+pub fn share_plan(reports: &[HostReport<'_>], have_key: bool) -> Option<(usize, Vec<usize>)> {
+    let targets: Vec<usize> = reports.iter().enumerate().filter(|(_, r)| r.copy.is_none()).map(|(i, _)| i).collect();
+    let present: Vec<(usize, &Copy)> = reports.iter().enumerate().filter_map(|(i, r)| r.copy.map(|c| (i, c))).collect();
+    let (&(source, first), _) = present.split_first()?;
+    if targets.is_empty() {
+        return None;
+    }
+    let shareable = |c: &Copy| c.checksum == Checksum::Ok && c.manifest.is_some() && c.problem.is_none() && (!c.encrypted || have_key) && c.sha256 == first.sha256;
+    present.iter().all(|(_, c)| shareable(c)).then_some((source, targets))
 }
 
 #[cfg(test)]
@@ -145,5 +162,27 @@ mod tests {
         assert!(e.len() == 1 && e[0].contains("is encrypted") && e[0].contains("--decrypt-identity"), "{e:?}");
         let reports: Vec<HostReport> = ["h1", "h2"].iter().map(|h| HostReport { host: h, copy: Some(&sealed) }).collect();
         assert!(decide("s", &reports, true, true).unwrap().encrypted, "with the key the verified copies pass");
+    }
+
+    #[test]
+    fn a_snapshot_on_some_hosts_is_shared_only_from_verified_identical_copies() {
+        let ok = copy("aa", Checksum::Ok, None, true);
+        let plan = |copies: &[Option<Copy>], key: bool| {
+            let reports: Vec<HostReport> = copies.iter().map(|c| HostReport { host: "h", copy: c.as_ref() }).collect();
+            share_plan(&reports, key)
+        };
+        assert_eq!(plan(&[None, Some(ok.clone()), None], false), Some((1, vec![0, 2])), "one host holds it: copied to the two others");
+        assert_eq!(plan(&[Some(ok.clone()), Some(ok.clone()), None], false), Some((0, vec![2])));
+        assert_eq!(plan(&[Some(ok.clone()), Some(ok.clone()), Some(ok.clone())], false), None, "nothing missing");
+        assert_eq!(plan(&[None, None, None], false), None, "nowhere to copy from");
+        // never from a copy that does not verify, nor when the present copies differ
+        assert_eq!(plan(&[None, Some(copy("aa", Checksum::Mismatch, None, true))], false), None);
+        assert_eq!(plan(&[None, Some(copy("aa", Checksum::NoManifest, None, true))], false), None, "no manifest to verify the copies against");
+        assert_eq!(plan(&[None, Some(copy("aa", Checksum::Ok, Some("fails its integrity hash"), true))], false), None);
+        assert_eq!(plan(&[None, Some(ok.clone()), Some(copy("ab", Checksum::Ok, None, true))], false), None);
+        assert_eq!(plan(&[None, Some(ok.clone()), Some(copy("ab", Checksum::Mismatch, None, true))], false), None);
+        let sealed = Copy { encrypted: true, ..ok };
+        assert_eq!(plan(&[None, Some(sealed.clone())], false), None, "encrypted, not opened: unchecked inside");
+        assert_eq!(plan(&[None, Some(sealed)], true), Some((1, vec![0])));
     }
 }

@@ -140,15 +140,40 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     ui.phase("Preflight");
     let image = s.agent_image(ui).await?;
     // with S3, every etcd host first gets the copy it lacks; the preflight then verifies all of them
+    let mut s3_failed = Vec::new();
     if let Some(s3) = s3 {
         for h in &etcd_hosts {
-            s3.download(h, image.tag(), name).await.map_err(|e| anyhow!("host {}: bringing {name} from S3: {e:#}. Nothing was stopped or changed", h.name()))?;
+            if let Err(e) = s3.download(h, image.tag(), name).await {
+                s3_failed.push(format!("host {}: bringing {name} from S3: {e:#}", h.name()));
+            }
         }
     }
-    let results = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
-    let mut copies = Vec::new();
-    for r in results {
-        copies.push(inspected(r)?.0.into_iter().next());
+    let mut copies = inspect_everywhere(s, image.tag(), name, key).await?;
+    // a snapshot on only some etcd hosts and not (or not reachably) in S3 — a recurring one is on
+    // one host: each host takes and names its own, and only the first etcd host uploads — is
+    // copied host to host from a verified copy; each destination checks what it received against
+    // the manifest before the file takes its name, and the preflight below then verifies every
+    // copy alike. Nothing is stopped before that.
+    let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
+    let plan = preflight::share_plan(&reports, key.is_some());
+    match plan {
+        Some((from, targets)) => {
+            if !s3_failed.is_empty() {
+                ui.warn(&format!("{name} could not be brought from S3 to every etcd host; copying it from another etcd host instead:\n{}", s3_failed.join("\n")));
+            }
+            let source = etcd_hosts[from];
+            let manifest = copies[from].as_ref().and_then(|c| c.manifest.clone()).expect("share_plan shares only copies with a manifest");
+            for to in targets.iter().map(|&i| etcd_hosts[i]) {
+                ui.status(&format!("copying {name} from {} to {}", source.name(), to.name()));
+                crate::apply::agent::copy_snapshot(source, to, image.tag(), &manifest, s.deadline)
+                    .await
+                    .map_err(|e| anyhow!("{e:#}. Nothing was stopped or changed (a copy that does not verify never takes the snapshot's name; run the restore again)"))?;
+                ui.step(to.name(), &format!("{name} copied from {} and verified against its manifest (sha256 {}…)", source.name(), &manifest.sha256[..16.min(manifest.sha256.len())]));
+            }
+            copies = inspect_everywhere(s, image.tag(), name, key).await?;
+        }
+        None if !s3_failed.is_empty() => bail!("{}. Nothing was stopped or changed", s3_failed.join("\n")),
+        None => {}
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
     let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
@@ -224,6 +249,12 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
         ui.warn(&format!("no etcd container on {}: `up` creates it on the restored data", missing.join(", ")));
     }
     Ok(archive_state)
+}
+
+/// What every etcd host holds of `name`, deep-checked (manifest, etcd's integrity hash), in host order.
+async fn inspect_everywhere(s: &Session, image: &str, name: &str, key: Option<&Decrypt>) -> Result<Vec<Option<crate::snapshot::job::Copy>>> {
+    let results = s.on_etcd_hosts(image, &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
+    results.into_iter().map(|r| Ok(inspected(r)?.0.into_iter().next())).collect()
 }
 
 /// The state file stored in the archive, read by the agent on `h` (not through any log).
