@@ -61,9 +61,12 @@ skips=(); for m in "${GROUP_B[@]}"; do skips+=(--skip "$m"); done
 b_pid=$!
 # group A: the library's tests (unit, golden, doc), every tests/*.rs, then the rest of the testbed
 others=(); for t in tests/*.rs; do others+=(--test "$(basename "$t" .rs)"); done
+# (each step runs whatever failed before it: one run reports every failure)
 a_rc=0
-{ cargo test --locked --lib --bins -- --test-threads=1 && cargo test --locked --doc && cargo test --locked "${others[@]}" -- --test-threads=1 &&
-  "$TESTBED_BIN" --test-threads=1 "${skips[@]}"; } || a_rc=$?
+cargo test --locked --lib --bins -- --test-threads=1 || a_rc=$?
+cargo test --locked --doc || a_rc=$?
+cargo test --locked --no-fail-fast "${others[@]}" -- --test-threads=1 || a_rc=$?
+"$TESTBED_BIN" --test-threads=1 "${skips[@]}" || a_rc=$?
 b_rc=0; wait "$b_pid" || b_rc=$?
 echo "tests/run.sh: group A exit $a_rc, group B exit $b_rc"
 [ "$a_rc" = 0 ] && [ "$b_rc" = 0 ]
