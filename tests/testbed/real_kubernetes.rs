@@ -120,10 +120,17 @@ services:
       # testbed (testbed/k8s/entrypoint.sh): the hosts share one cgroup tree, so each kubelet
       # gets its own cgroup root, or they remove each other's pods as orphans
       - KUBELET_CGROUP_ROOT=auto
-"
+    extra_args:
+{KUBELET_TESTBED_ARGS}"
     ));
     s
 }
+
+/// testbed: the hosts' /var/lib/docker share the machine's disk, which other work fills and
+/// empties; a kubelet that sees it nearly full (imagefs below 15% free by default) reports disk
+/// pressure, admits no pod and deletes images (which cannot be pulled here). Thresholds no shared
+/// disk reaches. `cluster_yml`'s last lines: callers add their own kubelet extra_args after them.
+pub(crate) const KUBELET_TESTBED_ARGS: &str = "      image-gc-high-threshold: \"100\"\n      image-gc-low-threshold: \"99\"\n      eviction-hard: \"memory.available<1Mi,nodefs.available<1%,imagefs.available<1%\"\n";
 
 /// The network plugin an operator with `network.plugin: none` provides: Debian's reference CNI
 /// plugins (containernetworking-plugins) and a bridge + host-local config, one subnet per host,

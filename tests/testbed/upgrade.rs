@@ -27,17 +27,10 @@ use std::time::{Duration, Instant};
 /// `verbosity` goes to the kubelet and the kube-apiserver: changing it replaces both on the
 /// controlplane hosts, inside their cordon (RKE1's upgradeControlHost).
 fn config(tb: &Testbed, verbosity: u32, timeout: u32) -> String {
-    // the kubelet section ends cluster_yml(): its extra_args follow its extra_env
+    // the kubelet's extra_args end cluster_yml(): its own follow them
     let base = cluster_yml(tb).replacen("services:\n", &format!("services:\n  kube-api:\n    extra_args:\n      v: \"{verbosity}\"\n"), 1);
-    format!(
-        "{base}    extra_args:\n      v: \"{verbosity}\"\n{KUBELET_TESTBED_ARGS}upgrade_strategy:\n  max_unavailable_worker: 1\n  drain: true\n  node_drain_input:\n    timeout: {timeout}\n",
-    )
+    format!("{base}      v: \"{verbosity}\"\nupgrade_strategy:\n  max_unavailable_worker: 1\n  drain: true\n  node_drain_input:\n    timeout: {timeout}\n",)
 }
-
-/// testbed: the hosts' /var/lib/docker share the machine's disk, which other work fills and
-/// empties; a kubelet that sees it nearly full deletes images (the workload's, which cannot be
-/// pulled here) and evicts pods. Thresholds no shared disk reaches.
-const KUBELET_TESTBED_ARGS: &str = "      image-gc-high-threshold: \"100\"\n      image-gc-low-threshold: \"99\"\n      eviction-hard: \"memory.available<1Mi,nodefs.available<1%,imagefs.available<1%\"\n";
 
 /// Deletes the workload however the test ends: its pods' volumes stay mounted on the hosts
 /// otherwise, and the next test's reset cannot clean them.
