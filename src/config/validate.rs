@@ -75,9 +75,9 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
         ("cluster_cidr", &s.kube_controller.cluster_cidr),
     ] {
         if let Some(v) = v
-            && parse_cidr(v).is_none()
+            && !is_cidr_list(v)
         {
-            return err(locate(text, key, v, 0), format!("{key} `{v}` is not a CIDR (like 10.43.0.0/16)"));
+            return err(locate(text, key, v, 0), format!("{key} `{v}` is not a CIDR (like 10.43.0.0/16), or for dual-stack one IPv4 and one IPv6 CIDR separated by a comma"));
         }
     }
     if let Some(v) = &s.kubelet.cluster_dns_server
@@ -196,6 +196,16 @@ fn bind_problem(b: &str) -> Option<&'static str> {
 }
 
 /// Parses `a.b.c.d/n` or an IPv6 CIDR.
+/// One CIDR, or RKE1's dual-stack form: an IPv4 and an IPv6 CIDR separated by a comma.
+pub fn is_cidr_list(s: &str) -> bool {
+    let parts: Option<Vec<(IpAddr, u8)>> = s.split(',').map(|p| parse_cidr(p.trim())).collect();
+    match parts.as_deref() {
+        Some([_]) => true,
+        Some([(a, _), (b, _)]) => a.is_ipv4() != b.is_ipv4(),
+        _ => false,
+    }
+}
+
 pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     let (ip, len) = s.split_once('/')?;
     let ip: IpAddr = ip.parse().ok()?;
@@ -250,6 +260,11 @@ mod tests {
         assert!(e.contains("DNS-1123"), "{e}");
         let e = check(&format!("{OK}services:\n  kube-controller:\n    cluster_cidr: 10.42.0.0/99\n")).unwrap_err();
         assert!(e.starts_with("cluster.yml:7:5: cluster_cidr"), "{e}");
+        // RKE1's dual-stack ranges: one IPv4 and one IPv6 CIDR
+        check(&format!("{OK}services:\n  kube-controller:\n    cluster_cidr: 10.42.0.0/16,fd00:42::/56\n    service_cluster_ip_range: 10.43.0.0/16, fd00:43::/112\n")).unwrap();
+        for bad in ["10.42.0.0/16,10.44.0.0/16", "10.42.0.0/16,", "10.42.0.0/16,fd00::/56,fd01::/56"] {
+            assert!(check(&format!("{OK}services:\n  kube-controller:\n    cluster_cidr: \"{bad}\"\n")).is_err(), "{bad}");
+        }
     }
     #[test]
     fn recurring_snapshot_recipients_must_be_age_public_keys_and_a_secret_key_is_not_echoed() {
