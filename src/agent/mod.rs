@@ -101,7 +101,7 @@ async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
     let save_job = SaveJob { name: name.clone(), ..r.save.clone() };
     let m = save(dir, &save_job).await?;
     let mut done = format!("saved {name} ({} bytes, sha256 {})", m.size, m.sha256);
-    let pruned = prune_rolling(dir, r.retention)?;
+    let pruned = prune_rolling(dir, r.retention, &name)?;
     if !pruned.is_empty() {
         done.push_str(&format!("; pruned {}", pruned.join(", ")));
     }
@@ -110,7 +110,7 @@ async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
         let up = upload(dir, &name, s3, t).await.with_context(|| format!("{name} is kept on this host, but uploading it to S3 failed"))?;
         done.push_str(&format!("; {up}"));
         let store = s3_store(s3, t)?;
-        let gone = prune_rolling_s3(&store, r.retention).await?;
+        let gone = prune_rolling_s3(&store, r.retention, &name).await?;
         if !gone.is_empty() {
             done.push_str(&format!("; pruned in S3 {}", gone.join(", ")));
         }
@@ -121,7 +121,7 @@ async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
 /// Recurring snapshots (`…_etcd`) in `dir` beyond the newest `keep` are deleted (archive and
 /// manifest); one-off snapshots are never touched. Newest by the manifests' creation times
 /// (`snapshot::retention`), not by name.
-fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
+fn prune_rolling(dir: &Path, keep: usize, just_taken: &str) -> Result<Vec<String>> {
     let mut names: Vec<String> = fs::read_dir(dir)?
         .flatten()
         .filter_map(|e| e.file_name().to_str().and_then(naming::name_of_file))
@@ -137,7 +137,8 @@ fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
             Dated { name, manifest_created, modified }
         })
         .collect();
-    let old = retention::beyond(&dated, keep.max(1));
+    // never the snapshot just taken (a copy from a host with a later clock can sort after it)
+    let old: Vec<String> = retention::beyond(&dated, keep.max(1)).into_iter().filter(|n| n != just_taken).collect();
     if !old.is_empty() {
         delete(dir, &old)?;
     }
@@ -147,7 +148,7 @@ fn prune_rolling(dir: &Path, keep: usize) -> Result<Vec<String>> {
 /// The same in the S3 folder: recurring archives beyond the newest `keep` go, with their
 /// manifests; ordered by the manifests' creation times (each manifest is a small object, read
 /// within one request's deadline), an archive without one by the time in its name.
-async fn prune_rolling_s3(store: &S3Store, keep: usize) -> Result<Vec<String>> {
+async fn prune_rolling_s3(store: &S3Store, keep: usize, just_taken: &str) -> Result<Vec<String>> {
     let objects = store.list().await?;
     let mut dated = Vec::new();
     for o in objects.iter().filter(|o| o.name.ends_with(&format!("{}{}", naming::ROLLING_SUFFIX, naming::ZIP_EXT))) {
@@ -159,7 +160,8 @@ async fn prune_rolling_s3(store: &S3Store, keep: usize) -> Result<Vec<String>> {
         };
         dated.push(Dated { name, manifest_created, modified: Some(o.last_modified.unix_timestamp()) });
     }
-    let old = retention::beyond(&dated, keep.max(1));
+    // never the snapshot just taken (a copy from a host with a later clock can sort after it)
+    let old: Vec<String> = retention::beyond(&dated, keep.max(1)).into_iter().filter(|n| n != just_taken).collect();
     for n in &old {
         store.delete(&naming::archive_file(n)).await?;
         store.delete(&naming::manifest_file(n)).await?;

@@ -32,6 +32,7 @@ impl Phase for EtcdPlane {
             for h in &members {
                 if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
                     if !ctx.action(h, spec).await?.is_noop() {
+                        data_dir_kept(h, spec).await?;
                         to_change.push(*h);
                     }
                 }
@@ -83,7 +84,51 @@ impl Phase for EtcdPlane {
         })
     }
     fn dry_run<'a>(&'a self, ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Vec<super::Planned>>> {
-        Box::pin(super::containers_dry_run(ctx, ctx.hosts.with_role("etcd"), &[CONTAINER]))
+        Box::pin(async move {
+            for h in ctx.hosts.with_role("etcd") {
+                if let Some(spec) = ctx.host_plan(h.name()).and_then(|p| p.containers.iter().find(|c| c.name == CONTAINER)) {
+                    if !ctx.action(h, spec).await?.is_noop() {
+                        data_dir_kept(h, spec).await?;
+                    }
+                }
+            }
+            super::containers_dry_run(ctx, ctx.hosts.with_role("etcd"), &[CONTAINER]).await
+        })
+    }
+}
+
+/// Where etcd keeps its data inside its container (`--data-dir`).
+const DATA_IN_CONTAINER: &str = "/var/lib/rancher/etcd";
+
+/// The host directory bound at etcd's data directory, in Docker's `source:destination[:opts]`.
+fn data_source(binds: &[String]) -> Option<&str> {
+    binds.iter().find_map(|b| {
+        let mut parts = b.split(':');
+        let (source, dest) = (parts.next()?, parts.next()?);
+        (dest.trim_end_matches('/') == DATA_IN_CONTAINER).then_some(source)
+    })
+}
+
+/// Refuses to replace an etcd container (RKE1's or stockade's) whose data lives in another host
+/// directory than the plan's: the new container would start this member with an empty data
+/// directory. That happens when `prefix_path` changes, or when it is unset and the system Docker
+/// reports changes RKE1's per-system default (`plan::on_host`). Read from the live container,
+/// never from the state file.
+async fn data_dir_kept(h: &Host, spec: &crate::plan::ContainerSpec) -> Result<()> {
+    let Some(planned) = data_source(&spec.binds) else { return Ok(()) };
+    let current = match h.docker.inspect_container(CONTAINER, None).await {
+        Ok(c) => c.host_config.and_then(|hc| hc.binds).unwrap_or_default(),
+        Err(e) if crate::transport::docker::is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(anyhow::anyhow!("host {}: reading the etcd container: {e}", h.name())),
+    };
+    match data_source(&current) {
+        Some(now) if now.trim_end_matches('/') != planned.trim_end_matches('/') => Err(crate::exit::Refused(format!(
+            "not replacing etcd on {}: its data is in {now} on the host, and this plan would start it on {planned} (prefix_path, or RKE1's default prefix for the system Docker reports: {}), where this member's data is not. Set prefix_path so that the data directory stays {now}, or stop etcd and move its data first. etcd on this host was not touched",
+            h.name(),
+            if h.operating_system.is_empty() { "unknown" } else { h.operating_system.as_str() }
+        ))
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -103,5 +148,16 @@ pub(super) async fn fix_data_dir(ctx: &Ctx<'_>, h: &Host) -> Result<()> {
     match run.map_err(|e| anyhow::anyhow!("host {}: setting the permissions of {dir}: {e:#}", h.name()))? {
         (0, _) => Ok(()),
         (code, out) => Err(anyhow::anyhow!("host {}: setting the permissions of {dir} failed (exit {code}): {}; check that the directory is writable by root on the host", h.name(), out.trim())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_data_directory_is_the_bind_at_etcds_data_dir() {
+        let binds = |b: &[&str]| b.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::data_source(&binds(&["/etc/kubernetes:/etc/kubernetes:z", "/opt/rke/var/lib/etcd:/var/lib/rancher/etcd/:z"])), Some("/opt/rke/var/lib/etcd"));
+        assert_eq!(super::data_source(&binds(&["/var/lib/etcd:/var/lib/rancher/etcd"])), Some("/var/lib/etcd"));
+        assert_eq!(super::data_source(&binds(&["/etc/kubernetes:/etc/kubernetes"])), None);
     }
 }

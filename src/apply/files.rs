@@ -131,7 +131,8 @@ pub async fn stale_files(ctx: &Ctx<'_>, h: &Host) -> Result<Vec<(String, Vec<Str
             }
         }
     }
-    let (dir, name) = crate::plan::worker::registry_credentials_path(ctx.config);
+    // under this host's own prefix (RKE1's default differs per operating system)
+    let (dir, name) = crate::plan::worker::registry_credentials_path(&crate::plan::on_host(ctx.config, &h.operating_system));
     if !files.iter().any(|f| f.dir == dir && f.name == name) {
         if let Some((container, dest)) = mounting_container(ctx, h, &dir).await {
             if read_one(&h.docker, &container, &dest, name).await?.is_some_and(|(content, _, _)| crate::plan::worker::is_stockade_registry_file(&content)) {

@@ -12,8 +12,10 @@
 //!
 //! What a batch will do — the gate, which nodes are cordoned, which pods are evicted, skipped
 //! or block the drain — is decided by [`decide_batch`] from the live nodes and pods; the run and
-//! `--dry-run` both call it through [`plan_batch`], so the preview cannot drift from the run, and
-//! the dry run refuses where the run would.
+//! `--dry-run` both call it through [`plan_batch`], so the preview decides as the run does, and
+//! the dry run refuses where the run would. (The preview sees the cluster as it is: where an
+//! earlier batch's drain moves pods, and a PodDisruptionBudget's refusal at eviction time, are
+//! known only to the run.)
 use super::containers::Action;
 use super::kubernetes::drain::{self, Decision, DrainSettings};
 use super::kubernetes::nodes::not_ready;
@@ -299,16 +301,30 @@ pub async fn roll_batch(ctx: &Ctx<'_>, plane: Plane, batch: &Batch<&Host>, max: 
 /// finds NotReady first, without cordon nor `max_unavailable_controlplane` (its
 /// `UpgradeControlPlane`); stockade replaces them one host at a time, each healthy before the
 /// next. The worker plane needs the API (its gate) and is not let through.
+/// One failed request is not "down": right after etcd's members restart (an upgrade's first
+/// phase) the apiservers reconnect for a while, so the API is asked again for up to
+/// [`API_DOWN_AFTER`] (or the component health timeout, if shorter) before the gate, cordon and
+/// drain are given up.
 async fn api_down(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host]) -> Option<String> {
     if plane != Plane::Control || rolling.is_empty() {
         return None;
     }
-    let e = drain::any_client(ctx.hosts.with_role("controlplane"), ctx.bundle).await.err()?;
+    let until = std::time::Instant::now() + API_DOWN_AFTER.min(ctx.timeouts.component_health);
+    let e = loop {
+        match drain::any_client(ctx.hosts.with_role("controlplane"), ctx.bundle).await {
+            Ok(_) => return None,
+            Err(e) if std::time::Instant::now() >= until => break e,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
+        }
+    };
     Some(format!(
         "no kube-apiserver answers ({}): controlplane hosts are replaced one at a time without cordon or drain, as RKE1 replaces NotReady controlplane hosts",
         format!("{e:#}").replace('\n', " ")
     ))
 }
+
+/// How long the API may fail to answer before controlplane hosts are replaced without it.
+const API_DOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Rolls the batches in order; the first failure stops the rollout naming the hosts not yet
 /// touched (those are untouched, and the next `up` continues).
@@ -341,7 +357,9 @@ pub async fn roll(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host])
 }
 
 /// `--dry-run`: the batches [`roll`] takes, each decided by [`plan_batch`] from the live
-/// cluster as the run decides it; an error where the run would stop.
+/// cluster as the run decides it; an error where the run would stop, naming the batches it
+/// would roll first. Each batch's evictions are decided from where pods run now: pods that an
+/// earlier batch's drain moves onto a later node are not foreseen.
 pub async fn dry_run(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host]) -> Result<Vec<String>> {
     let settings = DrainSettings::from_config(ctx.config).map_err(|e| anyhow!(e))?;
     if let Some(why) = api_down(ctx, plane, rolling).await {
@@ -352,7 +370,14 @@ pub async fn dry_run(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Hos
     let mut out = Vec::new();
     for (i, (batch, max)) in batches.iter().enumerate() {
         let pool = pool_nodes(ctx, batch.pool, new);
-        let (_, steps) = plan_batch(ctx, batch, *max, &pool, &settings).await.context("the run would stop here (nothing was changed)")?;
+        let (_, steps) = match plan_batch(ctx, batch, *max, &pool, &settings).await {
+            Ok(decided) => decided,
+            Err(e) => {
+                // what the run does before it stops there is part of the preview
+                let before = if out.is_empty() { "before changing anything".to_string() } else { format!("after rolling {}", out.join("; ")) };
+                return Err(e.context(format!("the run would stop here, at {} batch {}/{}, {before} (the dry run changed nothing)", plane.label(), i + 1, batches.len())));
+            }
+        };
         out.push(describe(plane, i + 1, batches.len(), batch, *max, &steps));
     }
     Ok(out)

@@ -145,20 +145,23 @@ pub fn validate(cfg: &ClusterConfig, path: &Path, text: &str) -> Result<(), Inpu
     Ok(())
 }
 
-/// A `kubernetes_version` stockade has no images for (RKE1 read such files — older RKE1 releases
-/// knew Kubernetes 1.12–1.19 —, so the file is valid): a warning here, and `up` refuses it before
-/// contacting any host unless every image the plan needs is set under `system_images`.
-/// Why `k` is not an age X25519 recipient, if it is not. A secret key is named as such and never
-/// echoed (the error is printed and logged).
+/// Why `k` is not an age X25519 recipient, if it is not. Only its first characters are shown
+/// (the error is printed and logged, and a secret pasted by mistake must not be); a secret key is
+/// named as such.
 fn age_recipient_problem(k: &str) -> Option<String> {
     use std::str::FromStr;
     let k = k.trim();
     if k.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
         return Some("is an age SECRET key: list its public key (`age-keygen -y KEYFILE`); secrets never go in cluster.yml, restore takes the identity with --decrypt-identity".into());
     }
-    age::x25519::Recipient::from_str(k).err().map(|e| format!("`{k}` is not an age public key (age1…, as `age-keygen` prints): {e}"))
+    let shown: String = k.chars().take(8).collect();
+    let shown = if shown.len() < k.len() { format!("{shown}…") } else { shown };
+    age::x25519::Recipient::from_str(k).err().map(|e| format!("`{shown}` is not an age public key (age1…, as `age-keygen` prints): {e}"))
 }
 
+/// A `kubernetes_version` stockade has no images for (RKE1 read such files — older RKE1 releases
+/// knew Kubernetes 1.12–1.19 —, so the file is valid): a warning here, and `up` refuses it before
+/// contacting any host unless every image the plan needs is set under `system_images`.
 pub fn version_warning(cfg: &ClusterConfig, path: &Path, text: &str) -> Option<String> {
     let version = cfg.kubernetes_version.as_deref().unwrap_or_default();
     if crate::versions::is_known(version) || (cfg.system_images.etcd.is_some() && cfg.system_images.alpine.is_some()) {
@@ -274,6 +277,8 @@ mod tests {
         check(&yml(&format!("[{}]", id.to_public()))).unwrap();
         let e = check(&yml("[age1nope]")).unwrap_err();
         assert!(e.starts_with("cluster.yml:8:7: services.etcd.backup_config.age_recipients[0] `age1nope` is not an age public key"), "{e}");
+        let e = check(&yml("[correct-horse-battery-staple]")).unwrap_err();
+        assert!(e.contains("`correct-…` is not an age public key") && !e.contains("battery"), "a pasted passphrase is not echoed: {e}");
         let secret = id.to_string().expose_secret().to_string();
         let e = check(&yml(&format!("[{secret}]"))).unwrap_err();
         assert!(e.contains("SECRET key") && !e.contains(&secret), "{e}");

@@ -153,8 +153,10 @@ fn an_rke1_cluster_with_prefix_path_etcd_user_and_no_audit_log_is_taken_over() {
 
 /// RKE1's prefix default: with `prefix_path` unset, a host whose Docker reports Flatcar keeps
 /// everything under /opt/rke (rancher/rke hosts/hosts.go `SetPrefixPath`), the other host under
-/// `/`; etcd runs across both, and `remove` cleans each host's own directories. The testbed host
-/// reports Flatcar through its own /etc/os-release (testbed/host-os.sh).
+/// `/`; etcd runs across both, a host whose reported system changes afterwards keeps its etcd
+/// (replacing it onto an empty data directory is refused), and `remove` cleans each host's own
+/// directories. The testbed host reports Flatcar through its own /etc/os-release
+/// (testbed/host-os.sh).
 #[test]
 fn rke1s_prefix_default_applies_on_the_host_whose_system_asks_for_it() {
     let tb = Testbed::get();
@@ -179,6 +181,20 @@ fn rke1s_prefix_default_applies_on_the_host_whose_system_asks_for_it() {
     let members = String::from_utf8_lossy(&tb.etcdctl(h1, &["member", "list"]).stdout).to_string();
     assert_eq!(members.lines().count(), 2, "{members}");
     assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+
+    // the same host now reports another system (RKE1's default would be `/`): its etcd data is
+    // under /opt/rke, so replacing etcd there is refused, in the dry run as in the run, and the
+    // member is left as it is
+    let etcd_id = tb.container_id(h2, "etcd");
+    let debian = tb.host_os(h2, "Debian GNU/Linux 12 (bookworm)");
+    for args in [&["up", "--dry-run"][..], &["up"]] {
+        let r = tb.stockade(args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.all());
+        assert!(r.error_line().contains(&format!("not replacing etcd on {}", h2.ip)) && r.error_line().contains("its data is in /opt/rke/var/lib/etcd"), "{args:?}: {}", r.all());
+    }
+    assert_eq!(tb.container_id(h2, "etcd"), etcd_id, "etcd on the host was not replaced");
+    drop(debian);
+    let _flatcar_again = tb.host_os(h2, "Flatcar Container Linux by Kinvolk 3815.2.0 (Oklo)");
 
     let r = tb.stockade(&["remove", "--force"]);
     assert_eq!(r.code, 0, "{}", r.all());

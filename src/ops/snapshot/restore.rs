@@ -156,6 +156,7 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     // copy alike. Nothing is stopped before that.
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
     let plan = preflight::share_plan(&reports, key.is_some());
+    let mut shared_to: Vec<&str> = Vec::new();
     match plan {
         Some((from, targets)) => {
             if !s3_failed.is_empty() {
@@ -169,6 +170,7 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
                     .await
                     .map_err(|e| anyhow!("{e:#}. Nothing was stopped or changed (a copy that does not verify never takes the snapshot's name; run the restore again)"))?;
                 ui.step(to.name(), &format!("{name} copied from {} and verified against its manifest (sha256 {}…)", source.name(), &manifest.sha256[..16.min(manifest.sha256.len())]));
+                shared_to.push(to.name());
             }
             copies = inspect_everywhere(s, image.tag(), name, key).await?;
         }
@@ -177,7 +179,10 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     }
     let reports: Vec<HostReport> = etcd_hosts.iter().zip(&copies).map(|(h, c)| HostReport { host: h.name(), copy: c.as_ref() }).collect();
     let verified = preflight::decide(name, &reports, !opts.use_local_state, key.is_some())
-        .map_err(|problems| anyhow!("snapshot {name} cannot be restored; nothing was stopped or changed:\n{}", problems.join("\n")))?;
+        .map_err(|problems| {
+            let changed = if shared_to.is_empty() { "nothing was stopped or changed".to_string() } else { format!("nothing was stopped; the verified copies made on {} stay in the snapshot directory", shared_to.join(", ")) };
+            anyhow!("snapshot {name} cannot be restored; {changed}:\n{}", problems.join("\n"))
+        })?;
     let decrypted = if verified.encrypted { "decrypted, " } else { "" };
     for h in &etcd_hosts {
         ui.step(h.name(), &format!("{name}: present, sha256 {}…, {decrypted}etcd integrity hash ok", &verified.sha256[..16]));
