@@ -335,6 +335,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--ignore-docker-version', '--ignore-docker-version', [CompletionResultType]::ParameterName, 'Do not warn about Docker versions outside the tested range')
             [CompletionResult]::new('--s3', '--s3', [CompletionResultType]::ParameterName, 'Also upload to (save) or fetch from (restore) S3')
             [CompletionResult]::new('--use-local-state', '--use-local-state', [CompletionResultType]::ParameterName, 'Keep the local state file instead of the one stored in the snapshot')
+            [CompletionResult]::new('--copy-missing', '--copy-missing', [CompletionResultType]::ParameterName, 'Copy the snapshot to the etcd hosts that lack it (and S3 cannot supply it) from a copy on another etcd host that verifies against its manifest — a recurring snapshot is on one host only. Without it, such a restore is refused before anything stops')
             [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Debug logging (secrets are never logged)')

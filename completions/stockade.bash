@@ -747,7 +747,7 @@ _stockade() {
             return 0
             ;;
         stockade__subcmd__etcd__subcmd__snapshot__subcmd__restore)
-            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --output --timings --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --yes --help"
+            opts="-d -q -y -h --ssh-agent-auth --ssh-accept-new --known-hosts --ssh-timeout --command-timeout --image-timeout --concurrency --ignore-docker-version --image-archive --s3 --s3-endpoint --s3-endpoint-ca --access-key --secret-key --bucket-name --region --folder --name --use-local-state --copy-missing --output --timings --decrypt-identity --passphrase-file --etcd-health-timeout --health-timeout --config --debug --quiet --strict --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

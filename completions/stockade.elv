@@ -315,6 +315,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --ignore-docker-version 'Do not warn about Docker versions outside the tested range'
             cand --s3 'Also upload to (save) or fetch from (restore) S3'
             cand --use-local-state 'Keep the local state file instead of the one stored in the snapshot'
+            cand --copy-missing 'Copy the snapshot to the etcd hosts that lack it (and S3 cannot supply it) from a copy on another etcd host that verifies against its manifest — a recurring snapshot is on one host only. Without it, such a restore is refused before anything stops'
             cand --timings 'At the end, print where the time went: per phase and per host, slowest first (stderr; a `timings` event with --output json)'
             cand -d 'Debug logging (secrets are never logged)'
             cand --debug 'Debug logging (secrets are never logged)'

@@ -102,6 +102,11 @@ pub struct RestoreArgs {
     /// Keep the local state file instead of the one stored in the snapshot
     #[arg(long)]
     pub use_local_state: bool,
+    /// Copy the snapshot to the etcd hosts that lack it (and S3 cannot supply it) from a copy on
+    /// another etcd host that verifies against its manifest — a recurring snapshot is on one host
+    /// only. Without it, such a restore is refused before anything stops
+    #[arg(long)]
+    pub copy_missing: bool,
     #[command(flatten)]
     pub progress: Progress,
     /// age identity file (`age-keygen` output) to decrypt an encrypted snapshot
@@ -187,6 +192,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
                 health_timeout: Duration::from_secs(a.health_timeout),
                 decrypt: snapshot::crypt::DecryptFlags { identity_file: a.decrypt_identity.clone(), passphrase_file: a.passphrase_file.clone() },
                 declared: false,
+                copy_missing: a.copy_missing,
             };
             snapshot::restore::run(&o, &a.s3.flags(), ui).await
         }

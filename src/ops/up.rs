@@ -94,6 +94,8 @@ pub async fn run(args: &UpOptions, ui: &Ui) -> Result<()> {
                     health_timeout: args.health_timeout,
                     decrypt: Default::default(),
                     declared: true,
+                    // cluster.yml asks for a restore, not for copies between hosts
+                    copy_missing: false,
                 };
                 // boxed: that restore ends with this `up` (async recursion)
                 let no_flags = crate::ops::snapshot::s3::S3Flags::default();

@@ -240,8 +240,9 @@ fn a_broken_or_missing_copy_is_refused_before_any_member_is_stopped() {
 }
 
 /// A snapshot on one etcd host only, no S3 (each host's recurring snapshot has its own name): the
-/// restore copies it host to host, each copy verified against the manifest on its destination
-/// before anything is stopped, then restores every member from it.
+/// restore is refused before anything stops unless `--copy-missing` asks to copy it host to host;
+/// then each copy is verified against the manifest on its destination before anything is stopped,
+/// and every member is restored from it.
 #[test]
 fn a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores() {
     let tb = Testbed::get();
@@ -258,9 +259,20 @@ fn a_snapshot_on_one_host_only_is_copied_to_the_others_and_restores() {
     }
     let kept = std::fs::read(snapshot_dir(&tb, tb.h(1)).join(format!("{name}.zip"))).unwrap();
     put(&tb, tb.h(1), "after-snapshot", "gone");
-    wipe_etcd(&tb);
 
+    // unasked, copying between hosts is refused before anything stops: the hosts that lack it
+    // are named with the flag that copies, nothing is copied, etcd keeps its data
+    let before = started(&tb);
     let r = tb.stockade(&["etcd", "snapshot-restore", "--name", name]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    let e = r.error_line();
+    assert!(e.contains("is not on etcd host(s)") && e.contains("--copy-missing") && e.contains("Nothing was stopped or changed"), "{}", r.all());
+    assert!(!snapshot_dir(&tb, tb.h(0)).join(format!("{name}.zip")).exists() && !snapshot_dir(&tb, tb.h(2)).join(format!("{name}.zip")).exists(), "nothing was copied");
+    assert_eq!(started(&tb), before, "a container was stopped or restarted");
+    assert_eq!(get(&tb, tb.h(0), "after-snapshot"), "gone", "etcd keeps its data");
+
+    wipe_etcd(&tb);
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", name, "--copy-missing"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let out = r.all();
     for i in [0, 2] {
@@ -786,7 +798,7 @@ fn recurring_snapshots_encrypted_to_a_recipient_restore_with_the_identity() {
 
     let idf = tb.work.path().join("recurring-key.txt");
     std::fs::write(&idf, &identity).unwrap();
-    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name, "--decrypt-identity", idf.to_str().unwrap()]);
+    let r = tb.stockade(&["etcd", "snapshot-restore", "--name", &name, "--decrypt-identity", idf.to_str().unwrap(), "--copy-missing"]);
     assert_eq!(r.code, 0, "{}", r.all());
     for h in &tb.hosts[..3] {
         assert_eq!(get(&tb, h, "recurring-before"), "kept", "{}", h.name);

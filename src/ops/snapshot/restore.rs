@@ -43,6 +43,9 @@ pub struct RestoreOptions {
     pub decrypt: super::crypt::DecryptFlags,
     /// asked for by cluster.yml's `restore:` (then recorded as done in the state, see `declared`)
     pub declared: bool,
+    /// `--copy-missing`: etcd hosts that lack the snapshot (and S3 cannot supply it) get it from a
+    /// verified copy on another etcd host first; without it such a restore is refused
+    pub copy_missing: bool,
 }
 
 /// RKE1's declarative restore: `restore: {restore: true, snapshot_name: N}` in cluster.yml makes
@@ -158,6 +161,17 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     let plan = preflight::share_plan(&reports, key.is_some());
     let mut shared_to: Vec<&str> = Vec::new();
     match plan {
+        Some((from, targets)) if !opts.copy_missing => {
+            // copying between hosts is the operator's decision: the hosts that lack the
+            // snapshot are named, and nothing is copied, stopped or changed
+            let lack: Vec<&str> = targets.iter().map(|&i| etcd_hosts[i].name()).collect();
+            let from_s3 = if s3_failed.is_empty() { String::new() } else { format!(" (nor could S3 supply it: {})", s3_failed.join("; ")) };
+            bail!(
+                "snapshot {name} is not on etcd host(s) {}{from_s3}; a copy that verifies against its manifest is on {}. Nothing was stopped or changed: rerun with --copy-missing to copy it to them first (each copy is checked against the manifest before anything stops)",
+                lack.join(", "),
+                etcd_hosts[from].name()
+            )
+        }
         Some((from, targets)) => {
             if !s3_failed.is_empty() {
                 ui.warn(&format!("{name} could not be brought from S3 to every etcd host; copying it from another etcd host instead:\n{}", s3_failed.join("\n")));
