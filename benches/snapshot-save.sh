@@ -87,14 +87,21 @@ open(sys.argv[1], "w").write(str(best))' "$peak_file"
   poller=$!
 }
 stop_poller() { kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; }
+# timed_stockade PEAK_FILE RSS_FILE COMMAND: one stockade etcd command against the bucket, its wall
+# time in ms in $t_ms, the CLI's peak RSS in RSS_FILE, the agents' sampled peak in PEAK_FILE
+timed_stockade() {
+  local peak=$1 rss=$2 cmd=$3
+  start_poller "$peak"
+  local t0; t0=$(date +%s%N)
+  ( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$rss" \
+      "$BIN" -q etcd "$cmd" --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
+      --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
+  t_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  stop_poller
+}
 peak_file="$WORK/agent-peak"
-start_poller "$peak_file"
-t0=$(date +%s%N)
-( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$WORK/cli-rss" \
-    "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
-    --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
-t_stockade=$(( ($(date +%s%N) - t0) / 1000000 ))
-stop_poller
+timed_stockade "$peak_file" "$WORK/cli-rss" snapshot-save
+t_stockade=$t_ms
 
 # ---- baseline: etcdctl snapshot save on h1, scp to h2 and h3, upload with boto3 ----------------
 key="$TB_DIR/keys/id_ed25519"
@@ -129,13 +136,8 @@ t_base_restore=$(( ($(date +%s%N) - t0) / 1000000 ))
 # ---- stockade restore from S3: no local copy left, every host downloads and verifies ------------
 sk etcd snapshot delete "bench-$FOLDER" >/dev/null
 restore_peak="$WORK/agent-peak-restore"
-start_poller "$restore_peak"
-t0=$(date +%s%N)
-( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$WORK/cli-rss-restore" \
-    "$BIN" -q etcd snapshot-restore --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
-    --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
-t_restore=$(( ($(date +%s%N) - t0) / 1000000 ))
-stop_poller
+timed_stockade "$restore_peak" "$WORK/cli-rss-restore" snapshot-restore
+t_restore=$t_ms
 
 # ---- clean up: the snapshots, the baseline files, the objects ------------------------------------
 sk etcd snapshot delete "bench-$FOLDER" >/dev/null 2>&1 || true

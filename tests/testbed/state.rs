@@ -65,6 +65,18 @@ fn assert_taken_over_unchanged(tb: &Testbed, rke: &serde_json::Value, made: &[(T
     }
 }
 
+/// The takeover itself: `--dry-run` only adopts, then `up` twice changes nothing (same containers,
+/// same files), and etcd is healthy.
+fn take_over_without_change(tb: &Testbed, rke: &serde_json::Value, made: &[(TbHost, String, String)]) {
+    assert_dry_run_only_adopts(tb, made);
+    let r = tb.up_ok(&[]);
+    assert!(r.all().contains("Nothing changed"), "{}", r.all());
+    assert_taken_over_unchanged(tb, rke, made);
+    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
+    assert_taken_over_unchanged(tb, rke, made);
+    assert!(tb.etcdctl(tb.h(0), &["endpoint", "health"]).status.success());
+}
+
 /// `up --dry-run` over an RKE1 cluster: every container adopted, nothing else to do.
 fn assert_dry_run_only_adopts(tb: &Testbed, made: &[(TbHost, String, String)]) {
     let dry = tb.stockade(&["up", "--dry-run"]);
@@ -96,13 +108,7 @@ fn a_running_rke1_cluster_is_taken_over_without_recreating_anything() {
     // RKE1's etcd serves with RKE1's certificates: the PKI is a working one
     assert!(tb.etcdctl(tb.h(1), &["endpoint", "health"]).status.success(), "RKE1's etcd is not healthy");
 
-    assert_dry_run_only_adopts(&tb, &made);
-    let r = tb.up_ok(&[]);
-    assert!(r.all().contains("Nothing changed"), "{}", r.all());
-    assert_taken_over_unchanged(&tb, &rke, &made);
-    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
-    assert_taken_over_unchanged(&tb, &rke, &made);
-    assert!(tb.etcdctl(tb.h(0), &["endpoint", "health"]).status.success());
+    take_over_without_change(&tb, &rke, &made);
 
     // a change recreates exactly the containers it concerns, the normal way
     tb.write_config(&tb.cluster_yml(2, "services:\n  scheduler:\n    extra_args:\n      v: \"4\"\n"));
@@ -131,13 +137,7 @@ fn an_rke1_cluster_with_prefix_path_etcd_user_and_no_audit_log_is_taken_over() {
     assert_eq!(tb.docker_out(tb.h(0), &["inspect", "-f", "{{.Config.User}}", "etcd"]), "52034:52034", "RKE1's etcd user");
     assert!(tb.etcdctl(tb.h(1), &["endpoint", "health"]).status.success(), "RKE1's etcd (as 52034) is not healthy");
 
-    assert_dry_run_only_adopts(&tb, &made);
-    let r = tb.up_ok(&[]);
-    assert!(r.all().contains("Nothing changed"), "{}", r.all());
-    assert_taken_over_unchanged(&tb, &rke, &made);
-    assert!(tb.up_ok(&[]).all().contains("Nothing changed"));
-    assert_taken_over_unchanged(&tb, &rke, &made);
-    assert!(tb.etcdctl(tb.h(0), &["endpoint", "health"]).status.success());
+    take_over_without_change(&tb, &rke, &made);
     for h in &tb.hosts[..2] {
         let data = tb.host_path(h, "opt-rke").join("var/lib/etcd");
         let m = std::fs::metadata(&data).unwrap();
