@@ -79,7 +79,7 @@ set +m
 a_rc=0
 cargo test --locked --lib --bins -- --test-threads=1 || a_rc=$?
 cargo test --locked --doc || a_rc=$?
-cargo test --locked --no-fail-fast "${others[@]}" -- --test-threads=1 || a_rc=$?
+if [ "${#others[@]}" -gt 0 ]; then cargo test --locked --no-fail-fast "${others[@]}" -- --test-threads=1 || a_rc=$?; fi
 "$TESTBED_BIN" --test-threads=1 "${skips[@]}" || a_rc=$?
 b_rc=0; wait "$b_pid" || b_rc=$?
 b_pid=
