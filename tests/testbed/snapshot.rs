@@ -756,13 +756,14 @@ fn recurring_snapshots_encrypted_to_a_recipient_restore_with_the_identity() {
 
     // a recurring snapshot taken after the key was written, found on exactly one host
     let names_on = |i: usize| rolling_on(&tb, tb.h(i));
+    // a snapshot of h2 taken after the key was written
+    let after_put = |n: &String| {
+        let m = snapshot_dir(&tb, tb.h(1)).join(format!("{n}.manifest.json"));
+        std::fs::read_to_string(m).ok().and_then(|t| stockade::snapshot::manifest::Manifest::from_json(&t, n).ok()).is_some_and(|m| m.created_unix > put_at)
+    };
     let start = std::time::Instant::now();
     let (host, file) = loop {
         let all: Vec<Vec<String>> = (0..3).map(names_on).collect();
-        let after_put = |n: &String| {
-            let m = snapshot_dir(&tb, tb.h(1)).join(format!("{n}.manifest.json"));
-            std::fs::read_to_string(m).ok().and_then(|t| stockade::snapshot::manifest::Manifest::from_json(&t, n).ok()).is_some_and(|m| m.created_unix > put_at)
-        };
         let only_on_h2 = all[1].iter().filter(|n| after_put(n)).find(|n| !all[0].contains(n) && !all[2].contains(n)).cloned();
         if let Some(n) = only_on_h2 {
             break (1usize, n);
@@ -777,10 +778,6 @@ fn recurring_snapshots_encrypted_to_a_recipient_restore_with_the_identity() {
     // names are times to the second: a round another host was still writing when h2's was seen
     // can have the same name. Chosen again from the frozen directories: on h2 alone, after the put
     let all: Vec<Vec<String>> = (0..3).map(names_on).collect();
-    let after_put = |n: &String| {
-        let m = snapshot_dir(&tb, tb.h(1)).join(format!("{n}.manifest.json"));
-        std::fs::read_to_string(m).ok().and_then(|t| stockade::snapshot::manifest::Manifest::from_json(&t, n).ok()).is_some_and(|m| m.created_unix > put_at)
-    };
     let alone: Vec<&String> = all[1].iter().filter(|n| after_put(n) && !all[0].contains(n) && !all[2].contains(n)).collect();
     let file = if alone.contains(&&file) { file } else { alone.first().map(|n| n.to_string()).unwrap_or_else(|| panic!("{file} is no longer on h2 alone, and no other snapshot is: {all:?}")) };
     let name = file.trim_end_matches(".zip").to_string();
