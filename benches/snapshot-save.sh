@@ -15,15 +15,18 @@
 # into a scratch data directory (no stop, no start, no health check: the least a restore needs).
 # A benchmark, not a test: it asserts nothing.
 #
-# Measured 2026-12-06 (release build, 3-host testbed, Garage S3 on the bridge, 2 cores shared with
-# three other builds/test runs, so noisy), `benches/snapshot-save.sh 512`:
-#   etcd database                                        532 MiB
-#   stockade etcd snapshot-save --s3 (3 hosts)         39806 ms
-#   etcdctl snapshot save + 2 x scp + S3 upload        21003 ms   ratio 1.90 (target <= 0.6: missed)
-#   peak memory: CLI 61.4 MiB, agents 29.6 MiB (sampled; target <= 64)
-#   stockade etcd snapshot-restore --s3 (3 hosts)      67208 ms   (includes stop, health, `up`)
-#   3 x (S3 download + unzip + etcdctl restore)        21252 ms   ratio 3.16 (target <= 1.5: missed)
-#   peak memory: CLI 68.7 MiB, agents 20.6 MiB (sampled)
+# Measured 2026-12-06 evening (release build, 3-host testbed, Garage S3 on the bridge, the 2 cores
+# otherwise idle; runs vary by ±2 s), `benches/snapshot-save.sh 512`, four runs:
+#   stockade etcd snapshot-save --s3 (3 hosts)    14.7–16.9 s  vs baseline 16.9–20.1 s: 0.77–0.92
+#     (was 39.8 s, 1.90: now one pass: etcd's stream is zipped, hashed, written, sent host to host
+#     over mutual TLS to the other etcd hosts and uploaded to S3 at once)
+#   stockade etcd snapshot-restore --s3           41.2–57.0 s  vs baseline 17.6–21.8 s: 1.89–2.93
+#     (was 67.2 s, 3.16; stockade's includes stopping, restarting and health-checking etcd and
+#     the control plane and the `up` that follows)
+#   peak memory: CLI 63–64 MiB (save), 71–72 MiB (restore); agents 36–67 MiB sampled (docker
+#     stats counts the page cache of what a container writes; the archive writers now drop it
+#     behind them)
+# Set BENCH_LOG_DIR=DIR to keep stockade's steps, each with the milliseconds since it started.
 #
 # Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
 # (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
@@ -87,6 +90,13 @@ open(sys.argv[1], "w").write(str(best))' "$peak_file"
   poller=$!
 }
 stop_poller() { kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; }
+# stamped NAME: with BENCH_LOG_DIR set, stockade's steps with the milliseconds since it started go
+# to BENCH_LOG_DIR/NAME.log (where the time goes); else nothing is kept
+stamped() {
+  if [ -z "${BENCH_LOG_DIR:-}" ]; then cat >/dev/null; return; fi
+  local t0; t0=$(date +%s%N); mkdir -p "$BENCH_LOG_DIR"
+  while IFS= read -r l; do echo "$(( ($(date +%s%N) - t0) / 1000000 )) $l"; done > "$BENCH_LOG_DIR/$1.log"
+}
 # timed_stockade PEAK_FILE RSS_FILE COMMAND: one stockade etcd command against the bucket, its wall
 # time in ms in $t_ms, the CLI's peak RSS in RSS_FILE, the agents' sampled peak in PEAK_FILE
 timed_stockade() {
@@ -94,8 +104,8 @@ timed_stockade() {
   start_poller "$peak"
   local t0; t0=$(date +%s%N)
   ( cd "$WORK" && STOCKADE_S3_ACCESS_KEY=$S3_ACCESS_KEY STOCKADE_S3_SECRET_KEY=$S3_SECRET_KEY /usr/bin/time -f '%M' -o "$rss" \
-      "$BIN" -q etcd "$cmd" --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
-      --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" >/dev/null )
+      "$BIN" $([ -n "${BENCH_LOG_DIR:-}" ] || echo -q) etcd "$cmd" --known-hosts "$TB_DIR/known_hosts" --name "bench-$FOLDER" \
+      --s3 --s3-endpoint "$S3_ENDPOINT" --bucket-name "$S3_BUCKET" --region "$S3_REGION" --folder "$FOLDER" 2>&1 | stamped "$cmd" )
   t_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   stop_poller
 }

@@ -291,6 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'stockade' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text, or JSON events one per line on stdout, the outcome last')
             [CompletionResult]::new('--encrypt-recipient', '--encrypt-recipient', [CompletionResultType]::ParameterName, 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'File holding the encryption passphrase (first line); implies --encrypt')
+            [CompletionResult]::new('--copy-port', '--copy-port', [CompletionResultType]::ParameterName, 'TCP port the etcd hosts copy the snapshot to each other on, host to host, mutual TLS with the cluster''s etcd certificates; 0: copy through this machine''s SSH connections instead (also what happens when the port cannot be reached)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]')
             [CompletionResult]::new('--ssh-agent-auth', '--ssh-agent-auth', [CompletionResultType]::ParameterName, 'Use ssh-agent (SSH_AUTH_SOCK) for every host')
             [CompletionResult]::new('--ssh-accept-new', '--ssh-accept-new', [CompletionResultType]::ParameterName, 'Accept and record host keys not yet in known_hosts (a changed key is always refused)')

@@ -272,6 +272,7 @@ set edit:completion:arg-completer[stockade] = {|@words|
             cand --output 'Output format: text, or JSON events one per line on stdout, the outcome last'
             cand --encrypt-recipient 'Encrypt to this age public key (age1…, from `age-keygen`); repeatable; implies --encrypt'
             cand --passphrase-file 'File holding the encryption passphrase (first line); implies --encrypt'
+            cand --copy-port 'TCP port the etcd hosts copy the snapshot to each other on, host to host, mutual TLS with the cluster''s etcd certificates; 0: copy through this machine''s SSH connections instead (also what happens when the port cannot be reached)'
             cand --config 'Cluster file [env: STOCKADE_CONFIG, RKE_CONFIG] [default: cluster.yml]'
             cand --ssh-agent-auth 'Use ssh-agent (SSH_AUTH_SOCK) for every host'
             cand --ssh-accept-new 'Accept and record host keys not yet in known_hosts (a changed key is always refused)'

@@ -5,7 +5,9 @@
 //!
 //! Each job (`snapshot::job::Job`) comes from a file (or stdin), never from the command line or the
 //! environment, and the agent prints exactly one result line (`snapshot::job::RESULT_PREFIX`).
+mod cache;
 pub mod image;
+pub mod transfer;
 
 use crate::etcd::{self, Credentials};
 use crate::snapshot::archive::{self, Integrity, Layout};
@@ -45,15 +47,23 @@ pub async fn run(job_file: Option<&Path>) -> Result<()> {
 async fn run_job(job: Job) -> Result<JobResult> {
     let dir = Path::new(SNAPSHOT_DIR);
     Ok(match job {
-        Job::Save(j) => JobResult::Saved { manifest: save(dir, &j).await? },
+        Job::Save(j) => {
+            let (manifest, delivered) = save(dir, &j).await?;
+            JobResult::Saved { manifest, delivered }
+        }
+        Job::Receive(j) => JobResult::Saved { manifest: transfer::receive(dir, &j).await?, delivered: Vec::new() },
         Job::Inspect { names, deep, decrypt } => {
             let (copies, missing) = tokio::task::spawn_blocking(move || inspect(dir, names.as_deref(), deep, decrypt.as_ref())).await??;
             JobResult::Inspected { copies, missing }
         }
         Job::Adopt { name, size, sha256 } => JobResult::Done { detail: adopt(dir, &name, size, &sha256)? },
-        Job::Extract { name, decrypt } => JobResult::Done {
-            detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name, decrypt.as_ref())).await??,
+        Job::Extract { name, decrypt, prepared } => JobResult::Done {
+            detail: tokio::task::spawn_blocking(move || extract(dir, Path::new(job::RESTORE_DIR), Path::new(job::ETCD_DATA), &name, decrypt.as_ref(), prepared.as_deref())).await??,
         },
+        Job::Prepare { name, decrypt } => {
+            let (copies, missing) = tokio::task::spawn_blocking(move || prepare(dir, Path::new(job::RESTORE_DIR), &name, decrypt.as_ref())).await??;
+            JobResult::Inspected { copies, missing }
+        }
         Job::ReadState { name, decrypt } => JobResult::Done { detail: read_state(dir, &name, Path::new(job::STATE_OUT), decrypt.as_ref())? },
         Job::SwapData => JobResult::Done { detail: swap_data(Path::new(job::ETCD_DATA))? },
         Job::Cleanup => JobResult::Done { detail: cleanup(Path::new(job::ETCD_DATA), Path::new(job::RESTORE_DIR))? },
@@ -99,7 +109,7 @@ async fn recurring(dir: &Path, first: job::RecurringJob, job_file: Option<&Path>
 async fn recurring_round(dir: &Path, r: &job::RecurringJob) -> Result<String> {
     let name = naming::rolling_name(time::OffsetDateTime::now_utc());
     let save_job = SaveJob { name: name.clone(), ..r.save.clone() };
-    let m = save(dir, &save_job).await?;
+    let (m, _) = save(dir, &save_job).await?;
     let mut done = format!("saved {name} ({} bytes, sha256 {})", m.size, m.sha256);
     let pruned = prune_rolling(dir, r.retention, &name)?;
     if !pruned.is_empty() {
@@ -196,12 +206,45 @@ async fn upload(dir: &Path, name: &str, s3: &S3Settings, t: S3Timeouts) -> Resul
     let small = s3_store(s3, S3Timeouts { transfer: t.request, ..t })?;
     let file = tokio::fs::File::open(dir.join(naming::archive_file(name))).await.with_context(|| format!("{name}: no archive on this host"))?;
     let sent = store.upload(&naming::archive_file(name), file).await?;
+    complete_upload(&store, &small, name, sent, &manifest, "the local copy changed").await
+}
+
+/// After the archive's object: it must match the manifest (else the object goes again), then the
+/// manifest goes beside it.
+async fn complete_upload(store: &S3Store, small: &S3Store, name: &str, sent: crate::snapshot::s3::Uploaded, manifest: &Manifest, why: &str) -> Result<String> {
     if manifest.check(sent.size, &sent.sha256) != Checksum::Ok {
         let _ = store.delete(&naming::archive_file(name)).await;
-        bail!("{name}: the archive sent to S3 ({} bytes, sha256 {}) does not match its manifest: the local copy changed; the object was deleted again", sent.size, sent.sha256);
+        bail!("{name}: the archive sent to S3 ({} bytes, sha256 {}) does not match its manifest: {why}; the object was deleted again", sent.size, sent.sha256);
     }
-    small.upload(&naming::manifest_file(name), manifest_text.as_bytes()).await?;
+    small.upload(&naming::manifest_file(name), manifest.to_json().as_bytes()).await?;
     Ok(format!("uploaded {} ({} bytes, sha256 {})", sent.key, sent.size, sent.sha256))
+}
+
+/// The S3 sink of a save: the archive's bytes are uploaded as they are written; the multipart
+/// upload completes only once the snapshot proved whole (the manifest ends the feed), and is
+/// aborted when it did not.
+async fn upload_stream(store: S3Store, small: S3Store, name: String, rx: tokio::sync::mpsc::Receiver<transfer::Piece>) -> Result<String> {
+    use transfer::Piece;
+    let ended: std::sync::Arc<std::sync::Mutex<Option<Manifest>>> = Default::default();
+    let seen = ended.clone();
+    let cut = || std::io::Error::other("the snapshot was not completed");
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let seen = seen.clone();
+        async move {
+            match rx.recv().await {
+                Some(Piece::Data(b)) => Some((Ok(b), rx)),
+                Some(Piece::Done(m)) => {
+                    *seen.lock().unwrap() = Some(*m);
+                    None
+                }
+                Some(Piece::Abort(why)) => Some((Err(std::io::Error::other(why)), rx)),
+                None => Some((Err(cut()), rx)),
+            }
+        }
+    });
+    let sent = store.upload(&naming::archive_file(&name), tokio_util::io::StreamReader::new(Box::pin(stream))).await?;
+    let manifest = ended.lock().unwrap().take().ok_or_else(|| anyhow!("{name}: the upload ended without the snapshot's manifest"))?;
+    complete_upload(&store, &small, &name, sent, &manifest, "the snapshot changed while it was sent").await
 }
 
 /// Brings `name` from S3 (archive through a temp file, then the manifest), checked against the
@@ -237,7 +280,9 @@ fn tmp_archive(dir: &Path, name: &str) -> PathBuf {
 /// Takes the snapshot from the local member: etcd's Snapshot stream goes through the zip writer
 /// into a hidden temporary file, hashed as it is written; the archive gets its final name only
 /// when etcd sent the whole database and its integrity hash matched, and the manifest after it.
-async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
+/// The same bytes go to the job's sinks as they are written (`transfer`): the other etcd hosts
+/// and S3 (what each did is in the second value).
+async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)> {
     let name = naming::normalize(&j.name)?;
     let read = |p: &str| fs::read_to_string(p).with_context(|| format!("reading the etcd client certificate {p}"));
     let creds = Credentials::from_pem(read(&j.ca_file)?, read(&j.cert_file)?, read(&j.key_file)?);
@@ -254,14 +299,19 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
     if target.exists() {
         bail!("{} already exists on this host: choose another --name, or delete it first (`stockade etcd snapshot delete {name}`)", target.display());
     }
+    let (feeds, sinks, mut delivered) = open_sinks(j, &name, stall).await;
     let tmp = tmp_archive(dir, &name);
     let file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let (reader, mut writer) = tokio::io::simplex(256 * 1024);
     let large = status.db_size > 3 * 1024 * 1024 * 1024;
     let (zname, state, encrypt) = (name.clone(), j.state.clone(), j.encrypt.clone());
-    let zipping = tokio::task::spawn_blocking(move || -> Result<archive::Written> {
+    let runtime = tokio::runtime::Handle::current();
+    // a sink that takes nothing for a third of etcd's stall timeout is dropped well before etcd's
+    // stream would be cut for the wait: a slow S3 or receiver never costs the snapshot itself
+    let feed_stall = (stall / 3).max(Duration::from_secs(1));
+    let zipping = tokio::task::spawn_blocking(move || -> Result<(archive::Written, Vec<transfer::Feed>)> {
         let reader = tokio_util::io::SyncIoBridge::new(reader);
-        let buffered = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let buffered = std::io::BufWriter::with_capacity(256 * 1024, transfer::Tee::new(cache::DropBehind::new(file), feeds, feed_stall, runtime));
         let state = state.as_deref().map(str::as_bytes);
         let (buffered, written) = match encrypt {
             None => archive::write_zip(buffered, &zname, reader, state, large)?,
@@ -274,9 +324,10 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
                 (buffered, written)
             }
         };
-        let file = buffered.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?;
+        let (file, feeds) = buffered.into_inner().map_err(|e| anyhow!("writing the archive: {}", e.error()))?.into_parts();
+        let file = file.into_inner();
         file.sync_all().context("syncing the archive")?;
-        Ok(written)
+        Ok((written, feeds))
     });
     let taken = client.snapshot_to(&mut writer, stall).await;
     // end of stream for the zip writer (dropping a split half does not close the pipe)
@@ -286,9 +337,11 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
     }
     drop(writer);
     let written = zipping.await.map_err(|e| anyhow!("archive writer: {e}"));
+    let mut feeds = Vec::new();
     let outcome = (|| -> Result<(etcd::SnapshotTaken, archive::Written)> {
         let taken = taken?;
-        let written = written??;
+        let (written, kept) = written??;
+        feeds = kept;
         if written.snapshot_size != taken.size {
             bail!("the archive holds {} bytes of the snapshot, etcd sent {}", written.snapshot_size, taken.size);
         }
@@ -299,6 +352,10 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
+            for f in feeds {
+                f.end(transfer::Piece::Abort(format!("{e:#}")), stall).await;
+            }
+            let _ = tokio::time::timeout(stall, futures_util::future::join_all(sinks.into_iter().map(|(_, t)| t))).await;
             return Err(e.context("taking the snapshot failed; nothing was kept"));
         }
     };
@@ -317,8 +374,67 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<Manifest> {
     fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
     write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes())?;
     sync_dir(dir);
-    Ok(manifest)
+    // kept here: now the sinks may keep theirs
+    for f in feeds {
+        f.end(transfer::Piece::Done(Box::new(manifest.clone())), stall).await;
+    }
+    for (to, task) in sinks {
+        let error = match task.await {
+            Ok(Ok(done)) => {
+                println!("stockade-agent: {to}: {done}");
+                None
+            }
+            Ok(Err(e)) => Some(format!("{e:#}")),
+            Err(e) => Some(format!("the copy stopped: {e}")),
+        };
+        delivered.push(job::Delivery { to, error });
+    }
+    Ok((manifest, delivered))
 }
+
+/// What `Delivery::to` says for the S3 copy.
+pub const S3_SINK: &str = "s3";
+
+/// Connects the job's sinks before the snapshot starts (a receiver that cannot be reached is
+/// reported, not waited for during the snapshot): their feeds, their tasks, and the sinks that
+/// could not be opened.
+async fn open_sinks(j: &SaveJob, name: &str, stall: Duration) -> (Vec<transfer::Feed>, Vec<(String, tokio::task::JoinHandle<Result<String>>)>, Vec<job::Delivery>) {
+    use transfer::TlsIdentity;
+    let (mut feeds, mut sinks, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(c) = &j.copy {
+        match c.tls.connector() {
+            Ok(connector) => {
+                let connecting = c.peers.iter().map(|p| transfer::connect(p, c.port, &connector, name, PEER_CONNECT_WITHIN, stall));
+                for (p, r) in c.peers.iter().zip(futures_util::future::join_all(connecting).await) {
+                    match r {
+                        Ok(tls) => {
+                            let (feed, rx) = transfer::Feed::new(p);
+                            feeds.push(feed);
+                            sinks.push((p.clone(), tokio::spawn(transfer::send(tls, rx, stall))));
+                        }
+                        Err(e) => failed.push(job::Delivery { to: p.clone(), error: Some(format!("{e:#}")) }),
+                    }
+                }
+            }
+            Err(e) => failed.extend(c.peers.iter().map(|p| job::Delivery { to: p.clone(), error: Some(format!("{e:#}")) })),
+        }
+    }
+    if let Some(u) = &j.s3 {
+        let t = s3_timeouts(u.deadline_secs);
+        match s3_store(&u.settings, t).and_then(|store| Ok((store, s3_store(&u.settings, S3Timeouts { transfer: t.request, ..t })?))) {
+            Ok((store, small)) => {
+                let (feed, rx) = transfer::Feed::new(S3_SINK);
+                feeds.push(feed);
+                sinks.push((S3_SINK.to_string(), tokio::spawn(upload_stream(store, small, name.to_string(), rx))));
+            }
+            Err(e) => failed.push(job::Delivery { to: S3_SINK.into(), error: Some(format!("{e:#}")) }),
+        }
+    }
+    (feeds, sinks, failed)
+}
+
+/// How long the saving agent tries to reach a receiver (started by the CLI just before it).
+const PEER_CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
 fn write_file_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let tmp = path.with_file_name(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
@@ -365,7 +481,18 @@ fn readable(path: &Path, key: Option<&Decrypt>, scratch: &Path) -> Result<fs::Fi
     }
 }
 
-fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool, key: Option<&Decrypt>) -> Result<Copy> {
+/// How far `describe` looks into an archive.
+#[derive(Clone, Copy)]
+enum Depth<'a> {
+    /// size, sha256, manifest
+    Shallow,
+    /// and etcd's integrity hash inside
+    Deep,
+    /// and the etcd snapshot extracted into this restore directory on the way (`Job::Prepare`)
+    Extract(&'a Path),
+}
+
+fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, depth: Depth<'_>, key: Option<&Decrypt>) -> Result<Copy> {
     let meta = fs::metadata(path)?;
     let (size, sha256) = digest_reader(fs::File::open(path)?).with_context(|| format!("reading {}", path.display()))?;
     let manifest_path = dir.join(match layout {
@@ -387,22 +514,91 @@ fn describe(dir: &Path, name: &str, path: &Path, layout: Layout, deep: bool, key
     let encrypted = layout == Layout::Zip && crypt::file_is_age(path)?;
     // an encrypted archive without its key: its manifest vouches for it (the restore's preflight
     // asks for the key before it accepts one)
-    if deep && (!encrypted || key.is_some()) {
+    if !matches!(depth, Depth::Shallow) && (!encrypted || key.is_some()) {
+        let extracting = match depth {
+            Depth::Extract(restore_dir) => Some(Extraction::start(restore_dir, name)?),
+            _ => None,
+        };
+        let mut out: Box<dyn Write> = match &extracting {
+            Some(x) => Box::new(std::io::BufWriter::with_capacity(256 * 1024, x.file()?)),
+            None => Box::new(std::io::sink()),
+        };
         let verdict = match layout {
-            Layout::Zip => readable(path, key, &std::env::temp_dir()).and_then(|f| archive::inspect_zip(f, name)).map(|i| {
+            Layout::Zip => readable(path, key, &std::env::temp_dir()).and_then(|f| archive::inspect_zip_into(f, name, &mut out)).map(|i| {
                 has_state = i.has_state;
                 i.integrity
             }),
-            Layout::Raw => archive::inspect_raw(fs::File::open(path)?),
+            Layout::Raw => archive::inspect_raw_into(fs::File::open(path)?, &mut out),
         };
+        let flushed = out.flush();
+        drop(out);
         problem = match verdict {
             Ok(Integrity::Ok { .. }) => None,
             Ok(i) => Some(format!("{:#}", i.require("the etcd snapshot inside").unwrap_err())),
             Err(e) => Some(format!("{e:#}")),
         };
+        if let Some(x) = extracting {
+            match (&problem, flushed) {
+                (None, Ok(())) => x.finish(&sha256)?,
+                (None, Err(e)) => problem = Some(format!("extracting the etcd snapshot: {e}")),
+                _ => {}
+            }
+        }
     }
     let modified_unix = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
     Ok(Copy { name: name.to_string(), layout, size, sha256, checksum, manifest, modified_unix, problem, has_state, encrypted })
+}
+
+/// The etcd snapshot being extracted into the restore directory during the restore's preflight:
+/// a hidden temporary file, kept under its name with a stamp of the archive's sha256 only once
+/// etcd's integrity hash passed. The restore's `Extract` then reuses it when the stamp names the
+/// archive the preflight verified (and `etcdctl snapshot restore` checks the hash once more).
+struct Extraction {
+    tmp: PathBuf,
+    db: PathBuf,
+    stamp: PathBuf,
+}
+
+impl Extraction {
+    fn start(restore_dir: &Path, name: &str) -> Result<Extraction> {
+        fs::create_dir_all(restore_dir).with_context(|| format!("creating {}", restore_dir.display()))?;
+        fs::set_permissions(restore_dir, fs::Permissions::from_mode(0o700))?;
+        let db = restore_dir.join(restore_db_file(name));
+        let x = Extraction { tmp: restore_dir.join(format!(".{}.tmp", restore_db_file(name))), stamp: stamp_path(&db), db };
+        // an earlier stamp never outlives the file it described
+        let _ = fs::remove_file(&x.stamp);
+        Ok(x)
+    }
+
+    fn file(&self) -> Result<fs::File> {
+        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&self.tmp).with_context(|| format!("creating {}", self.tmp.display()))
+    }
+
+    fn finish(self, archive_sha256: &str) -> Result<()> {
+        fs::File::open(&self.tmp)?.sync_all()?;
+        fs::rename(&self.tmp, &self.db)?;
+        write_file_atomic(&self.stamp, archive_sha256.as_bytes())
+    }
+}
+
+impl Drop for Extraction {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// The stamp beside an extracted snapshot: the sha256 of the archive it came from.
+fn stamp_path(db: &Path) -> PathBuf {
+    db.with_file_name(format!("{}.archive-sha256", db.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot.db")))
+}
+
+/// `Job::Prepare`: the deep description of `name`, its etcd snapshot extracted on the way.
+fn prepare(dir: &Path, restore_dir: &Path, name: &str, key: Option<&Decrypt>) -> Result<(Vec<Copy>, Vec<String>)> {
+    let name = naming::normalize(name)?;
+    match locate(dir, &name) {
+        Some((p, layout)) => Ok((vec![describe(dir, &name, &p, layout, Depth::Extract(restore_dir), key)?], Vec::new())),
+        None => Ok((Vec::new(), vec![name])),
+    }
 }
 
 fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decrypt>) -> Result<(Vec<Copy>, Vec<String>)> {
@@ -413,7 +609,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decryp
             for n in names {
                 let n = naming::normalize(n)?;
                 match locate(dir, &n) {
-                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, deep, key)?),
+                    Some((p, layout)) => copies.push(describe(dir, &n, &p, layout, if deep { Depth::Deep } else { Depth::Shallow }, key)?),
                     None => missing.push(n),
                 }
             }
@@ -433,7 +629,7 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decryp
                 if layout == Layout::Raw && dir.join(naming::archive_file(&n)).is_file() {
                     continue;
                 }
-                copies.push(describe(dir, &n, &dir.join(&f), layout, deep, key)?);
+                copies.push(describe(dir, &n, &dir.join(&f), layout, if deep { Depth::Deep } else { Depth::Shallow }, key)?);
             }
         }
     }
@@ -470,7 +666,7 @@ fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
 
 /// Extracts the etcd snapshot for `etcdctl snapshot restore` into `restore_dir/<name>.db` (etcd's
 /// integrity hash checked on the way) and clears any restore output of an earlier attempt.
-fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str, key: Option<&Decrypt>) -> Result<String> {
+fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str, key: Option<&Decrypt>, prepared: Option<&str>) -> Result<String> {
     let name = naming::normalize(name)?;
     let (src, layout) = locate(dir, &name).ok_or_else(|| anyhow!("no snapshot {name} in {}", dir.display()))?;
     let new = data.join(job::RESTORED_NEW);
@@ -480,6 +676,14 @@ fn extract(dir: &Path, restore_dir: &Path, data: &Path, name: &str, key: Option<
     fs::create_dir_all(restore_dir)?;
     fs::set_permissions(restore_dir, fs::Permissions::from_mode(0o700))?;
     let out_path = restore_dir.join(restore_db_file(&name));
+    // extracted by this restore's preflight from the archive it verified (the stamp says which)
+    if let Some(sha) = prepared
+        && out_path.is_file()
+        && fs::read_to_string(stamp_path(&out_path)).is_ok_and(|s| s.trim().eq_ignore_ascii_case(sha))
+    {
+        return Ok(format!("{} (extracted and checked by the preflight from the archive with sha256 {sha})", out_path.display()));
+    }
+    let _ = fs::remove_file(stamp_path(&out_path));
     let tmp = restore_dir.join(format!(".{}.tmp", restore_db_file(&name)));
     let mut out = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     let size = match layout {
@@ -640,13 +844,48 @@ mod tests {
         assert!(c[0].problem.as_deref().unwrap().contains("does not decrypt"), "{c:?}");
         let (c, _) = inspect(&snaps, None, true, None).unwrap();
         assert!(c[0].encrypted && c[0].problem.is_none() && !c[0].has_state, "without a key only the manifest vouches: {c:?}");
-        assert!(extract(&snaps, &restore, &data, "e", None).unwrap_err().to_string().contains("encrypted"));
-        assert!(extract(&snaps, &restore, &data, "e", Some(&wrong)).is_err());
-        extract(&snaps, &restore, &data, "e", Some(&right)).unwrap();
+        assert!(extract(&snaps, &restore, &data, "e", None, None).unwrap_err().to_string().contains("encrypted"));
+        assert!(extract(&snaps, &restore, &data, "e", Some(&wrong), None).is_err());
+        extract(&snaps, &restore, &data, "e", Some(&right), None).unwrap();
         assert_eq!(fs::read(restore.join("e.db")).unwrap(), db);
         let out = d.path().join("state.json");
         read_state(&snaps, "e", &out, Some(&right)).unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"{\"state\":1}");
+    }
+
+    #[test]
+    fn the_preflight_extracts_once_and_the_restore_reuses_only_what_it_verified() {
+        let d = tempfile::tempdir().unwrap();
+        let (snaps, restore, data) = (d.path().join("snaps"), d.path().join("restore"), d.path().join("data"));
+        fs::create_dir_all(&snaps).unwrap();
+        let db = fake_db(4, 1);
+        let zip = rke1_zip("p", &db, Some(b"{}"));
+        put(&snaps, "p", &zip, true);
+        let (copies, missing) = prepare(&snaps, &restore, "p", None).unwrap();
+        assert!(missing.is_empty() && copies[0].problem.is_none() && copies[0].checksum == Checksum::Ok && copies[0].has_state, "{copies:?}");
+        assert_eq!(fs::read(restore.join("p.db")).unwrap(), db);
+        let sha = copies[0].sha256.clone();
+        assert_eq!(fs::read_to_string(stamp_path(&restore.join("p.db"))).unwrap(), sha);
+        // the restore reuses it for the archive the preflight verified, never for another one
+        fs::write(restore.join("p.db"), b"not what was verified").unwrap();
+        let reused = extract(&snaps, &restore, &data, "p", None, Some(&sha)).unwrap();
+        assert!(reused.contains("extracted and checked by the preflight"), "{reused}");
+        assert_eq!(fs::read(restore.join("p.db")).unwrap(), b"not what was verified", "reused as it is (etcdctl checks its hash)");
+        let fresh = extract(&snaps, &restore, &data, "p", None, Some("00")).unwrap();
+        assert!(!fresh.contains("preflight"), "{fresh}");
+        assert_eq!(fs::read(restore.join("p.db")).unwrap(), db);
+        // a snapshot that fails etcd's hash: reported, nothing left in the restore dir, no stamp
+        let mut bad = db.clone();
+        bad[10] ^= 1;
+        fs::remove_file(snaps.join("p.zip")).unwrap();
+        fs::remove_file(snaps.join("p.zip.manifest.json")).unwrap();
+        fs::remove_file(restore.join("p.db")).unwrap();
+        put(&snaps, "p", &rke1_zip("p", &bad, None), true);
+        let (copies, _) = prepare(&snaps, &restore, "p", None).unwrap();
+        assert!(copies[0].problem.as_deref().is_some_and(|p| p.contains("integrity")), "{copies:?}");
+        assert!(!restore.join("p.db").exists() && !stamp_path(&restore.join("p.db")).exists());
+        assert!(fs::read_dir(&restore).unwrap().next().is_none(), "no temporary file left");
+        assert_eq!(prepare(&snaps, &restore, "absent", None).unwrap().1, vec!["absent".to_string()]);
     }
 
     #[test]
@@ -658,7 +897,7 @@ mod tests {
         fs::write(data.join("member/wal/0.wal"), b"old").unwrap();
         let db = fake_db(4, 1);
         put(&snaps, "s", &rke1_zip("s", &db, None), true);
-        extract(&snaps, &restore, &data, "s.zip", None).unwrap();
+        extract(&snaps, &restore, &data, "s.zip", None, None).unwrap();
         assert_eq!(fs::read(restore.join("s.db")).unwrap(), db);
         // what etcdctl snapshot restore would leave
         let fake_restore = || {
@@ -670,7 +909,7 @@ mod tests {
         assert_eq!(fs::read(data.join("member/snap/db")).unwrap(), b"restored");
         assert_eq!(fs::read(data.join(job::KEPT_OLD).join("member/wal/0.wal")).unwrap(), b"old");
         // interrupted after the swap: run again; the kept data stays the original
-        extract(&snaps, &restore, &data, "s", None).unwrap();
+        extract(&snaps, &restore, &data, "s", None, None).unwrap();
         fake_restore();
         let again = swap_data(&data).unwrap();
         assert!(again.contains("moved aside"), "{again}");
@@ -686,7 +925,7 @@ mod tests {
         let mut bad = db.clone();
         bad[3] ^= 1;
         put(&snaps, "bad", &rke1_zip("bad", &bad, None), false);
-        assert!(extract(&snaps, &restore, &data, "bad", None).is_err());
+        assert!(extract(&snaps, &restore, &data, "bad", None, None).is_err());
     }
 
     #[test]

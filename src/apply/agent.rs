@@ -81,7 +81,7 @@ mod tests {
         let prefix = |p: &str| format!("/pfx{p}");
         let save = binds_for(&Job::Save(crate::snapshot::job::SaveJob {
             name: "s".into(), cluster: "c".into(), address: "127.0.0.1".into(), port: 2379, ca_file: String::new(), cert_file: String::new(),
-            key_file: String::new(), state: None, stall_timeout_secs: 5, encrypt: None,
+            key_file: String::new(), state: None, stall_timeout_secs: 5, encrypt: None, copy: None, s3: None,
         }), &prefix);
         assert_eq!(save, vec!["/opt/rke/etcd-snapshots:/opt/rke/etcd-snapshots", "/pfx/etc/kubernetes:/etc/kubernetes:ro"]);
         assert!(binds_for(&Job::Inspect { names: None, deep: false, decrypt: None }, &prefix).iter().all(|b| b.ends_with(":ro")));
@@ -138,11 +138,12 @@ pub fn binds_for(job: &Job, prefix: &dyn Fn(&str) -> String) -> Vec<String> {
     let restore = format!("{0}:{0}", job::RESTORE_DIR);
     let data = format!("{}:{}", prefix("/var/lib/etcd"), job::ETCD_DATA);
     match job {
-        Job::Save(_) | Job::Recurring(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
+        Job::Save(_) | Job::Recurring(_) | Job::Receive(_) => vec![snapshots, format!("{}:/etc/kubernetes:ro", prefix("/etc/kubernetes"))],
         Job::Inspect { .. } | Job::ReadState { .. } => vec![format!("{}:ro", snapshots)],
         Job::Adopt { .. } | Job::Delete { .. } | Job::Download { .. } => vec![snapshots],
         Job::Upload { .. } => vec![format!("{}:ro", snapshots)],
         Job::Extract { .. } => vec![format!("{}:ro", snapshots), restore, data],
+        Job::Prepare { .. } => vec![format!("{}:ro", snapshots), restore],
         Job::SwapData | Job::Cleanup => vec![restore, data],
     }
 }
@@ -220,6 +221,11 @@ impl<'a> AgentRun<'a> {
     }
 
     pub async fn remove(self) {
+        remove(&self.host.docker, &self.name).await;
+    }
+
+    /// Stops and removes the container now (a `run` waiting on it returns an error).
+    pub async fn cancel(&self) {
         remove(&self.host.docker, &self.name).await;
     }
 }

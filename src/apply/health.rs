@@ -151,6 +151,8 @@ where
     // restarts before this wait are history (controller-manager and scheduler restart whenever
     // they lose leader election): only restarts during the wait mean a restart loop
     let mut restarts_before = restart_count(host, container).await;
+    // asked often at first (most components answer within a second or two), then every second
+    let mut pause = Duration::from_millis(200);
     loop {
         if let Some(problem) = container_problem(host, container, &mut restarts_before).await {
             let logs = tail_logs(&host.docker, container, 20).await;
@@ -170,7 +172,8 @@ where
                 indent_logs(&logs)
             ));
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
     }
 }
 

@@ -305,9 +305,17 @@ pub async fn roll_batch(ctx: &Ctx<'_>, plane: Plane, batch: &Batch<&Host>, max: 
 /// phase) the apiservers reconnect for a while, so the API is asked again for up to
 /// [`API_DOWN_AFTER`] (or the component health timeout, if shorter) before the gate, cordon and
 /// drain are given up.
-async fn api_down(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host]) -> Option<String> {
+async fn api_down(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host]) -> Option<ApiDown> {
     if plane != Plane::Control || rolling.is_empty() {
         return None;
+    }
+    // seen live: not one kube-apiserver container runs (a restore stopped them all, or a
+    // wrecked control plane): nothing can answer, there is nothing to wait for
+    if !any_apiserver_running(ctx).await {
+        return Some(ApiDown {
+            why: "no kube-apiserver container runs on any controlplane host: the controlplane hosts are started all at once, without cordon or drain (nothing is serving that a rolling start would keep available)".into(),
+            all_at_once: true,
+        });
     }
     let until = std::time::Instant::now() + API_DOWN_AFTER.min(ctx.timeouts.component_health);
     let e = loop {
@@ -317,10 +325,40 @@ async fn api_down(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host]) -> Option<Stri
             Err(_) => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
         }
     };
-    Some(format!(
-        "no kube-apiserver answers ({}): controlplane hosts are replaced one at a time without cordon or drain, as RKE1 replaces NotReady controlplane hosts",
-        format!("{e:#}").replace('\n', " ")
-    ))
+    Some(ApiDown {
+        why: format!(
+            "no kube-apiserver answers ({}): controlplane hosts are replaced one at a time without cordon or drain, as RKE1 replaces NotReady controlplane hosts",
+            format!("{e:#}").replace('\n', " ")
+        ),
+        all_at_once: false,
+    })
+}
+
+/// Why the API is taken for down, and whether the controlplane hosts may all be replaced at once.
+struct ApiDown {
+    why: String,
+    all_at_once: bool,
+}
+
+/// Whether a kube-apiserver container is running (or restarting) on any controlplane host, asked
+/// of each host's Docker. A host that does not answer counts as running: only a certain "none"
+/// skips the wait.
+async fn any_apiserver_running(ctx: &Ctx<'_>) -> bool {
+    let name = crate::plan::controlplane::APISERVER;
+    for h in ctx.hosts.with_role("controlplane") {
+        let inspected = tokio::time::timeout(Duration::from_secs(10), h.docker.inspect_container(name, None)).await;
+        match inspected {
+            Ok(Ok(c)) => {
+                let s = c.state.unwrap_or_default();
+                if s.running == Some(true) || s.restarting == Some(true) {
+                    return true;
+                }
+            }
+            Ok(Err(e)) if crate::transport::docker::is_not_found(&e) => {}
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// How long the API may fail to answer before controlplane hosts are replaced without it.
@@ -330,10 +368,14 @@ const API_DOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 /// touched (those are untouched, and the next `up` continues).
 pub async fn roll(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host]) -> Result<()> {
     let settings = DrainSettings::from_config(ctx.config).map_err(|e| anyhow!(e))?;
-    if let Some(why) = api_down(ctx, plane, rolling).await {
-        ctx.ui.warn(&why);
-        for h in rolling {
-            deploy(ctx, plane, h).await?;
+    if let Some(down) = api_down(ctx, plane, rolling).await {
+        ctx.ui.warn(&down.why);
+        if down.all_at_once {
+            all_ok(bounded(ctx.hosts.concurrency, rolling.iter().map(|h| deploy(ctx, plane, h)).collect()).await)?;
+        } else {
+            for h in rolling {
+                deploy(ctx, plane, h).await?;
+            }
         }
         return Ok(());
     }
@@ -362,9 +404,9 @@ pub async fn roll(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host])
 /// earlier batch's drain moves onto a later node are not foreseen.
 pub async fn dry_run(ctx: &Ctx<'_>, plane: Plane, rolling: &[&Host], new: &[&Host]) -> Result<Vec<String>> {
     let settings = DrainSettings::from_config(ctx.config).map_err(|e| anyhow!(e))?;
-    if let Some(why) = api_down(ctx, plane, rolling).await {
+    if let Some(down) = api_down(ctx, plane, rolling).await {
         let hosts: Vec<&str> = rolling.iter().map(|h| h.name()).collect();
-        return Ok(vec![format!("{why}: {}", hosts.join(", "))]);
+        return Ok(vec![format!("{}: {}", down.why, hosts.join(", "))]);
     }
     let batches = batches(ctx, rolling)?;
     let mut out = Vec::new();

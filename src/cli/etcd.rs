@@ -39,6 +39,11 @@ pub struct SaveArgs {
     /// File holding the encryption passphrase (first line); implies --encrypt
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<std::path::PathBuf>,
+    /// TCP port the etcd hosts copy the snapshot to each other on, host to host, mutual TLS with
+    /// the cluster's etcd certificates; 0: copy through this machine's SSH connections instead
+    /// (also what happens when the port cannot be reached)
+    #[arg(long, value_name = "PORT", default_value_t = snapshot::save::DEFAULT_COPY_PORT)]
+    pub copy_port: u16,
 }
 
 /// RKE1's S3 flags; cluster.yml's `services.etcd.backup_config.s3backupconfig` fills what is not
@@ -181,7 +186,7 @@ pub async fn run(cli: &super::Cli, cmd: &Etcd, ui: &Ui) -> Result<()> {
     match cmd {
         Etcd::SnapshotSave(a) => {
             let crypt = snapshot::crypt::EncryptFlags { encrypt: a.encrypt, recipients: a.encrypt_recipient.clone(), passphrase_file: a.passphrase_file.clone() };
-            snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), &a.s3.flags(), &crypt, ui).await.map(|_| ())
+            snapshot::save::run(&opts(cli, &a.connect), a.name.as_deref(), &a.s3.flags(), &crypt, a.copy_port, ui).await.map(|_| ())
         }
         Etcd::SnapshotRestore(a) => {
             let o = RestoreOptions {

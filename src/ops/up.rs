@@ -367,7 +367,7 @@ fn recurring_snapshots(cfg: &config::ClusterConfig, full: &state::FullState) -> 
 async fn snapshot_first(args: &UpOptions, why: &str, state_path: &std::path::Path, before: &state::FullState, ui: &Ui) -> Result<(state::FullState, state::lock::RunLock)> {
     ui.info(&format!("upgrade ({why}): taking an etcd snapshot first"));
     let opts = super::snapshot::SnapshotOptions { config_path: args.config_path.clone(), connect: args.connect.clone() };
-    let m = super::snapshot::save::run(&opts, None, &super::snapshot::s3::S3Flags::default(), &Default::default(), ui)
+    let m = super::snapshot::save::run(&opts, None, &super::snapshot::s3::S3Flags::default(), &Default::default(), super::snapshot::save::DEFAULT_COPY_PORT, ui)
         .await
         .map_err(|e| e.context("the etcd snapshot before the upgrade failed; nothing was changed (`up --no-snapshot` upgrades without one)"))?;
     ui.info(&format!(

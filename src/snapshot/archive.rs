@@ -183,20 +183,30 @@ fn open_zip<R: Read + Seek>(r: R) -> Result<zip::ZipArchive<R>> {
 /// Opens the zip, finds the snapshot entry and checks etcd's integrity hash over all of it
 /// (decompressing also checks the entry's CRC-32).
 pub fn inspect_zip<R: Read + Seek>(r: R, name: &str) -> Result<Inspected> {
+    inspect_zip_into(r, name, std::io::sink())
+}
+
+/// `inspect_zip`, writing the etcd snapshot to `out` on the way (one reading to check and extract).
+pub fn inspect_zip_into<R: Read + Seek>(r: R, name: &str, out: impl Write) -> Result<Inspected> {
     let mut zip = open_zip(r)?;
     let has_state = zip.file_names().flatten().any(|e| naming::is_state_entry(&e, name));
     let i = snapshot_index(&mut zip, name)?;
     let mut entry = zip.by_index(i)?;
     let snapshot_entry = entry.name()?.to_string();
     let mut check = IntegrityCheck::default();
-    copy_checked(&mut entry, &mut std::io::sink(), &mut check).with_context(|| format!("reading entry {snapshot_entry}"))?;
+    copy_checked(&mut entry, out, &mut check).with_context(|| format!("reading entry {snapshot_entry}"))?;
     Ok(Inspected { snapshot_entry, integrity: check.finish(), has_state })
 }
 
 /// Checks a raw (legacy, unzipped) snapshot file.
 pub fn inspect_raw(r: impl Read) -> Result<Integrity> {
+    inspect_raw_into(r, std::io::sink())
+}
+
+/// `inspect_raw`, copying the snapshot to `out` on the way.
+pub fn inspect_raw_into(r: impl Read, out: impl Write) -> Result<Integrity> {
     let mut check = IntegrityCheck::default();
-    copy_checked(r, &mut std::io::sink(), &mut check)?;
+    copy_checked(r, out, &mut check)?;
     Ok(check.finish())
 }
 

@@ -52,6 +52,17 @@ pub enum Job {
         name: String,
         #[serde(default)]
         decrypt: Option<Decrypt>,
+        /// the sha256 of the archive the preflight verified: its extraction by `Prepare` is reused
+        /// when its stamp names that archive
+        #[serde(default)]
+        prepared: Option<String>,
+    },
+    /// The restore's preflight on one host: `Inspect` deep of `name`, the etcd snapshot extracted
+    /// into the restore dir on the way (scratch space only: nothing of etcd is touched).
+    Prepare {
+        name: String,
+        #[serde(default)]
+        decrypt: Option<Decrypt>,
     },
     /// Copy the state file stored in the archive to `STATE_OUT`.
     ReadState {
@@ -78,6 +89,8 @@ pub enum Job {
     /// snapshot `<time>_etcd` as `Save` writes it, the oldest beyond `retention` pruned; the job
     /// file is read again before each one (`up` may have rewritten it).
     Recurring(RecurringJob),
+    /// Receive a copy of a snapshot being saved on another etcd host (`agent::transfer`).
+    Receive(ReceiveJob),
     /// Download `name`'s archive and manifest from S3 into the snapshot dir, unless already
     /// there; the archive must match the manifest.
     Download {
@@ -96,6 +109,7 @@ impl Job {
             Job::Inspect { .. } => "inspect",
             Job::Adopt { .. } => "adopt",
             Job::Extract { .. } => "extract",
+            Job::Prepare { .. } => "prepare",
             Job::ReadState { .. } => "read-state",
             Job::SwapData => "swap-data",
             Job::Cleanup => "cleanup",
@@ -103,6 +117,7 @@ impl Job {
             Job::Upload { .. } => "upload",
             Job::Download { .. } => "download",
             Job::Recurring(_) => "recurring",
+            Job::Receive(_) => "receive",
         }
     }
 }
@@ -127,7 +142,55 @@ pub struct SaveJob {
     /// encrypt the archive as it is written (`--encrypt`)
     #[serde(default)]
     pub encrypt: Option<Encrypt>,
+    /// send the archive, as it is written, to the agents on these hosts (`agent::transfer`)
+    #[serde(default)]
+    pub copy: Option<CopyTo>,
+    /// and upload it to S3 the same way
+    #[serde(default)]
+    pub s3: Option<S3Upload>,
 }
+
+/// An upload to S3 made while the archive is written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct S3Upload {
+    pub settings: crate::snapshot::s3::S3Settings,
+    /// the CLI's deadline for the job: the S3 timeouts fit inside it
+    pub deadline_secs: u64,
+}
+
+/// The TLS identity files of an agent (inside the container: the host's `/etc/kubernetes/ssl`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TlsFiles {
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+}
+
+/// Where the saving agent sends a copy, and where a receiving agent listens.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CopyTo {
+    /// the receivers' addresses (their etcd internal addresses)
+    pub peers: Vec<String>,
+    pub port: u16,
+    /// the saving host's etcd certificate (client and server usages, signed by the cluster CA)
+    pub tls: TlsFiles,
+}
+
+/// The receiving side of a copy (`Job::Receive`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ReceiveJob {
+    pub name: String,
+    /// this host's address the sender connects to, and the port
+    pub listen: String,
+    pub port: u16,
+    /// this host's etcd certificate (its address among the names)
+    pub tls: TlsFiles,
+    /// how long to wait for the sender
+    pub accept_secs: u64,
+    /// longest pause between two frames
+    pub stall_secs: u64,
+}
+
 
 impl std::fmt::Debug for SaveJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,6 +201,8 @@ impl std::fmt::Debug for SaveJob {
             .field("port", &self.port)
             .field("state", &self.state.as_ref().map(|s| format!("<{} bytes>", s.len())))
             .field("encrypt", &self.encrypt)
+            .field("copy", &self.copy)
+            .field("s3", &self.s3)
             .finish_non_exhaustive()
     }
 }
@@ -163,9 +228,22 @@ pub const RECURRING_READY: &str = "stockade-agent: recurring snapshots ready";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum JobResult {
-    Saved { manifest: Manifest },
+    Saved {
+        manifest: Manifest,
+        /// the copies sent while it was written (`SaveJob::copy`, `SaveJob::s3`), each kept or why not
+        #[serde(default)]
+        delivered: Vec<Delivery>,
+    },
     Inspected { copies: Vec<Copy>, missing: Vec<String> },
     Done { detail: String },
+}
+
+/// A copy sent while the archive was written: to a host's address, or `s3`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Delivery {
+    pub to: String,
+    /// None: kept (by the receiver, or in S3 with its manifest); else why not
+    pub error: Option<String>,
 }
 
 /// One snapshot file on one host, as `inspect` found it.
@@ -257,6 +335,8 @@ mod tests {
             state: Some("-----BEGIN RSA PRIVATE KEY----- secret".into()),
             stall_timeout_secs: 1,
             encrypt: None,
+            copy: None,
+            s3: None,
         };
         let shown = format!("{:?}", Job::Save(j));
         assert!(!shown.contains("PRIVATE KEY") && shown.contains("<38 bytes>"), "{shown}");

@@ -78,6 +78,8 @@ pub fn job_file(cfg: &ClusterConfig, node: &Node, schedule: Schedule, state: &st
         state: Some(state.to_string()),
         stall_timeout_secs: 30,
         encrypt: encryption(cfg),
+        copy: None,
+        s3: None,
     };
     let job = Job::Recurring(RecurringJob { save, interval_secs: schedule.interval_secs, retention: schedule.retention, s3, deadline_secs });
     FileSpec { dir: crate::plan::prefixed(cfg, "/etc/kubernetes"), name: JOB_FILE.into(), content: serde_json::to_vec_pretty(&job).expect("job serializes"), mode: 0o600, owner: None }

@@ -298,6 +298,13 @@ impl Testbed {
         Command::new("ip").args(["netns", "exec", &ns]).args(cmd).output().expect("ip netns exec")
     }
 
+    /// Starts a command inside host `h`'s network namespace and leaves it running (the caller kills it).
+    pub fn spawn_in_netns(&self, h: &TbHost, cmd: &[&str]) -> std::process::Child {
+        let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());
+        let ns = format!("{prefix}{}", h.name.trim_start_matches('h'));
+        Command::new("ip").args(["netns", "exec", &ns]).args(cmd).stdout(std::process::Stdio::null()).spawn().expect("ip netns exec")
+    }
+
     /// Makes host `h`'s Docker report `os` as its OperatingSystem (`None`: its own again), by
     /// testbed/host-os.sh (restarts that host's dockerd). The returned guard puts the host's own
     /// back when dropped, also when the test fails.

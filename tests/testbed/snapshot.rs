@@ -359,11 +359,37 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
     let tb = Testbed::get();
     tb.write_config(&tb.cluster_yml(3, ""));
     tb.up_ok(&[]);
-    for n in ["a", "b", "c"] {
-        let r = tb.stockade(&["--debug", "etcd", "snapshot-save", "--name", n]);
+    // the copies: host to host (a), through stockade's SSH connections when asked (b), and when
+    // the copy port on h2 is taken by something that is not a stockade agent (c)
+    let taken = format!("import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('{}', 2382))\ns.listen(8)\nwhile True:\n    s.accept()[0].close()\n", tb.h(1).ip);
+    for (n, extra) in [("a", None), ("b", Some("0")), ("c", None)] {
+        let mut squatter = (n == "c").then(|| tb.spawn_in_netns(tb.h(1), &["python3", "-c", &taken]));
+        if let Some(c) = squatter.as_mut() {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            assert!(c.try_wait().unwrap().is_none(), "the listener on h2's copy port did not start");
+        }
+        let mut args = vec!["--debug", "etcd", "snapshot-save", "--name", n];
+        if let Some(port) = extra {
+            args.extend(["--copy-port", port]);
+        }
+        let r = tb.stockade(&args);
+        if let Some(c) = squatter.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
         assert_eq!(r.code, 0, "{}", r.all());
         for secret in ["PRIVATE KEY", "BEGIN CERTIFICATE", "certificatesBundle"] {
             assert!(!r.all().contains(secret), "--debug output shows {secret}");
+        }
+        let direct = |h: usize| r.all().contains(&format!("{}: received {n} from {} (direct, verified)", tb.h(h).ip, tb.h(0).ip));
+        let through = |h: usize| r.all().contains(&format!("{}: copied {n} from {}", tb.h(h).ip, tb.h(0).ip));
+        match n {
+            "a" => assert!(direct(1) && direct(2) && !through(1) && !through(2), "{}", r.all()),
+            "b" => assert!(through(1) && through(2) && !direct(1) && !direct(2) && !r.all().contains("direct copy"), "{}", r.all()),
+            _ => {
+                assert!(through(1) && direct(2), "{}", r.all());
+                assert!(r.all().contains(&format!("host {}: the direct copy from {} failed", tb.h(1).ip, tb.h(0).ip)), "{}", r.all());
+            }
         }
         // creation times in whole seconds: keep them apart
         std::thread::sleep(std::time::Duration::from_millis(1100));

@@ -52,6 +52,11 @@ pub trait S3Seam: Send + Sync {
     fn upload<'a>(&'a self, host: &'a Host, image: &'a str, manifest: &'a crate::snapshot::manifest::Manifest) -> futures_util::future::BoxFuture<'a, Result<()>>;
     /// Bring `name` (archive + manifest) from S3 onto `host`'s snapshot dir, if it is not there.
     fn download<'a>(&'a self, host: &'a Host, image: &'a str, name: &'a str) -> futures_util::future::BoxFuture<'a, Result<()>>;
+    /// The upload the saving agent makes while it writes the archive (`upload` is then only the
+    /// fallback when that one failed).
+    fn streamed(&self) -> Option<crate::snapshot::job::S3Upload> {
+        None
+    }
 }
 
 /// A connected run against the etcd hosts (or all hosts), holding the cluster lock.

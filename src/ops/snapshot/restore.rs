@@ -145,11 +145,9 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     // with S3, every etcd host first gets the copy it lacks; the preflight then verifies all of them
     let mut s3_failed = Vec::new();
     if let Some(s3) = s3 {
-        for h in &etcd_hosts {
-            if let Err(e) = s3.download(h, image.tag(), name).await {
-                s3_failed.push(format!("host {}: bringing {name} from S3: {e:#}", h.name()));
-            }
-        }
+        let tag = image.tag();
+        let downloads = etcd_hosts.iter().map(|h| async move { s3.download(h, tag, name).await.map_err(|e| format!("host {}: bringing {name} from S3: {e:#}", h.name())) }).collect();
+        s3_failed.extend(bounded(s.hosts.concurrency, downloads).await.into_iter().filter_map(Result::err));
     }
     let mut copies = inspect_everywhere(s, image.tag(), name, key).await?;
     // a snapshot on only some etcd hosts and not (or not reachably) in S3 — a recurring one is on
@@ -216,11 +214,15 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     }
 
     ui.phase("Stop");
-    for h in s.hosts.hosts.iter().filter(|h| h.has_role("controlplane")) {
+    // the control plane first (on every host at once), then the etcd members one after the other:
+    // stopped all at once, the last leader waits out its leadership transfer (15 s measured)
+    let control = s.hosts.hosts.iter().filter(|h| h.has_role("controlplane")).map(|h| async move {
         for c in [APISERVER, CONTROLLER, SCHEDULER] {
             stop(h, c, ui).await?;
         }
-    }
+        Ok(())
+    });
+    all_ok(bounded(s.hosts.concurrency, control.collect()).await)?;
     for h in &etcd_hosts {
         stop(h, ETCD, ui).await?;
     }
@@ -231,10 +233,10 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     let futs = etcd_hosts
         .iter()
         .map(|h| {
-            let (initial_cluster, etcd_image, image) = (&initial_cluster, &etcd_image, image.tag());
+            let (initial_cluster, etcd_image, image, prepared) = (&initial_cluster, &etcd_image, image.tag(), &verified.sha256);
             async move {
                 let prefix = &|p: &str| h.prefixed(cfg, p);
-                let extract = Job::Extract { name: name.to_string(), decrypt: key.cloned() };
+                let extract = Job::Extract { name: name.to_string(), decrypt: key.cloned(), prepared: Some(prepared.clone()) };
                 crate::apply::agent::run_job(h, image, &extract, binds_for(&extract, prefix), s.deadline).await?;
                 restore_member(h, etcd_image, name, initial_cluster, &prefix("/var/lib/etcd"), s.deadline).await?;
                 let swap = Job::SwapData;
@@ -270,9 +272,11 @@ async fn restore_etcd(s: &Session, name: &str, opts: &RestoreOptions, s3: Option
     Ok(archive_state)
 }
 
-/// What every etcd host holds of `name`, deep-checked (manifest, etcd's integrity hash), in host order.
+/// What every etcd host holds of `name`, deep-checked (manifest, etcd's integrity hash), in host
+/// order; the etcd snapshot is extracted into each host's restore scratch directory on the way
+/// (the restore then reuses it: one reading of each archive).
 async fn inspect_everywhere(s: &Session, image: &str, name: &str, key: Option<&Decrypt>) -> Result<Vec<Option<crate::snapshot::job::Copy>>> {
-    let results = s.on_etcd_hosts(image, &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: key.cloned() }).await?;
+    let results = s.on_etcd_hosts(image, &Job::Prepare { name: name.to_string(), decrypt: key.cloned() }).await?;
     results.into_iter().map(|r| Ok(inspected(r)?.0.into_iter().next())).collect()
 }
 

@@ -90,6 +90,9 @@ impl S3Seam for AgentS3 {
             Ok(())
         })
     }
+    fn streamed(&self) -> Option<crate::snapshot::job::S3Upload> {
+        Some(crate::snapshot::job::S3Upload { settings: self.settings.clone(), deadline_secs: self.deadline.as_secs() })
+    }
     fn download<'a>(&'a self, host: &'a Host, image: &'a str, name: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let job = Job::Download { name: name.to_string(), s3: self.settings.clone(), deadline_secs: self.deadline.as_secs() };

@@ -9,8 +9,8 @@ use super::{inspected, S3Seam, Session, SnapshotOptions};
 use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT};
 use crate::snapshot::crypt::Encrypt;
-use crate::snapshot::job::{Job, JobResult, SaveJob};
-use crate::snapshot::manifest::{Checksum, Manifest};
+use crate::snapshot::job::{self, Job, JobResult, SaveJob};
+use crate::snapshot::manifest::Manifest;
 use crate::snapshot::naming;
 use crate::transport::Host;
 use crate::ui::Ui;
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// Takes the snapshot, copies and verifies it on every etcd host, then uploads it to S3 when the
 /// flags or cluster.yml ask for it (settings checked before any host is contacted).
-pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s3::S3Flags, crypt: &super::crypt::EncryptFlags, ui: &Ui) -> Result<Manifest> {
+pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s3::S3Flags, crypt: &super::crypt::EncryptFlags, copy_port: u16, ui: &Ui) -> Result<Manifest> {
     let name = match name {
         Some(n) => naming::normalize(n)?,
         None => naming::default_name(time::OffsetDateTime::now_utc()),
@@ -28,7 +28,7 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s
     let s3 = super::s3::settings(&cfg, s3_flags, &|k| std::env::var(k).ok())?.map(|settings| super::s3::AgentS3 { settings, deadline: super::deadline(&cfg) });
     let encrypt = super::crypt::encryption(crypt, &|k| std::env::var(k).ok())?;
     let s = Session::open(opts, "etcd snapshot-save", false, ui).await?;
-    let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), encrypt, ui).await;
+    let r = save_in(&s, &name, s3.as_ref().map(|a| a as &dyn S3Seam), encrypt, copy_port, ui).await;
     s.close().await;
     let m = r?;
     let on: Vec<&str> = s.etcd_hosts().iter().map(|h| h.name()).collect();
@@ -46,63 +46,148 @@ pub async fn run(opts: &SnapshotOptions, name: Option<&str>, s3_flags: &super::s
     Ok(m)
 }
 
-async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Option<Encrypt>, ui: &Ui) -> Result<Manifest> {
+async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Option<Encrypt>, copy_port: u16, ui: &Ui) -> Result<Manifest> {
     let creds = Credentials::from_bundle(&s.state.certificates())?;
     let etcd_hosts = s.etcd_hosts();
     ui.phase("Snapshot");
     let image = s.agent_image(ui).await?;
-    // the name must be free everywhere before anything is written
-    let found = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: false, decrypt: None }).await?;
-    for (h, r) in etcd_hosts.iter().zip(found) {
+    // the name must be free everywhere before anything is written (asked while etcd's health is)
+    let free = Job::Inspect { names: Some(vec![name.to_string()]), deep: false, decrypt: None };
+    let (found, source) = tokio::join!(
+        s.on_etcd_hosts(image.tag(), &free),
+        healthy_member(&etcd_hosts, &creds)
+    );
+    for (h, r) in etcd_hosts.iter().zip(found?) {
         if !inspected(r)?.0.is_empty() {
             bail!("host {}: a snapshot named {name} already exists: choose another --name, or delete it first (`stockade etcd snapshot delete {name}`). Nothing was changed", h.name());
         }
     }
-    let source = healthy_member(&etcd_hosts, &creds).await?;
+    let source = source?;
     ui.step(source.name(), "healthy etcd member: taking the snapshot here");
+    let others: Vec<&Host> = etcd_hosts.iter().copied().filter(|h| h.name() != source.name()).collect();
     let state = std::fs::read_to_string(&s.state_path).map_err(|e| anyhow!("reading {}: {e}", s.state_path.display()))?;
+    let stall_timeout_secs = 30.min(s.deadline.as_secs()).max(5);
+    let ssl = |file: &str| format!("/etc/kubernetes/ssl/{file}");
+    let etcd_tls = |h: &Host| crate::snapshot::job::TlsFiles {
+        ca_file: ssl(&format!("{}.pem", crate::pki::names::CA)),
+        cert_file: ssl(&format!("{}.pem", crate::pki::names::etcd_cert(&h.node))),
+        key_file: ssl(&format!("{}-key.pem", crate::pki::names::etcd_cert(&h.node))),
+    };
+    let copy = (copy_port != 0 && !others.is_empty()).then(|| crate::snapshot::job::CopyTo {
+        peers: others.iter().map(|h| internal(&h.node).to_string()).collect(),
+        port: copy_port,
+        tls: etcd_tls(source),
+    });
     let job = Job::Save(SaveJob {
         name: name.to_string(),
         cluster: s.config().cluster_name.clone().unwrap_or_else(|| "local".into()),
         address: internal(&source.node).to_string(),
         port: CLIENT_PORT,
-        ca_file: format!("/etc/kubernetes/ssl/{}.pem", crate::pki::names::CA),
-        cert_file: format!("/etc/kubernetes/ssl/{}.pem", crate::pki::names::NODE),
-        key_file: format!("/etc/kubernetes/ssl/{}-key.pem", crate::pki::names::NODE),
+        ca_file: ssl(&format!("{}.pem", crate::pki::names::CA)),
+        cert_file: ssl(&format!("{}.pem", crate::pki::names::NODE)),
+        key_file: ssl(&format!("{}-key.pem", crate::pki::names::NODE)),
         state: Some(state),
-        stall_timeout_secs: 30.min(s.deadline.as_secs()).max(5),
+        stall_timeout_secs,
         encrypt,
+        copy: copy.clone(),
+        s3: s3.and_then(|s3| s3.streamed()),
     });
-    let manifest = match s.on_host(source, image.tag(), &job).await? {
-        JobResult::Saved { manifest } => manifest,
+    // the receivers first: the saving agent connects to them before it takes the snapshot
+    let mut receivers = Vec::new();
+    let mut direct_failed: Vec<(String, String)> = Vec::new();
+    if copy.is_some() {
+        for to in &others {
+            let receive = Job::Receive(crate::snapshot::job::ReceiveJob {
+                name: name.to_string(),
+                listen: internal(&to.node).to_string(),
+                port: copy_port,
+                tls: etcd_tls(to),
+                accept_secs: RECEIVER_WAITS.as_secs(),
+                stall_secs: stall_timeout_secs,
+            });
+            let cfg = s.config();
+            let binds = crate::apply::agent::binds_for(&receive, &|p: &str| to.prefixed(cfg, p));
+            match crate::apply::agent::AgentRun::create(to, image.tag(), &receive, binds).await {
+                Ok(r) => receivers.push(r),
+                Err(e) => direct_failed.push((to.name().to_string(), format!("{e:#}"))),
+            }
+        }
+    }
+    let deadline = s.deadline;
+    let saving = async {
+        let r = s.on_host(source, image.tag(), &job).await;
+        // a receiver the saving agent never reached (or that it dropped) is not waited for
+        let sent_to: Vec<String> = match &r {
+            Ok(JobResult::Saved { delivered, .. }) => delivered.iter().filter(|d| d.error.is_none()).map(|d| d.to.clone()).collect(),
+            _ => Vec::new(),
+        };
+        for rcv in &receivers {
+            if !sent_to.contains(&internal(&rcv.host.node).to_string()) {
+                rcv.cancel().await;
+            }
+        }
+        r
+    };
+    let (saved, received) = tokio::join!(saving, futures_util::future::join_all(receivers.iter().map(|r| r.run(deadline))));
+    for r in receivers {
+        r.remove().await;
+    }
+    let (manifest, delivered) = match saved? {
+        JobResult::Saved { manifest, delivered } => (manifest, delivered),
         other => bail!("host {}: the agent answered {other:?} to the save job", source.name()),
     };
     let encrypted = if manifest.encrypted { ", age-encrypted" } else { "" };
     ui.step(source.name(), &format!("wrote {} ({} bytes{encrypted}, sha256 {})", naming::archive_path(name), manifest.size, manifest.sha256));
+    // each other host: kept by its receiver, the same bytes as here — else copied through this machine
     let mut failed = Vec::new();
-    for to in etcd_hosts.iter().filter(|h| h.name() != source.name()) {
-        ui.status(&format!("copying {name} to {}", to.name()));
-        match crate::apply::agent::copy_snapshot(source, to, image.tag(), &manifest, s.deadline).await {
-            Ok(()) => ui.step(to.name(), &format!("copied {name} from {}", source.name())),
-            Err(e) => failed.push(format!("{e:#}")),
+    let mut received = received.into_iter();
+    for to in &others {
+        let address = internal(&to.node).to_string();
+        let direct = match (copy.is_some(), direct_failed.iter().find(|(h, _)| h == to.name())) {
+            (false, _) => Err("direct copies are off (--copy-port 0)".to_string()),
+            (true, Some((_, e))) => Err(e.clone()),
+            (true, None) => {
+                let sent = delivered.iter().find(|d| d.to == address).map(|d| d.error.clone()).unwrap_or_else(|| Some("not sent".into()));
+                let kept = received.next().expect("one result per receiver");
+                match (sent, kept) {
+                    (None, Ok(JobResult::Saved { manifest: m, .. })) if m.sha256 == manifest.sha256 && m.size == manifest.size => Ok(()),
+                    (None, Ok(other)) => Err(format!("the copy kept is not the snapshot ({other:?})")),
+                    (None, Err(e)) => Err(format!("{e:#}")),
+                    (Some(e), _) => Err(e),
+                }
+            }
+        };
+        match direct {
+            Ok(()) => ui.step(to.name(), &format!("received {name} from {} (direct, verified)", source.name())),
+            Err(why) => {
+                if copy.is_some() {
+                    ui.warn(&format!("host {}: the direct copy from {} failed ({why}); copying through this machine instead (open TCP port {copy_port} between the etcd hosts, or pass --copy-port 0)", to.name(), source.name()));
+                }
+                ui.status(&format!("copying {name} to {}", to.name()));
+                match crate::apply::agent::copy_snapshot(source, to, image.tag(), &manifest, s.deadline).await {
+                    Ok(()) => ui.step(to.name(), &format!("copied {name} from {}", source.name())),
+                    Err(e) => failed.push(format!("{e:#}")),
+                }
+            }
         }
     }
-    // every copy as the hosts see it now: present, matching the manifest, etcd's hash intact
-    let checks = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: true, decrypt: None }).await?;
-    for (h, r) in etcd_hosts.iter().zip(checks) {
-        let (copies, _) = inspected(r)?;
-        match copies.first() {
-            Some(c) if c.checksum == Checksum::Ok && c.problem.is_none() && c.sha256 == manifest.sha256 => {}
-            Some(c) => failed.push(format!("host {}: the copy of {name} does not verify (checksum {}, {})", h.name(), c.checksum, c.problem.as_deref().unwrap_or("sha256 differs"))),
-            None if failed.iter().any(|f| f.contains(h.name())) => {}
-            None => failed.push(format!("host {}: {name} is missing", h.name())),
+    // no second reading of the copies: each was hashed by the agent that wrote it on its host,
+    // against the manifest, before it took the name (the saving agent's own copy too, and etcd's
+    // integrity hash was checked there on the stream: a copy with the same sha256 is the same bytes)
+    // S3: uploaded while it was written; else now, from the file. An S3 failure keeps the local
+    // copies and says so (RKE1 lost both)
+    if let Some(s3) = s3 {
+        match delivered.iter().find(|d| d.to == crate::agent::S3_SINK) {
+            Some(job::Delivery { error: None, .. }) => ui.step(source.name(), &format!("uploaded {name} to S3 while writing it")),
+            other => {
+                if let Some(job::Delivery { error: Some(e), .. }) = other {
+                    ui.warn(&format!("host {}: the upload to S3 while writing failed ({e}); uploading the file now", source.name()));
+                }
+                if let Err(e) = s3.upload(source, image.tag(), &manifest).await {
+                    failed.push(format!("uploading to S3 failed: {e:#}"));
+                }
+            }
         }
-    }
-    // S3 after the local copies: an S3 failure keeps them and says so (RKE1 lost both)
-    if let Some(s3) = s3
-        && let Err(e) = s3.upload(source, image.tag(), &manifest).await
-    {
-        failed.push(format!("uploading to S3 failed: {e:#}"));
     }
     if !failed.is_empty() {
         bail!(
@@ -115,6 +200,13 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
     }
     Ok(manifest)
 }
+
+/// How long a receiving agent waits for the saving one (which connects before it takes the
+/// snapshot; a receiver it could not reach is stopped by the CLI as soon as the save returns).
+const RECEIVER_WAITS: Duration = Duration::from_secs(60);
+
+/// The port the etcd hosts' agents copy a snapshot on, host to host (`--copy-port`).
+pub const DEFAULT_COPY_PORT: u16 = 2382;
 
 /// The first etcd member that answers, knows a leader and sees the whole membership, checked live.
 pub async fn healthy_member<'a>(hosts: &[&'a Host], creds: &Credentials) -> Result<&'a Host> {
