@@ -12,7 +12,7 @@ pub mod transfer;
 use crate::etcd::{self, Credentials};
 use crate::snapshot::archive::{self, Integrity, Layout};
 use crate::snapshot::crypt::{self, Decrypt};
-use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob};
+use crate::snapshot::job::{self, Copy, Job, JobResult, SaveJob, S3_SINK};
 use crate::snapshot::manifest::{digest_reader, Checksum, Manifest};
 use crate::snapshot::naming::{self, SNAPSHOT_DIR};
 use crate::snapshot::retention::{self, Dated};
@@ -228,17 +228,21 @@ async fn upload_stream(store: S3Store, small: S3Store, name: String, rx: tokio::
     let ended: std::sync::Arc<std::sync::Mutex<Option<Manifest>>> = Default::default();
     let seen = ended.clone();
     let cut = || std::io::Error::other("the snapshot was not completed");
-    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+    // the state: the feed, and whether the stream already ended with an error (then it stays ended)
+    let stream = futures_util::stream::unfold((rx, false), move |(mut rx, failed)| {
         let seen = seen.clone();
         async move {
+            if failed {
+                return None;
+            }
             match rx.recv().await {
-                Some(Piece::Data(b)) => Some((Ok(b), rx)),
+                Some(Piece::Data(b)) => Some((Ok(b), (rx, false))),
                 Some(Piece::Done(m)) => {
                     *seen.lock().unwrap() = Some(*m);
                     None
                 }
-                Some(Piece::Abort(why)) => Some((Err(std::io::Error::other(why)), rx)),
-                None => Some((Err(cut()), rx)),
+                Some(Piece::Abort(why)) => Some((Err(std::io::Error::other(why)), (rx, true))),
+                None => Some((Err(cut()), (rx, true))),
             }
         }
     });
@@ -352,10 +356,7 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            for f in feeds {
-                f.end(transfer::Piece::Abort(format!("{e:#}")), stall).await;
-            }
-            let _ = tokio::time::timeout(stall, futures_util::future::join_all(sinks.into_iter().map(|(_, t)| t))).await;
+            abort_sinks(feeds, sinks, &e, stall).await;
             return Err(e.context("taking the snapshot failed; nothing was kept"));
         }
     };
@@ -371,8 +372,14 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
         encrypted: j.encrypt.is_some(),
     };
     // archive first, then the manifest: a manifest never names an archive that is not there
-    fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
-    write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes())?;
+    let kept = fs::rename(&tmp, &target)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))
+        .and_then(|()| write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes()));
+    if let Err(e) = kept {
+        let _ = fs::remove_file(&tmp);
+        abort_sinks(feeds, sinks, &e, stall).await;
+        return Err(e.context("keeping the snapshot on this host failed"));
+    }
     sync_dir(dir);
     // kept here: now the sinks may keep theirs
     for f in feeds {
@@ -387,13 +394,20 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
             Ok(Err(e)) => Some(format!("{e:#}")),
             Err(e) => Some(format!("the copy stopped: {e}")),
         };
-        delivered.push(job::Delivery { to, error });
+        delivered.push(job::Delivery { to, error, reached: true });
     }
     Ok((manifest, delivered))
 }
 
-/// What `Delivery::to` says for the S3 copy.
-pub const S3_SINK: &str = "s3";
+/// The snapshot failed: every sink is told to discard what it has (S3 aborts its multipart
+/// upload) and waited for, long enough for an abort request of its own.
+async fn abort_sinks(feeds: Vec<transfer::Feed>, sinks: Vec<(String, tokio::task::JoinHandle<Result<String>>)>, why: &anyhow::Error, stall: Duration) {
+    for f in feeds {
+        f.end(transfer::Piece::Abort(format!("{why:#}")), stall).await;
+    }
+    let _ = tokio::time::timeout(stall * 3, futures_util::future::join_all(sinks.into_iter().map(|(_, t)| t))).await;
+}
+
 
 /// Connects the job's sinks before the snapshot starts (a receiver that cannot be reached is
 /// reported, not waited for during the snapshot): their feeds, their tasks, and the sinks that
@@ -412,11 +426,11 @@ async fn open_sinks(j: &SaveJob, name: &str, stall: Duration) -> (Vec<transfer::
                             feeds.push(feed);
                             sinks.push((p.clone(), tokio::spawn(transfer::send(tls, rx, stall))));
                         }
-                        Err(e) => failed.push(job::Delivery { to: p.clone(), error: Some(format!("{e:#}")) }),
+                        Err(e) => failed.push(job::Delivery { to: p.clone(), error: Some(format!("{e:#}")), reached: false }),
                     }
                 }
             }
-            Err(e) => failed.extend(c.peers.iter().map(|p| job::Delivery { to: p.clone(), error: Some(format!("{e:#}")) })),
+            Err(e) => failed.extend(c.peers.iter().map(|p| job::Delivery { to: p.clone(), error: Some(format!("{e:#}")), reached: false })),
         }
     }
     if let Some(u) = &j.s3 {
@@ -427,7 +441,7 @@ async fn open_sinks(j: &SaveJob, name: &str, stall: Duration) -> (Vec<transfer::
                 feeds.push(feed);
                 sinks.push((S3_SINK.to_string(), tokio::spawn(upload_stream(store, small, name.to_string(), rx))));
             }
-            Err(e) => failed.push(job::Delivery { to: S3_SINK.into(), error: Some(format!("{e:#}")) }),
+            Err(e) => failed.push(job::Delivery { to: S3_SINK.into(), error: Some(format!("{e:#}")), reached: false }),
         }
     }
     (feeds, sinks, failed)

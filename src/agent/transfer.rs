@@ -264,6 +264,13 @@ pub async fn receive(dir: &Path, j: &ReceiveJob) -> Result<Manifest> {
         let (tcp, from) = tokio::time::timeout_at(until, listener.accept())
             .await
             .map_err(|_| anyhow!("no copy of {name} arrived on {}:{} within {}s", j.listen, j.port, j.accept_secs))??;
+        // only the saving host is heard (when its address is an address, not a name)
+        if let Ok(sender) = j.sender.parse::<std::net::IpAddr>()
+            && from.ip() != sender
+        {
+            eprintln!("stockade-agent: ignored a connection from {from}: the snapshot comes from {sender}");
+            continue;
+        }
         let accepted = async {
             let mut s = tokio::time::timeout(stall, acceptor.accept(tcp)).await.map_err(|_| anyhow!("no TLS handshake"))??;
             let mut header = Vec::new();
@@ -376,7 +383,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let tls = identity(d.path());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let job = ReceiveJob { name: "n".into(), listen: "127.0.0.1".into(), port, tls: tls.clone(), accept_secs: 20, stall_secs: 5 };
+        let job = ReceiveJob { name: "n".into(), listen: "127.0.0.1".into(), port, tls: tls.clone(), accept_secs: 20, stall_secs: 5, sender: "127.0.0.1".into() };
         let dir = d.path().join("snaps");
         let receiving = receive(&dir, &job);
         let sending = async {

@@ -189,6 +189,9 @@ pub struct ReceiveJob {
     pub accept_secs: u64,
     /// longest pause between two frames
     pub stall_secs: u64,
+    /// the saving host's address: a connection from another address is not heard
+    #[serde(default)]
+    pub sender: String,
 }
 
 
@@ -244,7 +247,13 @@ pub struct Delivery {
     pub to: String,
     /// None: kept (by the receiver, or in S3 with its manifest); else why not
     pub error: Option<String>,
+    /// the sink was reached and had the stream (a receiver then ends on its own)
+    #[serde(default)]
+    pub reached: bool,
 }
+
+/// What `Delivery::to` says for the S3 copy.
+pub const S3_SINK: &str = "s3";
 
 /// One snapshot file on one host, as `inspect` found it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -363,8 +363,16 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
     // the copy port on h2 is taken by something that is not a stockade agent (c)
     let taken = format!("import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('{}', 2382))\ns.listen(8)\nwhile True:\n    s.accept()[0].close()\n", tb.h(1).ip);
     for (n, extra) in [("a", None), ("b", Some("0")), ("c", None)] {
-        let mut squatter = (n == "c").then(|| tb.spawn_in_netns(tb.h(1), &["python3", "-c", &taken]));
-        if let Some(c) = squatter.as_mut() {
+        // killed when dropped, also when the test fails
+        struct Killed(std::process::Child);
+        impl Drop for Killed {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+        let mut squatter = (n == "c").then(|| Killed(tb.spawn_in_netns(tb.h(1), &["python3", "-c", &taken])));
+        if let Some(Killed(c)) = squatter.as_mut() {
             std::thread::sleep(std::time::Duration::from_millis(500));
             assert!(c.try_wait().unwrap().is_none(), "the listener on h2's copy port did not start");
         }
@@ -373,10 +381,7 @@ fn ls_shows_checksum_status_and_prune_keeps_the_newest() {
             args.extend(["--copy-port", port]);
         }
         let r = tb.stockade(&args);
-        if let Some(c) = squatter.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        drop(squatter);
         assert_eq!(r.code, 0, "{}", r.all());
         for secret in ["PRIVATE KEY", "BEGIN CERTIFICATE", "certificatesBundle"] {
             assert!(!r.all().contains(secret), "--debug output shows {secret}");

@@ -10,7 +10,7 @@ use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT};
 use crate::snapshot::crypt::Encrypt;
 use crate::snapshot::job::{self, Job, JobResult, SaveJob};
-use crate::snapshot::manifest::Manifest;
+use crate::snapshot::manifest::{Checksum, Manifest};
 use crate::snapshot::naming;
 use crate::transport::Host;
 use crate::ui::Ui;
@@ -78,20 +78,6 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
         port: copy_port,
         tls: etcd_tls(source),
     });
-    let job = Job::Save(SaveJob {
-        name: name.to_string(),
-        cluster: s.config().cluster_name.clone().unwrap_or_else(|| "local".into()),
-        address: internal(&source.node).to_string(),
-        port: CLIENT_PORT,
-        ca_file: ssl(&format!("{}.pem", crate::pki::names::CA)),
-        cert_file: ssl(&format!("{}.pem", crate::pki::names::NODE)),
-        key_file: ssl(&format!("{}-key.pem", crate::pki::names::NODE)),
-        state: Some(state),
-        stall_timeout_secs,
-        encrypt,
-        copy: copy.clone(),
-        s3: s3.and_then(|s3| s3.streamed()),
-    });
     // the receivers first: the saving agent connects to them before it takes the snapshot
     let mut receivers = Vec::new();
     let mut direct_failed: Vec<(String, String)> = Vec::new();
@@ -103,7 +89,9 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
                 port: copy_port,
                 tls: etcd_tls(to),
                 accept_secs: RECEIVER_WAITS.as_secs(),
-                stall_secs: stall_timeout_secs,
+                // longer than the saving agent's own: its pauses (etcd's, the final sync) come first
+                stall_secs: 3 * stall_timeout_secs,
+                sender: internal(&source.node).to_string(),
             });
             let cfg = s.config();
             let binds = crate::apply::agent::binds_for(&receive, &|p: &str| to.prefixed(cfg, p));
@@ -113,16 +101,31 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
             }
         }
     }
+    let job = Job::Save(SaveJob {
+        name: name.to_string(),
+        cluster: s.config().cluster_name.clone().unwrap_or_else(|| "local".into()),
+        address: internal(&source.node).to_string(),
+        port: CLIENT_PORT,
+        ca_file: ssl(&format!("{}.pem", crate::pki::names::CA)),
+        cert_file: ssl(&format!("{}.pem", crate::pki::names::NODE)),
+        key_file: ssl(&format!("{}-key.pem", crate::pki::names::NODE)),
+        state: Some(state),
+        stall_timeout_secs,
+        encrypt,
+        copy: copy.as_ref().map(|c| crate::snapshot::job::CopyTo { peers: receivers.iter().map(|r| internal(&r.host.node).to_string()).collect(), ..c.clone() }),
+        s3: s3.and_then(|s3| s3.streamed()),
+    });
     let deadline = s.deadline;
     let saving = async {
         let r = s.on_host(source, image.tag(), &job).await;
-        // a receiver the saving agent never reached (or that it dropped) is not waited for
-        let sent_to: Vec<String> = match &r {
-            Ok(JobResult::Saved { delivered, .. }) => delivered.iter().filter(|d| d.error.is_none()).map(|d| d.to.clone()).collect(),
+        // a receiver the saving agent never reached is not waited for; one it reached ends on
+        // its own (it keeps the copy or discards it) and is never cut off while it does
+        let reached: Vec<String> = match &r {
+            Ok(JobResult::Saved { delivered, .. }) => delivered.iter().filter(|d| d.reached).map(|d| d.to.clone()).collect(),
             _ => Vec::new(),
         };
         for rcv in &receivers {
-            if !sent_to.contains(&internal(&rcv.host.node).to_string()) {
+            if !reached.contains(&internal(&rcv.host.node).to_string()) {
                 rcv.cancel().await;
             }
         }
@@ -148,12 +151,12 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
             (true, Some((_, e))) => Err(e.clone()),
             (true, None) => {
                 let sent = delivered.iter().find(|d| d.to == address).map(|d| d.error.clone()).unwrap_or_else(|| Some("not sent".into()));
-                let kept = received.next().expect("one result per receiver");
-                match (sent, kept) {
-                    (None, Ok(JobResult::Saved { manifest: m, .. })) if m.sha256 == manifest.sha256 && m.size == manifest.size => Ok(()),
-                    (None, Ok(other)) => Err(format!("the copy kept is not the snapshot ({other:?})")),
-                    (None, Err(e)) => Err(format!("{e:#}")),
-                    (Some(e), _) => Err(e),
+                // what the receiver kept decides, whatever the sender saw of its answer
+                match (received.next().expect("one result per receiver"), sent) {
+                    (Ok(JobResult::Saved { manifest: m, .. }), _) if m.sha256 == manifest.sha256 && m.size == manifest.size => Ok(()),
+                    (Ok(other), _) => Err(format!("the copy kept is not the snapshot ({other:?})")),
+                    (Err(_), Some(e)) => Err(e),
+                    (Err(e), None) => Err(format!("{e:#}")),
                 }
             }
         };
@@ -171,13 +174,22 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
             }
         }
     }
-    // no second reading of the copies: each was hashed by the agent that wrote it on its host,
-    // against the manifest, before it took the name (the saving agent's own copy too, and etcd's
-    // integrity hash was checked there on the stream: a copy with the same sha256 is the same bytes)
+    // every copy read back as the hosts hold it now: present and matching the manifest. etcd's
+    // integrity hash was checked once, on the stream: a copy with the same sha256 is the same bytes
+    let checks = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: false, decrypt: None }).await?;
+    for (h, r) in etcd_hosts.iter().zip(checks) {
+        let (copies, _) = inspected(r)?;
+        match copies.first() {
+            Some(c) if c.checksum == Checksum::Ok && c.sha256 == manifest.sha256 => {}
+            Some(c) => failed.push(format!("host {}: the copy of {name} does not verify (checksum {}, sha256 {})", h.name(), c.checksum, c.sha256)),
+            None if failed.iter().any(|f| f.contains(h.name())) => {}
+            None => failed.push(format!("host {}: {name} is missing", h.name())),
+        }
+    }
     // S3: uploaded while it was written; else now, from the file. An S3 failure keeps the local
     // copies and says so (RKE1 lost both)
     if let Some(s3) = s3 {
-        match delivered.iter().find(|d| d.to == crate::agent::S3_SINK) {
+        match delivered.iter().find(|d| d.to == job::S3_SINK) {
             Some(job::Delivery { error: None, .. }) => ui.step(source.name(), &format!("uploaded {name} to S3 while writing it")),
             other => {
                 if let Some(job::Delivery { error: Some(e), .. }) = other {
