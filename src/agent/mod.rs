@@ -413,10 +413,9 @@ async fn abort_sinks(feeds: Vec<transfer::Feed>, sinks: Vec<(String, tokio::task
 /// reported, not waited for during the snapshot): their feeds, their tasks, and the sinks that
 /// could not be opened.
 async fn open_sinks(j: &SaveJob, name: &str, stall: Duration) -> (Vec<transfer::Feed>, Vec<(String, tokio::task::JoinHandle<Result<String>>)>, Vec<job::Delivery>) {
-    use transfer::TlsIdentity;
     let (mut feeds, mut sinks, mut failed) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(c) = &j.copy {
-        match c.tls.connector() {
+        match transfer::connector(&c.tls) {
             Ok(connector) => {
                 let connecting = c.peers.iter().map(|p| transfer::connect(p, c.port, &connector, name, PEER_CONNECT_WITHIN, stall));
                 for (p, r) in c.peers.iter().zip(futures_util::future::join_all(connecting).await) {

@@ -106,53 +106,39 @@ impl<W: Write> Write for Tee<W> {
     }
 }
 
-/// TLS configurations from an agent's certificate files.
-pub trait TlsIdentity {
-    fn read(&self) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>;
-    fn roots_of(ca: Vec<CertificateDer<'static>>) -> Result<rustls::RootCertStore>;
-    /// The sending side: the receiver must prove its address with a certificate of the cluster's CA.
-    fn connector(&self) -> Result<tokio_rustls::TlsConnector>;
-    /// The receiving side: only a client with a certificate of the cluster's CA is heard.
-    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor>;
+/// An agent's identity from its certificate files: the cluster CA as the only root, its chain, its key.
+fn identity(f: &TlsFiles) -> Result<(rustls::RootCertStore, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let read = |p: &str| std::fs::read(p).with_context(|| format!("reading {p}"));
+    let certs = |p: &str| CertificateDer::pem_slice_iter(&read(p)?).collect::<Result<Vec<_>, _>>().with_context(|| format!("{p}: not a PEM certificate"));
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certs(&f.ca_file)? {
+        roots.add(c)?;
+    }
+    let key = PrivateKeyDer::from_pem_slice(&read(&f.key_file)?).with_context(|| format!("{}: not a PEM private key", f.key_file))?;
+    Ok((roots, certs(&f.cert_file)?, key))
 }
 
-impl TlsIdentity for TlsFiles {
-    fn read(&self) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-        let read = |p: &str| std::fs::read(p).with_context(|| format!("reading {p}"));
-        let ca = CertificateDer::pem_slice_iter(&read(&self.ca_file)?).collect::<Result<Vec<_>, _>>().with_context(|| format!("{}: not a PEM certificate", self.ca_file))?;
-        let chain = CertificateDer::pem_slice_iter(&read(&self.cert_file)?).collect::<Result<Vec<_>, _>>().with_context(|| format!("{}: not a PEM certificate", self.cert_file))?;
-        let key = PrivateKeyDer::from_pem_slice(&read(&self.key_file)?).with_context(|| format!("{}: not a PEM private key", self.key_file))?;
-        Ok((ca, chain, key))
-    }
+/// The sending side: the receiver must prove its address with a certificate of the cluster's CA.
+pub fn connector(f: &TlsFiles) -> Result<tokio_rustls::TlsConnector> {
+    let (roots, chain, key) = identity(f)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)?;
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
 
-    fn roots_of(ca: Vec<CertificateDer<'static>>) -> Result<rustls::RootCertStore> {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in ca {
-            roots.add(c)?;
-        }
-        Ok(roots)
-    }
-
-    fn connector(&self) -> Result<tokio_rustls::TlsConnector> {
-        let (ca, chain, key) = self.read()?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(Self::roots_of(ca)?)
-            .with_client_auth_cert(chain, key)?;
-        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-    }
-
-    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor> {
-        let (ca, chain, key) = self.read()?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(Self::roots_of(ca)?), provider.clone()).build()?;
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(chain, key)?;
-        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
-    }
+/// The receiving side: only a client with a certificate of the cluster's CA is heard.
+fn acceptor(f: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor> {
+    let (roots, chain, key) = identity(f)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// A connected, authenticated stream to one receiver.
@@ -255,7 +241,7 @@ pub async fn receive(dir: &Path, j: &ReceiveJob) -> Result<Manifest> {
     if target.exists() {
         bail!("{} already exists on this host", target.display());
     }
-    let acceptor = j.tls.acceptor()?;
+    let acceptor = acceptor(&j.tls)?;
     let listener = tokio::net::TcpListener::bind((j.listen.as_str(), j.port)).await.with_context(|| format!("listening on {}:{}", j.listen, j.port))?;
     println!("stockade-agent: listening on {}:{}", j.listen, j.port);
     let until = tokio::time::Instant::now() + Duration::from_secs(j.accept_secs.max(1));
@@ -290,7 +276,7 @@ pub async fn receive(dir: &Path, j: &ReceiveJob) -> Result<Manifest> {
         }
     };
     drop(listener);
-    fs_create_dir(dir)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(".{}.receiving", naming::archive_file(&name)));
     let kept = async {
         let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -328,10 +314,6 @@ pub async fn receive(dir: &Path, j: &ReceiveJob) -> Result<Manifest> {
         let _ = std::fs::remove_file(&tmp);
     }
     outcome
-}
-
-fn fs_create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -387,7 +369,7 @@ mod tests {
         let dir = d.path().join("snaps");
         let receiving = receive(&dir, &job);
         let sending = async {
-            let stream = connect("127.0.0.1", port, &tls.connector()?, "n", Duration::from_secs(10), Duration::from_secs(5)).await?;
+            let stream = connect("127.0.0.1", port, &connector(&tls)?, "n", Duration::from_secs(10), Duration::from_secs(5)).await?;
             let (feed, rx) = Feed::new("127.0.0.1");
             let task = tokio::spawn(send(stream, rx, Duration::from_secs(5)));
             for p in pieces {

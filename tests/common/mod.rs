@@ -293,16 +293,12 @@ impl Testbed {
 
     /// Runs a command inside host `h`'s network namespace (as testbed/lib.sh names it).
     pub fn in_netns(&self, h: &TbHost, cmd: &[&str]) -> Output {
-        let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());
-        let ns = format!("{prefix}{}", h.name.trim_start_matches('h'));
-        Command::new("ip").args(["netns", "exec", &ns]).args(cmd).output().expect("ip netns exec")
+        Command::new("ip").args(["netns", "exec", &netns(h)]).args(cmd).output().expect("ip netns exec")
     }
 
     /// Starts a command inside host `h`'s network namespace and leaves it running (the caller kills it).
     pub fn spawn_in_netns(&self, h: &TbHost, cmd: &[&str]) -> std::process::Child {
-        let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());
-        let ns = format!("{prefix}{}", h.name.trim_start_matches('h'));
-        Command::new("ip").args(["netns", "exec", &ns]).args(cmd).stdout(std::process::Stdio::null()).spawn().expect("ip netns exec")
+        Command::new("ip").args(["netns", "exec", &netns(h)]).args(cmd).stdout(std::process::Stdio::null()).spawn().expect("ip netns exec")
     }
 
     /// Makes host `h`'s Docker report `os` as its OperatingSystem (`None`: its own again), by
@@ -422,4 +418,10 @@ impl Drop for HostOsGuard {
     fn drop(&mut self) {
         run_host_os(&self.host, "--reset");
     }
+}
+
+/// Host `h`'s network namespace, as testbed/lib.sh names it.
+fn netns(h: &TbHost) -> String {
+    let prefix = std::env::var("STOCKADE_TESTBED_NAME").unwrap_or_else(|_| "stk".into());
+    format!("{prefix}{}", h.name.trim_start_matches('h'))
 }
