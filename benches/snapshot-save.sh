@@ -15,28 +15,39 @@
 # into a scratch data directory (no stop, no start, no health check: the least a restore needs).
 # A benchmark, not a test: it asserts nothing.
 #
-# Measured 2026-12-06 evening (release build, 3-host testbed, Garage S3 on the bridge, the 2 cores
-# otherwise idle; runs vary by ±2 s), `benches/snapshot-save.sh 512`, four runs:
-#   stockade etcd snapshot-save --s3 (3 hosts)    14.7–16.9 s  vs baseline 16.9–20.1 s: 0.77–0.92
-#     (was 39.8 s, 1.90: now one pass: etcd's stream is zipped, hashed, written, sent host to host
-#     over mutual TLS to the other etcd hosts and uploaded to S3 at once)
-#   stockade etcd snapshot-restore --s3           41.2–57.0 s  vs baseline 17.6–21.8 s: 1.89–2.93
-#     (was 67.2 s, 3.16; stockade's includes stopping, restarting and health-checking etcd and
-#     the control plane and the `up` that follows)
-#   peak memory: CLI 63–64 MiB (save), 71–72 MiB (restore); agents 36–67 MiB sampled (docker
-#     stats counts the page cache of what a container writes; the archive writers now drop it
-#     behind them)
+# Measured 2026-12-07 (release build, 3-host testbed, Garage S3 on the bridge, the 2 cores
+# otherwise idle; the baseline alone varies 17–23 s from run to run), `benches/snapshot-save.sh 512`:
+#   random values (544 MiB, archive 412 MiB):
+#     stockade etcd snapshot-save --s3 (3 hosts)    15.5 s  vs baseline 23.4 s: 0.67
+#     stockade etcd snapshot-restore --s3           48.1 s  vs baseline 23.1 s: 2.08
+#   BENCH_VALUES=objects (553 MiB, archive 129 MiB):
+#     stockade etcd snapshot-save --s3 (3 hosts)    10.0 s  vs baseline 21.3 s: 0.47
+#     stockade etcd snapshot-restore --s3           40.7 s  vs baseline 16.4 s: 2.48
+#   peak memory: CLI 64 MiB (save), 72 MiB (restore); agents 18–36 MiB sampled
+# History (random values): save 39.8 s (1.90) when the copies went through the CLI one after the
+# other; 14.7–16.9 s (0.77–0.92) with one pass on the saving host; then each host reads its own
+# copy back from the disk inside its agent instead of a separate read-back job afterwards.
+# Restore 67.2 s (3.16); 41–57 s (1.9–2.9) with the downloads at once and `up` starting the
+# control plane at once; then etcd's followers stopped together and the leader last (2.2 s for
+# the stop phase instead of 4.1). The save is CPU-bound here (etcd, the three hosts' agents and
+# Garage share the 2 cores; Deflate of random base64 runs at ~130 MB/s and saves only 25 %);
+# stockade's restore also stops, restarts and health-checks etcd and the control plane and runs
+# the `up` that follows, which the baseline does not (the real kube-apiserver takes ~7 s).
 # Set BENCH_LOG_DIR=DIR to keep stockade's steps, each with the milliseconds since it started.
 #
 # Needs a running testbed with its S3 server (testbed/up.sh 3 && testbed/s3.sh) and a built binary
 # (cargo build --release, or STOCKADE_BIN; a debug build's unoptimized deflate and sha256 make
 # stockade's numbers meaningless). It takes the testbed hosts over: whatever cluster ran
-# there is removed first. The database grows by SIZE_MB of random values (etcd's default quota is
-# 2 GiB: keep SIZE_MB below ~1500).
+# there is removed first. The database grows by SIZE_MB of values (etcd's default quota is
+# 2 GiB: keep SIZE_MB below ~1500): BENCH_VALUES=random (the default) base64 of random bytes, the
+# worst case for the archive's Deflate (it saves ~25 % at its slowest); BENCH_VALUES=objects
+# Pod-like JSON objects, which compress about 4x (Kubernetes keeps custom resources as JSON; its
+# built-in kinds are protobuf, which compresses less).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/testbed/lib.sh"
 SIZE_MB=${1:-512}
+VALUES=${BENCH_VALUES:-random}
 BIN=${STOCKADE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/stockade}
 [ -x "$BIN" ] || { echo "build first: cargo build --release (or set STOCKADE_BIN)" >&2; exit 1; }
 [ -s "$TB_DIR/hosts.txt" ] || { echo "no testbed: run testbed/up.sh 3" >&2; exit 1; }
@@ -63,10 +74,33 @@ etcdctl_laptop() { ETCDCTL_API=3 etcdctl --endpoints="https://$IP1:2379" --cacer
 ( cd "$WORK" && "$BIN" -q etcd snapshot-save --known-hosts "$TB_DIR/known_hosts" --name bench-warmup >/dev/null )
 sk etcd snapshot delete bench-warmup >/dev/null
 
-echo "filling etcd with ${SIZE_MB} MiB of random values ..." >&2
-head -c $((700 * 1024)) /dev/urandom | base64 -w0 > "$WORK/value"   # ~0.9 MiB per key
+echo "filling etcd with ${SIZE_MB} MiB of $VALUES values ..." >&2
+case "$VALUES" in
+  random)   # base64 of random bytes: no repeats deflate can find, only its Huffman coding (~0.75)
+    head -c $((700 * 1024)) /dev/urandom | base64 -w0 > "$WORK/value.0" ;;
+  objects)  # Pod-like JSON objects, each with its own names, ids and a random env value
+    python3 - "$WORK" <<'PY'
+import base64, json, os, random, string, sys
+rnd = lambda k, a=string.ascii_lowercase + string.digits: "".join(random.choices(a, k=k))
+for v in range(8):
+    out, size = [], 0
+    while size < 933 * 1024:
+        o = {"kind": "Pod", "apiVersion": "v1",
+             "metadata": {"name": "web-" + rnd(10), "namespace": random.choice(["default", "prod", "staging"]), "uid": "%032x" % random.getrandbits(128),
+                          "resourceVersion": str(random.randint(1, 10**7)), "labels": {"app": random.choice(["web", "db", "cache"]), "pod-template-hash": rnd(10)},
+                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-" + rnd(10), "uid": "%032x" % random.getrandbits(128)}]},
+             "spec": {"containers": [{"name": "main", "image": "registry.example.com/app:%d" % random.randint(1, 100), "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
+                                      "env": [{"name": "TOKEN", "value": base64.b64encode(os.urandom(24)).decode()}]}], "nodeName": "node-%d" % random.randint(1, 1000)},
+             "status": {"phase": "Running", "podIP": "10.42.%d.%d" % (random.randint(0, 255), random.randint(0, 255))}}
+        b = json.dumps(o); out.append(b); size += len(b)
+    open(f"{sys.argv[1]}/value.{v}", "w").write("".join(out))
+PY
+    ;;
+  *) echo "BENCH_VALUES must be random or objects" >&2; exit 2 ;;
+esac
 n=$(( SIZE_MB * 1024 / 933 + 1 ))
-for i in $(seq 1 "$n"); do etcdctl_laptop put "bench/$i" < "$WORK/value" >/dev/null; done
+values=("$WORK"/value.*)
+for i in $(seq 1 "$n"); do etcdctl_laptop put "bench/$i" < "${values[$(( i % ${#values[@]} ))]}" >/dev/null; done
 db=$(etcdctl_laptop endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["dbSize"])')
 echo "etcd database: $((db / 1048576)) MiB" >&2
 
@@ -112,6 +146,8 @@ timed_stockade() {
 peak_file="$WORK/agent-peak"
 timed_stockade "$peak_file" "$WORK/cli-rss" snapshot-save
 t_stockade=$t_ms
+# every etcd host holds a copy: h1's size is the archive's
+archive_size=$(stat -c %s "$(tb_hdir 1)/fs/$(tb_mangle /opt/rke)/etcd-snapshots/bench-$FOLDER.zip")
 
 # ---- baseline: etcdctl snapshot save on h1, scp to h2 and h3, upload with boto3 ----------------
 key="$TB_DIR/keys/id_ed25519"
@@ -158,8 +194,8 @@ c = boto3.client('s3', endpoint_url='$S3_ENDPOINT', region_name='$S3_REGION', aw
 for o in c.list_objects_v2(Bucket='$S3_BUCKET', Prefix='$FOLDER/').get('Contents', []): c.delete_object(Bucket='$S3_BUCKET', Key=o['Key'])
 " || true
 
-awk -v s="$t_stockade" -v b="$t_base" -v cli="$(cat "$WORK/cli-rss")" -v agent="$(cat "$peak_file")" -v db="$db" 'BEGIN {
-  printf "etcd database:                                   %7.0f MiB\n", db/1048576
+awk -v s="$t_stockade" -v b="$t_base" -v cli="$(cat "$WORK/cli-rss")" -v agent="$(cat "$peak_file")" -v db="$db" -v zip="$archive_size" -v values="$VALUES" 'BEGIN {
+  printf "etcd database:                                   %7.0f MiB of %s values, archive %.0f MiB\n", db/1048576, values, zip/1048576
   printf "stockade etcd snapshot-save --s3 (3 hosts):      %7.0f ms\n", s
   printf "etcdctl snapshot save + 2 x scp + S3 upload:     %7.0f ms\n", b
   printf "ratio stockade / baseline:                       %7.2f   (target <= 0.6)\n", s/b

@@ -374,17 +374,22 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
     // archive first, then the manifest: a manifest never names an archive that is not there
     let kept = fs::rename(&tmp, &target)
         .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))
-        .and_then(|()| write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes()));
+        .and_then(|()| write_manifest(&dir.join(naming::manifest_file(&name)), &manifest));
     if let Err(e) = kept {
         let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(&target);
         abort_sinks(feeds, sinks, &e, stall).await;
         return Err(e.context("keeping the snapshot on this host failed"));
     }
     sync_dir(dir);
-    // kept here: now the sinks may keep theirs
+    // kept here: now the sinks may keep theirs, while this host reads its copy back from the disk
     for f in feeds {
         f.end(transfer::Piece::Done(Box::new(manifest.clone())), stall).await;
     }
+    let read_back = tokio::task::spawn_blocking({
+        let (target, manifest) = (target.clone(), manifest.clone());
+        move || read_back(&target, &manifest)
+    });
     for (to, task) in sinks {
         let error = match task.await {
             Ok(Ok(done)) => {
@@ -396,7 +401,45 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
         };
         delivered.push(job::Delivery { to, error, reached: true });
     }
+    let checked = read_back.await.map_err(|e| anyhow!("{e}")).and_then(|r| r);
+    if let Err(e) = checked {
+        // never left under the snapshot's name; the copies sent were checked on their own
+        let _ = fs::remove_file(&target);
+        let _ = fs::remove_file(dir.join(naming::manifest_file(&name)));
+        sync_dir(dir);
+        let kept: Vec<&str> = delivered.iter().filter(|d| d.error.is_none()).map(|d| d.to.as_str()).collect();
+        let elsewhere = if kept.is_empty() { "no other copy was made".to_string() } else { format!("the copies sent to {} were kept (each checked where it went)", kept.join(", ")) };
+        return Err(e.context(format!("this host's copy of {name} was removed again: check this host's disk; {elsewhere}")));
+    }
     Ok((manifest, delivered))
+}
+
+/// An archive just written and synced, read back from the disk (`cache::on_disk`): it must be
+/// what `manifest` describes.
+fn read_back(archive: &Path, manifest: &Manifest) -> Result<()> {
+    let (size, sha256, from) = cache::on_disk(archive).with_context(|| format!("reading {} back from the disk", archive.display()))?;
+    if manifest.check(size, &sha256) != Checksum::Ok {
+        bail!(
+            "{} reads back from the disk as {size} bytes with sha256 {sha256}, not what was written ({} bytes, sha256 {}): the disk does not keep what is written to it",
+            archive.display(),
+            manifest.size,
+            manifest.sha256
+        );
+    }
+    if from == cache::ReadFrom::CacheDropped {
+        eprintln!("stockade-agent: warning: the file system of {} refuses O_DIRECT: read back after dropping its cached pages, which it may serve from a cache of its own", archive.display());
+    }
+    Ok(())
+}
+
+/// Writes the manifest beside its archive (atomically) and reads it back.
+fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
+    write_file_atomic(path, manifest.to_json().as_bytes())?;
+    let text = fs::read_to_string(path).with_context(|| format!("reading {} back", path.display()))?;
+    if Manifest::from_json(&text, &path.display().to_string())? != *manifest {
+        bail!("{} reads back different from what was written", path.display());
+    }
+    Ok(())
 }
 
 /// The snapshot failed: every sink is told to discard what it has (S3 aborts its multipart
@@ -654,7 +697,21 @@ fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
     let name = naming::normalize(name)?;
     let incoming = dir.join(job::INCOMING);
     let src = incoming.join(naming::archive_file(&name));
-    let (got_size, got_sha) = digest_reader(fs::File::open(&src).with_context(|| format!("the copy {} did not arrive", src.display()))?)?;
+    // synced, then read back from the disk: what Docker wrote is what the disk holds
+    let discard = || {
+        let _ = fs::remove_dir_all(&incoming);
+    };
+    let synced = fs::File::open(&src).with_context(|| format!("the copy {} did not arrive", src.display())).and_then(|f| f.sync_all().with_context(|| format!("syncing {}", src.display())));
+    let (got_size, got_sha, from) = match synced.and_then(|()| cache::on_disk(&src).with_context(|| format!("reading {} back from the disk", src.display()))) {
+        Ok(v) => v,
+        Err(e) => {
+            discard();
+            return Err(e);
+        }
+    };
+    if from == cache::ReadFrom::CacheDropped {
+        eprintln!("stockade-agent: warning: the file system of {} refuses O_DIRECT: read back after dropping its cached pages", src.display());
+    }
     if got_size != size || !got_sha.eq_ignore_ascii_case(sha256) {
         let _ = fs::remove_file(&src);
         bail!("the copy received is {got_size} bytes with sha256 {got_sha}, expected {size} bytes with sha256 {sha256}: discarded");

@@ -297,9 +297,18 @@ pub async fn receive(dir: &Path, j: &ReceiveJob) -> Result<Manifest> {
         }
         let file = out.into_inner().map_err(|e| anyhow!("writing {}: {}", tmp.display(), e.error()))?.into_inner();
         file.sync_all().context("syncing the copy")?;
+        // read back from the disk before it takes the snapshot's name
+        let (on_disk, sent) = (tmp.clone(), manifest.clone());
+        tokio::task::spawn_blocking(move || super::read_back(&on_disk, &sent)).await.map_err(|e| anyhow!("reading {} back from the disk: {e}", tmp.display()))??;
         // archive first, then the manifest (as the saving agent does)
         std::fs::rename(&tmp, &target).with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
-        super::write_file_atomic(&dir.join(naming::manifest_file(&name)), manifest.to_json().as_bytes())?;
+        let manifest_path = dir.join(naming::manifest_file(&name));
+        if let Err(e) = super::write_manifest(&manifest_path, &manifest) {
+            // an archive never stays named without the manifest that vouches for it
+            let _ = std::fs::remove_file(&target);
+            let _ = std::fs::remove_file(&manifest_path);
+            return Err(e);
+        }
         super::sync_dir(dir);
         Ok(manifest)
     };

@@ -10,7 +10,7 @@ use crate::etcd::{self, Credentials};
 use crate::plan::etcd::{internal, CLIENT_PORT};
 use crate::snapshot::crypt::Encrypt;
 use crate::snapshot::job::{self, Job, JobResult, SaveJob};
-use crate::snapshot::manifest::{Checksum, Manifest};
+use crate::snapshot::manifest::Manifest;
 use crate::snapshot::naming;
 use crate::transport::Host;
 use crate::ui::Ui;
@@ -78,11 +78,12 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
         port: copy_port,
         tls: etcd_tls(source),
     });
-    // the receivers first: the saving agent connects to them before it takes the snapshot
+    // the receivers first (created on every host at once): the saving agent connects to them
+    // before it takes the snapshot
     let mut receivers = Vec::new();
     let mut direct_failed: Vec<(String, String)> = Vec::new();
     if copy.is_some() {
-        for to in &others {
+        let creating = others.iter().map(|to| {
             let receive = Job::Receive(crate::snapshot::job::ReceiveJob {
                 name: name.to_string(),
                 listen: internal(&to.node).to_string(),
@@ -95,7 +96,11 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
             });
             let cfg = s.config();
             let binds = crate::apply::agent::binds_for(&receive, &|p: &str| to.prefixed(cfg, p));
-            match crate::apply::agent::AgentRun::create(to, image.tag(), &receive, binds).await {
+            let tag = image.tag();
+            async move { (to, crate::apply::agent::AgentRun::create(to, tag, &receive, binds).await) }
+        });
+        for (to, created) in crate::transport::hosts::bounded(s.hosts.concurrency, creating.collect()).await {
+            match created {
                 Ok(r) => receivers.push(r),
                 Err(e) => direct_failed.push((to.name().to_string(), format!("{e:#}"))),
             }
@@ -141,7 +146,10 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
     };
     let encrypted = if manifest.encrypted { ", age-encrypted" } else { "" };
     ui.step(source.name(), &format!("wrote {} ({} bytes{encrypted}, sha256 {})", naming::archive_path(name), manifest.size, manifest.sha256));
-    // each other host: kept by its receiver, the same bytes as here — else copied through this machine
+    // each other host: kept by its receiver, the same bytes as here — else copied through this
+    // machine. Every copy was read back from its host's disk against the manifest by the agent
+    // there before it took the snapshot's name (the saving host's own after it), and etcd's
+    // integrity hash was checked once, on the stream: a copy with the same sha256 is the same bytes
     let mut failed = Vec::new();
     let mut received = received.into_iter();
     for to in &others {
@@ -172,18 +180,6 @@ async fn save_in(s: &Session, name: &str, s3: Option<&dyn S3Seam>, encrypt: Opti
                     Err(e) => failed.push(format!("{e:#}")),
                 }
             }
-        }
-    }
-    // every copy read back as the hosts hold it now: present and matching the manifest. etcd's
-    // integrity hash was checked once, on the stream: a copy with the same sha256 is the same bytes
-    let checks = s.on_etcd_hosts(image.tag(), &Job::Inspect { names: Some(vec![name.to_string()]), deep: false, decrypt: None }).await?;
-    for (h, r) in etcd_hosts.iter().zip(checks) {
-        let (copies, _) = inspected(r)?;
-        match copies.first() {
-            Some(c) if c.checksum == Checksum::Ok && c.sha256 == manifest.sha256 => {}
-            Some(c) => failed.push(format!("host {}: the copy of {name} does not verify (checksum {}, sha256 {})", h.name(), c.checksum, c.sha256)),
-            None if failed.iter().any(|f| f.contains(h.name())) => {}
-            None => failed.push(format!("host {}: {name} is missing", h.name())),
         }
     }
     // S3: uploaded while it was written; else now, from the file. An S3 failure keeps the local
