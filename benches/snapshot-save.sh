@@ -17,9 +17,9 @@
 #
 # Measured 2026-12-07 (release build, 3-host testbed, Garage S3 on the bridge, the 2 cores
 # otherwise idle; the baseline alone varies 17–23 s from run to run), `benches/snapshot-save.sh 512`:
-#   random values (544 MiB, archive 412 MiB):
-#     stockade etcd snapshot-save --s3 (3 hosts)    15.5 s  vs baseline 23.4 s: 0.67
-#     stockade etcd snapshot-restore --s3           48.1 s  vs baseline 23.1 s: 2.08
+#   random values (540–544 MiB, archive 407–412 MiB), two runs:
+#     stockade etcd snapshot-save --s3 (3 hosts)    15.5, 15.6 s  vs baseline 23.4, 23.6 s: 0.67, 0.66
+#     stockade etcd snapshot-restore --s3           48.1, 45.0 s  vs baseline 23.1, 26.0 s: 2.08, 1.73
 #   BENCH_VALUES=objects (553 MiB, archive 129 MiB):
 #     stockade etcd snapshot-save --s3 (3 hosts)    10.0 s  vs baseline 21.3 s: 0.47
 #     stockade etcd snapshot-restore --s3           40.7 s  vs baseline 16.4 s: 2.48
