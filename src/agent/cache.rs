@@ -97,7 +97,7 @@ pub fn on_disk(path: &std::path::Path) -> std::io::Result<(u64, String, ReadFrom
     }
 }
 
-fn digest_direct(mut file: File) -> std::io::Result<(u64, String)> {
+fn digest_direct(file: File) -> std::io::Result<(u64, String)> {
     let layout = std::alloc::Layout::from_size_align(DIRECT_BUF, DIRECT_ALIGN).expect("a valid layout");
     // SAFETY: a non-zero-sized layout; the buffer is zeroed, so every byte read from it is
     // initialised, and it is freed below with the same layout
@@ -107,15 +107,7 @@ fn digest_direct(mut file: File) -> std::io::Result<(u64, String)> {
     }
     // SAFETY: `ptr` points to DIRECT_BUF initialised bytes owned here until the dealloc below
     let buf = unsafe { std::slice::from_raw_parts_mut(ptr, DIRECT_BUF) };
-    let mut hasher = crate::snapshot::manifest::Hasher::default();
-    let res = loop {
-        match file.read(buf) {
-            Ok(0) => break Ok(hasher.finish()),
-            Ok(n) => hasher.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
+    let res = crate::snapshot::manifest::digest_through(file, buf);
     // SAFETY: allocated above with this layout and not used after
     unsafe { std::alloc::dealloc(ptr, layout) };
     res

@@ -417,7 +417,7 @@ async fn save(dir: &Path, j: &SaveJob) -> Result<(Manifest, Vec<job::Delivery>)>
 /// An archive just written and synced, read back from the disk (`cache::on_disk`): it must be
 /// what `manifest` describes.
 fn read_back(archive: &Path, manifest: &Manifest) -> Result<()> {
-    let (size, sha256, from) = cache::on_disk(archive).with_context(|| format!("reading {} back from the disk", archive.display()))?;
+    let (size, sha256) = digest_on_disk(archive)?;
     if manifest.check(size, &sha256) != Checksum::Ok {
         bail!(
             "{} reads back from the disk as {size} bytes with sha256 {sha256}, not what was written ({} bytes, sha256 {}): the disk does not keep what is written to it",
@@ -426,10 +426,17 @@ fn read_back(archive: &Path, manifest: &Manifest) -> Result<()> {
             manifest.sha256
         );
     }
-    if from == cache::ReadFrom::CacheDropped {
-        eprintln!("stockade-agent: warning: the file system of {} refuses O_DIRECT: read back after dropping its cached pages, which it may serve from a cache of its own", archive.display());
-    }
     Ok(())
+}
+
+/// Size and sha256 of a synced file read back from the disk, with a warning where the file
+/// system could only be asked to drop its cached pages.
+fn digest_on_disk(path: &Path) -> Result<(u64, String)> {
+    let (size, sha256, from) = cache::on_disk(path).with_context(|| format!("reading {} back from the disk", path.display()))?;
+    if from == cache::ReadFrom::CacheDropped {
+        eprintln!("stockade-agent: warning: the file system of {} refuses O_DIRECT: read back after dropping its cached pages, which it may serve from a cache of its own", path.display());
+    }
+    Ok((size, sha256))
 }
 
 /// Writes the manifest beside its archive (atomically) and reads it back.
@@ -696,40 +703,37 @@ fn inspect(dir: &Path, names: Option<&[String]>, deep: bool, key: Option<&Decryp
 fn adopt(dir: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
     let name = naming::normalize(name)?;
     let incoming = dir.join(job::INCOMING);
-    let src = incoming.join(naming::archive_file(&name));
-    // synced, then read back from the disk: what Docker wrote is what the disk holds
-    let discard = || {
-        let _ = fs::remove_dir_all(&incoming);
-    };
-    let synced = fs::File::open(&src).with_context(|| format!("the copy {} did not arrive", src.display())).and_then(|f| f.sync_all().with_context(|| format!("syncing {}", src.display())));
-    let (got_size, got_sha, from) = match synced.and_then(|()| cache::on_disk(&src).with_context(|| format!("reading {} back from the disk", src.display()))) {
-        Ok(v) => v,
-        Err(e) => {
-            discard();
-            return Err(e);
-        }
-    };
-    if from == cache::ReadFrom::CacheDropped {
-        eprintln!("stockade-agent: warning: the file system of {} refuses O_DIRECT: read back after dropping its cached pages", src.display());
+    let adopted = adopt_incoming(dir, &incoming, &name, size, sha256);
+    if adopted.is_err() {
+        // what arrived is never taken for a copy
+        let _ = fs::remove_file(incoming.join(naming::archive_file(&name)));
+        let _ = fs::remove_file(incoming.join(naming::manifest_file(&name)));
     }
+    adopted
+}
+
+fn adopt_incoming(dir: &Path, incoming: &Path, name: &str, size: u64, sha256: &str) -> Result<String> {
+    let src = incoming.join(naming::archive_file(name));
+    // synced, then read back from the disk: what Docker wrote is what the disk holds
+    fs::File::open(&src).with_context(|| format!("the copy {} did not arrive", src.display()))?.sync_all().with_context(|| format!("syncing {}", src.display()))?;
+    let (got_size, got_sha) = digest_on_disk(&src)?;
     if got_size != size || !got_sha.eq_ignore_ascii_case(sha256) {
-        let _ = fs::remove_file(&src);
         bail!("the copy received is {got_size} bytes with sha256 {got_sha}, expected {size} bytes with sha256 {sha256}: discarded");
     }
-    let manifest_src = incoming.join(naming::manifest_file(&name));
+    let manifest_src = incoming.join(naming::manifest_file(name));
     let manifest = Manifest::from_json(&fs::read_to_string(&manifest_src)?, &manifest_src.display().to_string())?;
     if manifest.check(got_size, &got_sha) != Checksum::Ok {
         bail!("the manifest received does not describe the archive received");
     }
-    let target = dir.join(naming::archive_file(&name));
+    let target = dir.join(naming::archive_file(name));
     if target.exists() {
         bail!("{} already exists on this host", target.display());
     }
     fs::set_permissions(&src, fs::Permissions::from_mode(0o600))?;
     fs::set_permissions(&manifest_src, fs::Permissions::from_mode(0o600))?;
     fs::rename(&src, &target)?;
-    fs::rename(&manifest_src, dir.join(naming::manifest_file(&name)))?;
-    let _ = fs::remove_dir(&incoming);
+    fs::rename(&manifest_src, dir.join(naming::manifest_file(name)))?;
+    let _ = fs::remove_dir(incoming);
     sync_dir(dir);
     Ok(format!("{} verified ({got_size} bytes, sha256 {got_sha})", target.display()))
 }

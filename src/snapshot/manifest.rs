@@ -86,15 +86,20 @@ impl Hasher {
 }
 
 /// Size and sha256 of everything `r` yields.
-pub fn digest_reader(mut r: impl Read) -> std::io::Result<(u64, String)> {
+pub fn digest_reader(r: impl Read) -> std::io::Result<(u64, String)> {
+    digest_through(r, &mut vec![0u8; 64 * 1024])
+}
+
+/// `digest_reader` reading into the caller's buffer (O_DIRECT needs an aligned one).
+pub fn digest_through(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<(u64, String)> {
     let mut h = Hasher::default();
-    let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = r.read(&mut buf)?;
-        if n == 0 {
-            return Ok(h.finish());
+        match r.read(buf) {
+            Ok(0) => return Ok(h.finish()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        h.update(&buf[..n]);
     }
 }
 
